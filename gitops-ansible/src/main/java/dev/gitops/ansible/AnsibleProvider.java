@@ -776,7 +776,7 @@ public final class AnsibleProvider implements Provider {
   /** One host's outcome from a run, with Ansible's exit codes. */
   private static Outcome outcome(ResourceKey key, PlaybookRunner.Result r, String host, Outcome ok) {
     if (!r.stopped().isEmpty()) {
-      return Outcome.unknown(key + ": ansible-playbook " + r.stopped() + " while it ran; the host's state is not known");
+      return Outcome.unknown(key + ": ansible-playbook " + r.stopped() + "; the host's state is not known");
     }
     PlaybookRunner.HostResult hr = r.hosts().get(host);
     int code = r.exitCode();

@@ -177,7 +177,14 @@ class CallbackModule(CallbackBase):
     def v2_runner_on_start(self, host, task):
         if task.get_name() == COMPLETED:
             return
-        self._emit({'event': 'start', 'host': host.get_name(), 'task': task.get_name()})
+        out = {'event': 'start', 'host': host.get_name(), 'task': task.get_name()}
+        try:
+            path = task.get_path()
+            if path:
+                out['path'] = path
+        except Exception:  # a task built in memory has no file
+            pass
+        self._emit(out)
 
     def _result(self, result, status, **extra):
         if result._task.get_name() == COMPLETED:

@@ -81,6 +81,8 @@ class ExitCodeTest {
       print('some other output the plugin did not write')
       emit({'event': 'play', 'name': 'fake'})
       if mode == 'sleep':
+          # c1 starts a task that does not end (c2 waits for it, as under the linear strategy)
+          emit({'event': 'start', 'host': 'c1', 'task': 'wait', 'path': here + '/site.yml:4'})
           time.sleep(30)
       stats = {}
       for h in hosts:
@@ -624,8 +626,15 @@ class ExitCodeTest {
     Map<ResourceKey, Outcome> out = run("sleep", 0, Duration.ofSeconds(2));
     assertThat(out.values()).allSatisfy(o -> {
       assertThat(o.kind()).isEqualTo(Outcome.Kind.UNKNOWN);
-      assertThat(o.message()).contains("timed out");
+      // the limit that stopped it and the task that hung, at its place in the repository
+      assertThat(o.message()).contains("timed out after 2 s (its timeout) while task 'wait' (ansible/site.yml:4)"
+          + " ran on c1;");
     });
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(25));
+    // stopped at the call's deadline instead, it says so
+    Map<ResourceKey, Outcome> atDeadline = shared.applyAll(sharedHosts.stream()
+        .map(ProviderConformanceSuite::createOf).toList(), CallContext.of("t", TinyRepo.REVISION, Duration.ofSeconds(1)));
+    assertThat(atDeadline.get(host("c2")).message()).contains("timed out at its call's deadline")
+        .contains("while task 'wait' (ansible/site.yml:4) ran on c1;");
   }
 }

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -444,9 +445,11 @@ public final class PlaybookRunner {
     pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
 
     Instant deadline = ctx.deadline();  // after any wait for a leftover: the run has what is left
+    String stopAt = "at its call's deadline (the engine's call timeout; the CLI's --call-timeout)";
     Instant ownDeadline = Instant.now().plus(options.timeout());
     if (ownDeadline.isBefore(deadline)) {
       deadline = ownDeadline;
+      stopAt = "after " + seconds(options.timeout()) + " (its timeout)";
     }
     LOG.info("ansible-playbook {}{} for {} host(s) at {}", playbook.getFileName(), check ? " --check --diff" : "",
         hosts.size(), ctx.revision());
@@ -467,12 +470,22 @@ public final class PlaybookRunner {
       throw new IOException("cannot record the ansible-playbook it started in " + pidFile.file() + ": " + e.getMessage(), e);
     }
     try {
-      return await(p, runDir, inventory, playbook, hosts, ctx, deadline, scrubber, progress);
+      return await(p, runDir, inventory, playbook, hosts, ctx, deadline, stopAt, scrubber, progress);
     } finally {
       if (!p.isAlive()) {
         pidFile.clear(p.pid());
       }
     }
+  }
+
+  /** {@code d} as people read it: "6 s", "1.5 s", "30 min". */
+  static String seconds(Duration d) {
+    long ms = d.toMillis();
+    if (ms % 60_000 == 0 && ms > 0) {
+      return ms / 60_000 + " min";
+    }
+    return ms % 1000 == 0 ? ms / 1000 + " s" : java.math.BigDecimal.valueOf(ms, 3).stripTrailingZeros().toPlainString()
+        + " s";
   }
 
   /** Points {@code variable} at {@code dir} (made here) unless the provider's environment gives it. */
@@ -483,7 +496,7 @@ public final class PlaybookRunner {
   }
 
   private Result await(Process p, Path runDir, Path inventory, Path playbook, Collection<String> hosts, CallContext ctx,
-      Instant deadline, Scrubber scrubber, Progress progress) throws InterruptedException {
+      Instant deadline, String limit, Scrubber scrubber, Progress progress) throws InterruptedException {
     Path stderr = runDir.resolve("stderr");
     Collector collector = new Collector(scrubber, progress, this::sourcePath, this::sourcePaths);
     Thread reader = new Thread(() -> collector.read(p.getInputStream()), "ansible-playbook-output");
@@ -495,7 +508,7 @@ public final class PlaybookRunner {
         if (ctx.cancellation().isCancelled()) {
           stopped = "cancelled";
         } else if (!Instant.now().isBefore(deadline)) {
-          stopped = "timed out";
+          stopped = "timed out " + limit;
         }
         if (!stopped.isEmpty()) {
           stop(p);
@@ -511,6 +524,9 @@ public final class PlaybookRunner {
     reader.join(TimeUnit.SECONDS.toMillis(10));
     String err = sourcePaths(scrubber.scrub(tail(stderr)));
     int code = stopped.isEmpty() ? p.exitValue() : -1;
+    if (!stopped.isEmpty()) {
+      stopped += collector.running();
+    }
     LOG.info("ansible-playbook {} ended: exit {}{}", playbook.getFileName(), code, stopped.isEmpty() ? "" : " (" + stopped + ")");
     return new Result(code, collector.results(hosts), collector.played, err, stopped, collector.debugger,
         inventoryProblem(err, inventory));
@@ -722,6 +738,8 @@ public final class PlaybookRunner {
     private final Set<String> unreachable = new TreeSet<>();
     private final Set<String> failed = new TreeSet<>();
     private final Set<String> completed = new TreeSet<>();
+    /** The task each host has started and not reported a result of: name and repository file:line. */
+    private final Map<String, String[]> running = new TreeMap<>();
     volatile boolean played;
     volatile boolean debugger;
 
@@ -768,8 +786,13 @@ public final class PlaybookRunner {
       switch (event) {
         case "play" -> played = true;
         case "completed" -> completed.add(host);
-        case "start" -> progress.step(new Step(host, task, "started", ""));
+        case "start" -> {
+          String at = e.path("path").asText("");
+          running.put(host, new String[] {task, at.isEmpty() ? "" : paths.apply(at)});
+          progress.step(new Step(host, task, "started", ""));
+        }
         case "result" -> {
+          running.remove(host);
           String status = e.path("status").asText();
           String msg = texts.apply(failureMessage(e, scrubber));
           boolean ignored = e.path("ignored").asBoolean(false);
@@ -820,6 +843,25 @@ public final class PlaybookRunner {
         sb.append("its output is hidden (no_log: true on the task)");
       }
       return sb.toString();
+    }
+
+    /**
+     * The tasks still running, for the reason of a stopped run: " while task 'x' (file:line) ran on
+     * h1, h2" (at most three tasks named), or " while it ran" when none had started.
+     */
+    synchronized String running() {
+      Map<String, List<String>> byTask = new LinkedHashMap<>();
+      running.forEach((host, t) -> byTask.computeIfAbsent("task '" + t[0] + "'" + (t[1].isEmpty() ? "" : " ("
+          + t[1] + ")"), k -> new ArrayList<>()).add(host));
+      if (byTask.isEmpty()) {
+        return " while it ran";
+      }
+      List<String> parts = new ArrayList<>();
+      byTask.entrySet().stream().limit(3).forEach(t -> parts.add(t.getKey() + " ran on " + String.join(", ",
+          t.getValue().subList(0, Math.min(5, t.getValue().size())))
+          + (t.getValue().size() > 5 ? " and " + (t.getValue().size() - 5) + " more" : "")));
+      return " while " + String.join("; ", parts) + (byTask.size() > 3 ? "; and " + (byTask.size() - 3)
+          + " more tasks" : "");
     }
 
     synchronized Map<String, HostResult> results(Collection<String> hosts) {
