@@ -62,6 +62,12 @@ final class ForgetCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     // the keys are checked first: a misspelt one is said in its words, before anything is opened
     List<ResourceKey> parsed = parse(keys);
+    java.nio.file.Path stateDir = target.stateDir();
+    if (!java.nio.file.Files.isDirectory(stateDir)) {
+      // nothing is owned where no store is: said before anything is created there
+      throw new IllegalArgumentException("no state store at " + stateDir + (target.state != null ? " (--state)"
+          : " (the default; --state chooses another)") + ": nothing is owned there, so nothing can be forgotten");
+    }
     try (Session s = dryRun ? Session.openReadOnly(target, options()) : Session.open(target, options(), List.of())) {
       SyncResult result = s.reconciler().forget(parsed);
       String rev = PlanRenderer.shortRevision(result.revision());

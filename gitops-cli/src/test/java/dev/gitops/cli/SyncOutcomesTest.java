@@ -228,6 +228,14 @@ class SyncOutcomesTest {
     assertThat(gitops("sync").code()).isZero();
     repo.remove("a.txt").commit("a.txt is no longer managed");
 
+    Path nowhere = tmp.resolve("never-synced");
+    Run none = gitopsAt(nowhere, "forget", "files:file::a.txt");
+    assertThat(none.code()).isEqualTo(1);
+    assertThat(none.errLines()).singleElement().asString().isEqualTo("gitops: no state store at "
+        + nowhere.resolve(".gitops").toAbsolutePath().normalize() + " (the default; --state chooses another): nothing is"
+        + " owned there, so nothing can be forgotten");
+    assertThat(nowhere).as("nothing is created where nothing is owned").doesNotExist();
+
     Run bad = gitops("forget", "a.txt");
     assertThat(bad.code()).isEqualTo(1);
     assertThat(bad.errLines()).singleElement().asString().startsWith("gitops: KEY 'a.txt' is not a resource key");
