@@ -400,10 +400,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       checkConfiguration(files.keySet(), ctx);
       dir.materialize(files);
     }
-    ensureInit(files, ctx);
-    if (!workspace.equals("default")) {
-      terraform.selectWorkspace(workspace, ctx);
-    }
+    initialize(files, ctx);
     TfState state = readState(ctx);
     checkStateContinuity(state);
     checkTakeOver(state);
@@ -1028,6 +1025,17 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     }
   }
 
+  /**
+   * Makes the working directory ready for a command on its state, with {@code files} materialized:
+   * init when needed ({@link #ensureInit}), then the workspace selected (created the first time).
+   */
+  private void initialize(SortedMap<String, String> files, CallContext ctx) {
+    ensureInit(files, ctx);
+    if (!workspace.equals("default")) {
+      terraform.selectWorkspace(workspace, ctx);
+    }
+  }
+
   /** Runs init when what it depends on changed since the last successful init (the decision is cached). */
   private void ensureInit(SortedMap<String, String> files, CallContext ctx) {
     String extra = terraform.binary().path() + "|" + terraform.version(ctx);
@@ -1587,6 +1595,105 @@ public final class TerraformProvider implements Provider, AutoCloseable {
         // A refresh-only plan file is never applied; leaving it behind is harmless.
         LOG.debug("cannot remove {}: {}", file, e.toString());
       }
+    }
+  }
+
+  /**
+   * Stops managing the object of {@code key} and leaves it where it is: {@code terraform state rm
+   * <address>}, which {@code Reconciler.forget} calls before it drops the key from its store.
+   * Terraform's state is this provider's record of what it manages: a key forgotten by the engine
+   * alone would stay there, and the next plan, made with a configuration that no longer declares
+   * it, would destroy the object. The address is also dropped from the provider's record of the
+   * objects gitops manages in the working directory, so nothing later counts it as gitops's.
+   *
+   * <p>It runs in a session of the working directory like a plan or an apply (waiting for another
+   * up to {@link Builder#workDirLockTimeout}), with the working directory initialized as a plan has
+   * it ({@code init} when needed, the workspace selected), the configuration last materialized
+   * there and {@link Builder#lockTimeout} as {@code -lock-timeout}; a state that is not the one gitops
+   * last saw (replaced, gone backwards) is refused as a plan refuses it. Terraform keeps the state
+   * it replaces as a backup beside it ({@code terraform.tfstate.<timestamp>.backup}, which holds the
+   * state's secrets as the state does). Idempotent: an object no longer in the state (removed
+   * already, or never there), a working directory that does not exist, and a key that is not a
+   * managed resource instance (an output, a data source, a variable, a configuration file: none is
+   * destroyed for being undeclared) succeed without running anything. The declarative alternative is
+   * a {@code removed} block with {@code lifecycle { destroy = false }} committed to Git.
+   *
+   * @throws TerraformLockException when the state is locked (the message names the address)
+   * @throws TerraformException naming the address and Terraform's error when {@code state rm}
+   *     fails, the working directory stays in use by another session, the state cannot be read or is
+   *     not the one gitops last saw, or the key is a deposed object (removed with its instance only)
+   */
+  @Override
+  public void unmark(ResourceKey key, String owner, CallContext ctx) {
+    Objects.requireNonNull(key, "key");
+    if (!key.provider().equals(id) || !isObject(key)) {
+      LOG.debug("provider '{}': {} is not a resource instance of its state: nothing to remove", id, key);
+      return;
+    }
+    String address = Addresses.address(key);
+    if (key.name().contains(" deposed=")) {
+      throw new TerraformException("cannot forget " + key + ": it is a deposed object of " + address + ", which"
+          + " 'terraform state rm' removes only with the instance and all its objects; apply the configuration to"
+          + " destroy the deposed object, or remove " + address + " from the state by hand");
+    }
+    lock.lock();
+    try {
+      if (!Files.isDirectory(dir.root())) {
+        LOG.info("provider '{}': no working directory {}, so no state holding {}: nothing to remove", id, dir.root(),
+            address);
+        return;
+      }
+      SortedMap<String, String> files = dir.materialized();
+      learnSensitiveVariables(files);
+      boolean kept = session != null;  // this provider's own plan keeps it for its apply: kept so after
+      beginSession("forgetting " + address, ctx);
+      try {
+        forgetInSession(key, address, files, ctx);
+      } finally {
+        if (kept) {
+          keepSession();
+        } else {
+          endSession();
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void forgetInSession(ResourceKey key, String address, SortedMap<String, String> files, CallContext ctx) {
+    if (!files.isEmpty()) {
+      initialize(files, ctx);  // a backend's state is read and written through it, the workspace's
+    }
+    TfState state = readState(ctx);
+    checkStateContinuity(state);
+    if (state.objects().containsKey(key)) {
+      LOG.info("provider '{}': terraform state rm {} in {}: forgotten, the object is left in place", id, address,
+          dir.root());
+      terraform.stateRm(address, commonArgs(), ctx);
+      recordState(readState(ctx));  // its new serial: the next plan's check of the state compares with it
+    } else {
+      LOG.info("provider '{}': {} is not in {}: nothing to remove", id, address, stateName());
+    }
+    disown(address);
+  }
+
+  /** Drops {@code address} from the record of the objects gitops manages in the working directory. */
+  private void disown(String address) {
+    if (!dir.hasRecord(OWNED)) {
+      return;  // a directory managed before that record existed counts its state's objects, this one no longer
+    }
+    com.fasterxml.jackson.databind.node.ObjectNode record = dir.record(OWNED);
+    JsonNode list = record.path("addresses");
+    boolean dropped = false;
+    for (int i = list.size() - 1; i >= 0; i--) {
+      if (list.get(i).asText().equals(address)) {
+        ((com.fasterxml.jackson.databind.node.ArrayNode) list).remove(i);
+        dropped = true;
+      }
+    }
+    if (dropped) {
+      dir.writeRecord(OWNED, record);
     }
   }
 

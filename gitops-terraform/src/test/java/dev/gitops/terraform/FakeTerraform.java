@@ -115,6 +115,11 @@ final class FakeTerraform {
     return write(command, "state", resource(state));
   }
 
+  /** Writes {@code state} (a state file's text) to ./terraform.tfstate after answering (as {@code state rm} would). */
+  FakeTerraform writesStateText(String command, String state) {
+    return write(command, "state", state);
+  }
+
   /** {@code init} makes no {@code .terraform/}, as Terraform's for built-in providers only and no modules. */
   FakeTerraform initMakesNoDataDirectory() {
     return write("init", "no-data-dir", "");

@@ -75,6 +75,41 @@ class RealTerraformTest extends RealTerraformFixture {
     }
   }
 
+  /**
+   * An object Git no longer declares, forgotten through the provider's unmark ({@code terraform
+   * state rm}) before the next sync: that sync neither destroys nor recreates it, and Terraform's
+   * state no longer lists it; Terraform kept the state it replaced as a backup.
+   */
+  @Test
+  void anObjectUnmarkedBeforeTheSyncThatNoLongerDeclaresItIsLeftInPlaceAndOutOfTheState() throws Exception {
+    TerraformProvider tf = provider();
+    try (Reconciler reconciler = reconciler(tf)) {
+      assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+      String withoutToken = config("hello").replace("""
+          resource "terraform_data" "token" {
+            input = var.token
+          }
+          """, "");
+      assertThat(withoutToken).doesNotContain("\"token\" {\n  input");
+      repo.write("infra/main.tf", withoutToken).commit("token no longer declared");
+
+      tf.unmark(data("token"), "test", dev.gitops.api.spi.CallContext.of("test", "forget", Duration.ofMinutes(1)));
+      tf.unmark(data("token"), "test", dev.gitops.api.spi.CallContext.of("test", "forget", Duration.ofMinutes(1)));
+
+      SyncResult next = reconciler.sync();
+      assertThat(next.status()).as("%s", next).isEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(next.plan().changes()).as("neither destroyed nor recreated: every change a NOOP")
+          .allMatch(c -> c.action() == Action.NOOP);
+      outside("state", "list");
+      assertThat(Files.readString(tmp.resolve("outside.log"))).contains("terraform_data.greeting")
+          .doesNotContain("terraform_data.token");
+      try (var files = Files.list(workDir)) {
+        assertThat(files.map(p -> p.getFileName().toString())).as("Terraform's backup of the state it replaced")
+            .anyMatch(n -> n.startsWith("terraform.tfstate.") && n.endsWith(".backup"));
+      }
+    }
+  }
+
   @Test
   void aReviewedPlanIsNotAppliedOnceTheStateMovedUnderIt() throws Exception {
     TerraformProvider tf = provider();

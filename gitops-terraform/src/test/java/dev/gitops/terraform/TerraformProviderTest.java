@@ -839,6 +839,121 @@ class TerraformProviderTest {
     assertThat(fake.argv("init")).as("a module: init again").hasSize(2);
   }
 
+  // ------------------------------------------------------------------ unmark: terraform state rm
+
+  /** The state after the create scenario's apply without {@code random_pet.name}, at a new serial. */
+  static String stateWithoutThePet() throws Exception {
+    com.fasterxml.jackson.databind.node.ObjectNode state = (com.fasterxml.jackson.databind.node.ObjectNode)
+        FakeTerraform.JSON.readTree(FakeTerraform.resource("state-after.tfstate"));
+    state.put("serial", state.path("serial").asLong() + 1);
+    com.fasterxml.jackson.databind.node.ArrayNode resources = state.withArray("resources");
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      if (resources.get(i).path("type").asText().equals("random_pet")) {
+        resources.remove(i);
+      }
+    }
+    return FakeTerraform.JSON.writeValueAsString(state);
+  }
+
+  List<String> ownedAddresses() throws Exception {
+    List<String> out = new ArrayList<>();
+    FakeTerraform.JSON.readTree(work.resolve(".gitops-terraform/owned.json").toFile()).path("addresses")
+        .forEach(a -> out.add(a.asText()));
+    return out;
+  }
+
+  /**
+   * Forgetting a Terraform object is {@code terraform state rm} of its address (with the lock
+   * timeout the other commands have), in a session of the working directory, which it releases;
+   * the address leaves gitops's record of what it owns. A second call finds nothing to remove and
+   * runs nothing, as does a key that is no object of the state (an output).
+   */
+  @Test
+  void unmarkRemovesTheObjectFromTheStateAndFromTheRecordOfOwnedObjectsOnce() throws Exception {
+    createScenario();
+    TerraformProvider tf = builder().lockTimeout(Duration.ofSeconds(7)).build();
+    assertThat(reconciler(tf).sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    assertThat(ownedAddresses()).containsExactlyInAnyOrder("random_pet.name", "random_password.db");
+    fake.respondStdout("state-rm", "Removed random_pet.name\nSuccessfully removed 1 resource instance(s).\n")
+        .writesStateText("state-rm", stateWithoutThePet());
+    int before = fake.commands().size();
+
+    tf.unmark(key("random_pet", "name"), "test", ctx());
+
+    assertThat(fake.argv("state-rm")).containsExactly(
+        List.of("state", "rm", "-no-color", "-lock-timeout=7s", "random_pet.name"));
+    assertThat(fake.commands().subList(before, fake.commands().size())).as("initialized already: state rm alone")
+        .containsExactly("state-rm");
+    assertThat(ownedAddresses()).containsExactly("random_password.db");
+    assertThat(Files.readString(work.resolve(".gitops-terraform/state.json"))).as("the state's new serial recorded")
+        .contains("\"serial\" : 6");
+
+    // the session was released: another provider of this process takes the working directory at once
+    TerraformProvider other = builder().workDirLockTimeout(Duration.ofMillis(300)).build();
+    other.unmark(key("random_pet", "name"), "test", ctx());
+    tf.unmark(key("output", "name"), "test", ctx());
+    tf.unmark(key("data.aws_ami", "ubuntu"), "test", ctx());
+    assertThat(fake.argv("state-rm")).as("gone already, or no object of the state: nothing run").hasSize(1);
+    assertThat(ownedAddresses()).containsExactly("random_password.db");
+  }
+
+  /** A working directory never synced holds no state: nothing to remove, and nothing is created for it. */
+  @Test
+  void unmarkOfAWorkingDirectoryThatDoesNotExistRunsNothingAndCreatesNothing() {
+    builder().build().unmark(key("random_pet", "name"), "test", ctx());
+    assertThat(fake.commands()).isEmpty();
+    assertThat(work).doesNotExist();
+  }
+
+  /** A working directory as a sync of the create scenario leaves it, without running one: its state and owned record. */
+  void createdWithoutASync() throws Exception {
+    Files.createDirectories(work.resolve(".gitops-terraform"));
+    Files.writeString(work.resolve("terraform.tfstate"), FakeTerraform.resource("state-after.tfstate"));
+    Files.writeString(work.resolve(".gitops-terraform/owned.json"),
+        "{\"addresses\":[\"random_password.db\",\"random_pet.name\"],\"takeOver\":\"new\"}");
+  }
+
+  /**
+   * A {@code state rm} that fails throws, naming the address and Terraform's error (the engine then
+   * keeps the key owned), and leaves the address in gitops's record of what it owns; a locked state
+   * is a {@link TerraformLockException} with the lock's id.
+   */
+  @Test
+  void aFailedStateRmThrowsNamingTheAddressAndTheErrorAndKeepsTheObjectOwned() throws Exception {
+    createdWithoutASync();
+    TerraformProvider tf = builder().build();
+    fake.respond("state-rm", 1, null).respondStderr("state-rm", "\nError: Failed to persist state: disk full\n\n");
+
+    assertThatThrownBy(() -> tf.unmark(key("random_pet", "name"), "test", ctx()))
+        .isInstanceOf(TerraformException.class)
+        .hasMessageContaining("terraform state rm random_pet.name failed in " + work.toAbsolutePath().normalize())
+        .hasMessageContaining("Error: Failed to persist state: disk full");
+    assertThat(ownedAddresses()).contains("random_pet.name");
+
+    fake.respondStderr("state-rm", "Error: Error acquiring the state lock\n\nError message: resource temporarily"
+        + " unavailable\nLock Info:\n  ID:        6b9e1a2c-3d4f-5a6b-7c8d-9e0f1a2b3c4d\n  Path:      terraform.tfstate\n"
+        + "  Operation: OperationTypeApply\n  Who:       alice@build-7\n  Created:   2026-11-30 08:55:12 +0000 UTC\n");
+    TerraformLockException locked = org.junit.jupiter.api.Assertions.assertThrows(TerraformLockException.class,
+        () -> tf.unmark(key("random_pet", "name"), "test", ctx()));
+    assertThat(locked.getMessage()).contains("terraform state rm random_pet.name", "locked by alice@build-7");
+    assertThat(locked.lockId()).isEqualTo("6b9e1a2c-3d4f-5a6b-7c8d-9e0f1a2b3c4d");
+    assertThat(ownedAddresses()).contains("random_pet.name");
+  }
+
+  /** A {@code state rm} while another session holds the working directory could race its apply: not run. */
+  @Test
+  void unmarkIsNotRunWhileAnotherSessionHoldsTheWorkingDirectory() throws Exception {
+    createdWithoutASync();
+    whileAnotherProcessHoldsTheWorkingDirectory("pid 4242 (ops@box), provider 'tf' applying main@sha1:1", () -> {
+      TerraformProvider tf = builder().workDirLockTimeout(Duration.ofMillis(300)).build();
+      assertThatThrownBy(() -> tf.unmark(key("random_pet", "name"), "test", ctx()))
+          .isInstanceOf(TerraformException.class)
+          .hasMessageContaining("is in use by another process: pid 4242 (ops@box), provider 'tf' applying");
+    });
+    assertThat(fake.commands()).doesNotContain("state-rm");
+    assertThat(ownedAddresses()).contains("random_pet.name");
+  }
+
   // ------------------------------------------------------------------ one session per working directory
 
   /** What a test does while another process (as it seems) holds the working directory. */

@@ -8,8 +8,8 @@
 # holding any of: stdout, stderr, exit (a number), sleep (seconds before answering),
 # state (a state file copied to ./terraform.tfstate after answering, as an apply would),
 # no-data-dir (init makes no .terraform/, as for a configuration of built-in providers only).
-# Commands: version, init, workspace-select, plan, show-plan, show-state, state-pull, apply,
-# force-unlock. init makes .terraform/; plan writes its -out file; show of a plan file and apply
+# Commands: version, init, workspace-select, plan, show-plan, show-state, state-pull, state-rm,
+# apply, force-unlock (state-rm: its "state" is the state file left after the removal). init makes .terraform/; plan writes its -out file; show of a plan file and apply
 # refuse a plan file that does not exist; plan and apply refuse to run without -input=false.
 set -u
 scenario="${FAKE_TF_SCENARIO:-}"

@@ -274,6 +274,37 @@ public final class Terraform {
     }
   }
 
+  /**
+   * {@code state rm -no-color <extra> <address>}: Terraform forgets the object at {@code address},
+   * leaving it in place; with a local state it keeps the state it replaces as a backup beside it
+   * ({@code terraform.tfstate.<timestamp>.backup}).
+   *
+   * @throws dev.gitops.terraform.TerraformLockException when the state is locked, naming the address
+   * @throws TerraformException naming the address and Terraform's errors when it failed or did not finish
+   */
+  public void stateRm(String address, List<String> extra, CallContext ctx) {
+    List<String> args = new ArrayList<>(List.of("state", "rm", "-no-color"));
+    args.addAll(extra);
+    args.add(address);
+    CommandRunner.Result r = run(args, ctx, null);
+    String what = "terraform state rm " + address;
+    if (r.timedOut() || r.cancelled()) {
+      throw new TerraformException(what + (r.timedOut() ? " timed out" : " was cancelled") + " in " + dir.root()
+          + ": whether it was removed is read from the state the next time");
+    }
+    if (r.exitCode() != 0) {
+      Optional<dev.gitops.terraform.TerraformLockException> lock =
+          UiStream.lockError(List.of(), r.stderr(), scrubber).map(this::withLiveHolder);
+      if (lock.isPresent()) {
+        dev.gitops.terraform.TerraformLockException e = lock.get();
+        throw new dev.gitops.terraform.TerraformLockException(what + " failed in " + dir.root() + ": "
+            + e.getMessage(), e.lockId(), e.who(), e.created(), e.operation(), e.path());
+      }
+      throw new TerraformException(what + " failed in " + dir.root() + " (exit " + r.exitCode() + "): "
+          + scrubber.scrub(failed(r.stderr() + "\n" + r.stdoutText(), 4)));
+    }
+  }
+
   /** The failure of a streaming command: a lock error with its details, or the error summaries. */
   TerraformException failure(String command, Run run) {
     Optional<dev.gitops.terraform.TerraformLockException> lock =
