@@ -56,6 +56,7 @@ final class PlanCommand implements Callable<Integer> {
    */
   private void keepSecretKey() {
     target.validate();
+    Session.terraformTarget(target);  // owner-only, before the default store under it creates it
     // read when it exists; created (race-safe, owner-only, no lock taken) when it does not
     try (FileStateStore store = FileStateStore.open(target.stateDir())) {
       // loaded first: a key deleted from a store whose records hold hashes under it is refused, never made anew

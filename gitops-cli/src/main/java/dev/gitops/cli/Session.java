@@ -92,6 +92,14 @@ final class Session implements AutoCloseable {
     Path tempCache = null;
     // Built first: a refused provider option leaves nothing behind (no state directory, no cache).
     Provider provider = provider(t, target, stateDir, listeners, options.adopt(), readOnly);
+    if (!readOnly) {
+      try {
+        terraformTarget(t);
+      } catch (RuntimeException e) {
+        ProviderCloser.close(provider, "gitops");
+        throw e;
+      }
+    }
     try {
       if (readOnly && !Files.isDirectory(cache)) {
         tempCache = Files.createTempDirectory("gitops-cache-");
@@ -169,6 +177,47 @@ final class Session implements AutoCloseable {
       deleteTree(tempCache);
       ProviderCloser.close(provider, "gitops");
       throw e;
+    }
+  }
+
+  /**
+   * Creates a missing {@code --target} of {@code --provider terraform} owner-only (rwx------), as
+   * the provider creates a working directory it makes: Terraform writes {@code terraform.tfstate}
+   * there with every sensitive value in plain text. Called before anything under it is created (the
+   * default {@code --state} is {@code <target>/.gitops}, whose parents the store would create with
+   * the default mode). A target that exists keeps its permissions (its owner's to set); other
+   * providers' targets are left to them.
+   *
+   * @throws UncheckedIOException naming the target and {@code --target} when it cannot be created
+   */
+  static void terraformTarget(TargetOptions t) {
+    if (!t.terraform()) {
+      return;
+    }
+    Path target = t.targetDir();
+    if (Files.isDirectory(target)) {
+      return;
+    }
+    try {
+      if (target.getParent() != null) {
+        Files.createDirectories(target.getParent());
+      }
+      try {
+        Files.createDirectory(target, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+            java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+      } catch (UnsupportedOperationException e) {
+        // Not a POSIX file system: the directory gets the platform's default protection.
+        Files.createDirectory(target);
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        if (!Files.isDirectory(target)) {
+          throw e;  // a file, or a dangling link: named below
+        }
+        // Created by another process in the meantime (or a link to a directory): used as it is.
+        LOG.debug("the Terraform working directory {} appeared meanwhile: used as it is", target);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the Terraform working directory " + target + " (--target): "
+          + e.getMessage(), e);
     }
   }
 

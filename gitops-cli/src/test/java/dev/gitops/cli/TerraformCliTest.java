@@ -74,6 +74,36 @@ class TerraformCliTest {
     assertThat(work.resolve("main.tf")).hasContent("resource \"random_pet\" \"name\" {}");
   }
 
+  /**
+   * Terraform's working directory (--target) holds terraform.tfstate, secrets in plain text: one the
+   * session creates is owner-only, although the default store under it (<target>/.gitops) would
+   * create it with the default mode first; one that exists keeps its permissions.
+   */
+  @Test
+  void aMissingTerraformTargetIsCreatedOwnerOnlyAndAnExistingOneKeepsItsPermissions() throws Exception {
+    Path work = tmp.resolve("missing/work");
+    CliRun sync = gitops("sync", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra",
+        "--provider", "terraform", "--binary", binary.toString(), "--target", work.toString());
+    assertThat(sync.code()).as("%s", sync).isZero();
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(work))).isEqualTo("rwx------");
+    assertThat(work.resolve(".gitops")).isDirectory();
+
+    Path planned = tmp.resolve("planned");
+    CliRun plan = gitops("plan", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra",
+        "--provider", "terraform", "--binary", binary.toString(), "--target", planned.toString(),
+        "--out", tmp.resolve("reviewed.plan").toString());
+    assertThat(plan.code()).as("%s", plan).isZero();
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(planned))).as("plan --out keeps the"
+        + " store's key under it").isEqualTo("rwx------");
+
+    Path open = Files.createDirectories(tmp.resolve("open"));
+    Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxr-x---"));
+    CliRun existing = gitops("sync", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra",
+        "--provider", "terraform", "--binary", binary.toString(), "--target", open.toString());
+    assertThat(existing.code()).as("%s", existing).isZero();
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(open))).isEqualTo("rwxr-x---");
+  }
+
   @Test
   void aWorkingDirectoryInsideTheDirectoryPathReadsIsRefused() throws Exception {
     Path inside = repo.dir().resolve("infra/sub/work");
