@@ -550,7 +550,12 @@ public final class Reconciler implements AutoCloseable {
       checkStoreOwner();
       NoChangeFastPath.Loaded loaded = NoChangeFastPath.load(source, store, null);
       StoredState stored = loaded.stored();
-      refuse(asked, k -> !stored.inventory().containsKey(k) && !stored.pending().containsKey(k),
+      java.util.function.Predicate<ResourceKey> unrecorded = k -> !stored.inventory().containsKey(k)
+          && !stored.pending().containsKey(k);
+      refuse(asked, unrecorded.and(this::plannedByItsProvider), "an object its provider's own planner manages and"
+          + " records (Terraform's state), not the store: it is not forgotten here; stop managing it there (for"
+          + " Terraform: a removed block with destroy = false, or 'terraform state rm' in its working directory)");
+      refuse(asked, unrecorded,
           "not owned by '" + owner + "' (not in the store's inventory or pending records), so there is nothing to"
           + " forget; see the keys 'gitops plan' or 'gitops status' print");
       refuse(asked, k -> !providers.containsKey(k.provider()), "of a provider this reconciler does not have (it has "
@@ -587,6 +592,21 @@ public final class Reconciler implements AutoCloseable {
           desired.revision());
       return finish(p, outcomes, start, "forgot " + batch.ops().size() + " of " + asked.size() + "; ", false);
     }));
+  }
+
+  /**
+   * Whether {@code key} is of a provider of this reconciler whose own planner manages it (a
+   * Terraform resource, which Terraform's state records and the store does not); false when the
+   * provider cannot say.
+   */
+  private boolean plannedByItsProvider(ResourceKey key) {
+    Provider p = providers.get(key.provider());
+    try {
+      return p != null && p.planner().map(planner -> planner.manages(key)).orElse(false);
+    } catch (RuntimeException e) {
+      LOG.debug("provider '{}' cannot say whether its planner manages {}: {}", key.provider(), key, e.toString());
+      return false;  // then refused as not owned, which it is not in the store either
+    }
   }
 
   /**

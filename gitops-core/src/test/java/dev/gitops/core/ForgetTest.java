@@ -204,6 +204,12 @@ class ForgetTest {
         + " it manages but cannot drop the key from it", "its next plan would destroy the object");
     assertThat(store.load().inventory()).containsKey(key("a"));
     assertThat(p.live).containsKey(key("a"));
+
+    // an object only its planner records (a Terraform resource): said so, with the way to stop managing it
+    assertThatThrownBy(() -> reconciler(planning, SyncOptions.defaults()).forget(List.of(key("tfonly"))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("key m:thing::tfonly is an object its provider's own planner manages and records"
+            + " (Terraform's state), not the store");
   }
 
   /** destroy(ORPHAN) forgets everything; its dry run recorded a history entry of a forget that did not happen. */
