@@ -81,8 +81,11 @@ import org.slf4j.LoggerFactory;
  * their own. The directory the playbook runs from is a copy named by every file's content, the
  * decommission playbook's included, so a changed decommission playbook runs as changed. A
  * playbook left running on the same inventory by a process that died is waited for (up to the
- * call's deadline) before another one starts, and none starts once the call's deadline has passed
- * (its hosts fail TRANSIENT, their records untouched). Removed hosts are decommissioned with the
+ * call's stop time) before another one starts, and none starts once the call's stop time has come
+ * (its hosts fail TRANSIENT, their records untouched). The stop time, taken when the call begins
+ * and shared by all its runs, is a little before the call's deadline (a tenth of the time then
+ * left, at least 0.25 s and at most 1 s): a run stopped there names the deadline
+ * and the task each host was running, and the call returns that before the engine gives up on it. Removed hosts are decommissioned with the
  * decommission playbook (when set) and then dropped; the engine's deletion guard applies to them. A
  * removed host whose address ({@code ansible_host}, else its name, with its {@code ansible_port}
  * when not 22) a host of the inventory also has (a host renamed in Git that kept its address) is
@@ -216,6 +219,8 @@ public final class AnsibleProvider implements Provider {
 
   @Override
   public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
+    // taken when the call begins, as for an apply: the drift check's run answers before the engine gives up on it
+    Instant stopAt = PlaybookRunner.stopTime(ctx);
     Map<ResourceKey, Observation> out = new LinkedHashMap<>();
     ManagedInventory.Record rec;
     try {
@@ -277,7 +282,7 @@ public final class AnsibleProvider implements Provider {
     }
     if (!inSync.isEmpty()) {
       synchronized (lock) {
-        checkDrift(rec, inSync, latest.bundle(), ctx, out);
+        checkDrift(rec, inSync, latest.bundle(), ctx, stopAt, out);
       }
     }
     return out;
@@ -288,13 +293,13 @@ public final class AnsibleProvider implements Provider {
    * host whose check failed before any task found a change is UNKNOWN, not drifted.
    */
   private void checkDrift(ManagedInventory.Record rec, Map<String, ResourceKey> hosts, PlaybookBundle bundle,
-      CallContext ctx, Map<ResourceKey, Observation> out) {
+      CallContext ctx, Instant stopAt, Map<ResourceKey, Observation> out) {
     PlaybookRunner.Result r;
     try {
       Path inventory = workDir.resolve("check-inventory.yml");
       writeInventory(inventory, rec.hosts(), rec.groups());
       Path playbook = bundles.materialize(bundle).resolve(bundle.playbook());
-      r = runner.run(inventory, playbook, hosts.keySet(), true, ctx, scrubber(rec.hosts().values()),
+      r = runner.run(inventory, playbook, hosts.keySet(), true, ctx, stopAt, scrubber(rec.hosts().values()),
           step -> progress(ctx, step, "check"));
     } catch (IOException e) {
       hosts.values().forEach(k -> out.put(k, Observation.unknown(k, "drift check failed: " + e.getMessage())));
@@ -384,6 +389,8 @@ public final class AnsibleProvider implements Provider {
   }
 
   private Map<ResourceKey, Outcome> applyLocked(List<Change> changes, CallContext ctx) {
+    // one stop time for every run of the call: the converge's and the decommission's after it
+    Instant stopAt = PlaybookRunner.stopTime(ctx);
     Map<ResourceKey, Outcome> out = new LinkedHashMap<>();
     ManagedInventory.Record rec;
     try {
@@ -449,10 +456,10 @@ public final class AnsibleProvider implements Provider {
       }
     }
     if (!converge.isEmpty()) {
-      converge(converge, hosts, groups, ctx, out);
+      converge(converge, hosts, groups, ctx, stopAt, out);
     }
     if (!decommission.isEmpty()) {
-      decommission(decommission, hosts, groups, ctx, out);
+      decommission(decommission, hosts, groups, ctx, stopAt, out);
     }
     try {
       // an older build's state file, without an owner, is claimed here
@@ -471,7 +478,7 @@ public final class AnsibleProvider implements Provider {
   }
 
   private void converge(Map<String, Change> converge, Map<String, JsonNode> hosts, Map<String, JsonNode> groups,
-      CallContext ctx, Map<ResourceKey, Outcome> out) {
+      CallContext ctx, Instant stopAt, Map<ResourceKey, Outcome> out) {
     AnsibleDecoder.Decoded latest = decoder.latest();
     Map<String, Change> runnable = new TreeMap<>();
     for (Map.Entry<String, Change> e : converge.entrySet()) {
@@ -491,7 +498,7 @@ public final class AnsibleProvider implements Provider {
     runnable.forEach((name, c) -> view.put(name, record(c.target())));
     PlaybookRunner.Result r;
     try {
-      PlaybookRunner.NotStarted.unlessTimeLeft(ctx);
+      PlaybookRunner.NotStarted.unlessTimeLeft(ctx, stopAt);
       writeInventory(managed.inventoryFile(), view, groups);
       Path playbook = bundles.materialize(latest.bundle()).resolve(latest.bundle().playbook());
       // Written ahead of the run: should it be cut off with this process (kill -9, a power loss),
@@ -502,7 +509,7 @@ public final class AnsibleProvider implements Provider {
           + " at " + ctx.revision() + " and did not report back (the process running it ended first)")));
       managed.save(new ManagedInventory.Record(Optional.of(ctx.owner()), ahead, groups));
       // every host's secrets, not only the batch's: a task may print another host's through hostvars
-      r = runner.run(managed.inventoryFile(), playbook, runnable.keySet(), false, ctx, scrubber(view.values()),
+      r = runner.run(managed.inventoryFile(), playbook, runnable.keySet(), false, ctx, stopAt, scrubber(view.values()),
           step -> progress(ctx, step, ""));
     } catch (Executables.NotFound | PlaybookRunner.CannotStart e) {
       runnable.values().forEach(c -> out.put(c.key(), Outcome.permanentFailure(c.key() + ": cannot run"
@@ -571,7 +578,7 @@ public final class AnsibleProvider implements Provider {
   }
 
   private void decommission(Map<String, Change> removed, Map<String, JsonNode> hosts, Map<String, JsonNode> groups,
-      CallContext ctx, Map<ResourceKey, Outcome> out) {
+      CallContext ctx, Instant stopAt, Map<ResourceKey, Outcome> out) {
     Map<String, Change> present = new TreeMap<>();
     for (Map.Entry<String, Change> e : removed.entrySet()) {
       if (hosts.containsKey(e.getKey())) {
@@ -606,7 +613,7 @@ public final class AnsibleProvider implements Provider {
     PlaybookRunner.Result r;
     try {
       // checked before anything is written, and again by the runner right before it starts the process
-      PlaybookRunner.NotStarted.unlessTimeLeft(ctx);
+      PlaybookRunner.NotStarted.unlessTimeLeft(ctx, stopAt);
       writeInventory(managed.inventoryFile(), hosts, groups);
       Path playbook = bundles.materialize(latest.bundle()).resolve(playbookPath);
       // Written ahead of the run, as for a converge: a decommission cut off with this process may
@@ -616,7 +623,7 @@ public final class AnsibleProvider implements Provider {
       present.keySet().forEach(n -> ahead.put(n, notConverged(hosts.get(n), "the decommission playbook started on "
           + n + " at " + ctx.revision() + " and did not report back (the process running it ended first)")));
       managed.save(new ManagedInventory.Record(Optional.of(ctx.owner()), ahead, groups));
-      r = runner.run(managed.inventoryFile(), playbook, present.keySet(), false, ctx, scrubber(hosts.values()),
+      r = runner.run(managed.inventoryFile(), playbook, present.keySet(), false, ctx, stopAt, scrubber(hosts.values()),
           step -> progress(ctx, step, "decommission"));
     } catch (Executables.NotFound | PlaybookRunner.CannotStart e) {
       present.values().forEach(c -> out.put(c.key(), Outcome.permanentFailure(c.key() + ": cannot run the"

@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * ANSIBLE_STDOUT_CALLBACK}). The command is an argument list, never a shell; the hosts go through
  * a limit file ({@code --limit @file}), extra variables through a JSON file ({@code -e @file}).
  * What runs is a playbook written beside the playbook that imports it and then marks, in one more
- * play, the hosts that came through it (see {@link HostResult#completed()}). The run stops at the
- * deadline or when the call is cancelled.
+ * play, the hosts that came through it (see {@link HostResult#completed()}). The run stops at its
+ * timeout, at its call's stop time (a little before the call's deadline: see {@link
+ * #stopTime(CallContext)}) or when the call is cancelled.
  */
 public final class PlaybookRunner {
 
@@ -210,19 +211,47 @@ public final class PlaybookRunner {
     return dir;
   }
 
+  /** The most a call's runs stop ahead of its deadline (see {@link #stopTime(CallContext)}). */
+  private static final Duration STOP_AHEAD = Duration.ofSeconds(1);
+  /**
+   * The least a call's runs stop ahead of its deadline: the time to stop a playbook's processes
+   * (Ansible ends within tens of milliseconds of SIGTERM) and record its hosts, on a loaded machine.
+   */
+  private static final Duration STOP_AHEAD_MIN = Duration.ofMillis(250);
+
+  /**
+   * When the runs of the call {@code ctx} stop, taken once when the call begins and shared by every
+   * run it makes (the apply's and a decommission's after it): a little before the call's deadline,
+   * by a tenth of the time then left (as the Kubernetes provider does), at least a quarter second
+   * (the time to stop a playbook and record its hosts) and at most a second. The engine
+   * gives up on a call at its deadline exactly, reporting only that it did not return; a run
+   * stopped this much earlier is stopped, and its hosts' outcomes (naming the deadline and the task
+   * each host was running) returned, before that. No run starts once it has come.
+   */
+  public static Instant stopTime(CallContext ctx) {
+    Duration left = ctx.remaining();
+    Duration ahead = left.dividedBy(10);
+    ahead = ahead.compareTo(STOP_AHEAD_MIN) < 0 ? STOP_AHEAD_MIN : ahead.compareTo(STOP_AHEAD) > 0 ? STOP_AHEAD : ahead;
+    return ctx.deadline().minus(ahead);
+  }
+
   /**
    * Runs {@code playbook} with {@code inventory} for {@code hosts}; {@code check} adds {@code
-   * --check --diff}. Returns when the process ended or was stopped.
+   * --check --diff}. Returns when the process ended or was stopped: at its timeout, at {@code
+   * stopAt} (the call's {@link #stopTime(CallContext)}) or when the call is cancelled.
+   *
+   * @throws NotStarted when {@code stopAt} has come, or the call was cancelled, before the process
+   *     could start
    */
   public Result run(Path inventory, Path playbook, Collection<String> hosts, boolean check, CallContext ctx,
-      Scrubber scrubber, Progress progress) throws IOException, InterruptedException {
+      Instant stopAt, Scrubber scrubber, Progress progress) throws IOException, InterruptedException {
     Path program = Executables.locate("ansible-playbook", options.binary(), System.getenv("PATH"), INSTALL);
-    awaitLeftover(ctx);
+    awaitLeftover(ctx, stopAt);
     Path runs = Files.createDirectories(workDir.resolve("runs"));
     removeLeftRunDirectories(runs, workDir.resolve("bundles"));
     Path runDir = Files.createTempDirectory(runs, "run-");
     try {
-      return runIn(program, runDir, inventory, playbook, hosts, check, ctx, scrubber, progress);
+      return runIn(program, runDir, inventory, playbook, hosts, check, ctx, stopAt, scrubber, progress);
     } finally {
       BundleDirectory.deleteTree(runDir);
       Path wrapper = playbook.resolveSibling(".gitops-" + runDir.getFileName() + ".yml");
@@ -236,17 +265,17 @@ public final class PlaybookRunner {
 
   /**
    * Waits for a playbook that an earlier process started on this work directory and left running
-   * (it was killed, or its JVM exited before it could stop the playbook), up to the call's
-   * deadline. Waiting rather than refusing at once: such a playbook is usually the previous sync's
-   * own run finishing its hosts, and it ends by itself; waiting serialises the two runs as if that
+   * (it was killed, or its JVM exited before it could stop the playbook), up to the call's stop
+   * time {@code stopAt}. Waiting rather than refusing at once: such a playbook is usually the
+   * previous sync's own run finishing its hosts, and it ends by itself; waiting serialises the two runs as if that
    * sync had ended normally, while refusing would fail every sync (and have the engine retry it)
-   * until the leftover ends, with no safety gained. A leftover still running at the deadline is
+   * until the leftover ends, with no safety gained. A leftover still running at the stop time is
    * refused with its pid, so a hung one is never silently run beside, nor killed behind the
    * user's back: it may be in the middle of changing a host.
    *
-   * @throws Busy when it still runs at the deadline or the call is cancelled
+   * @throws Busy when it still runs at the stop time or the call is cancelled
    */
-  private void awaitLeftover(CallContext ctx) throws IOException, InterruptedException {
+  private void awaitLeftover(CallContext ctx, Instant stopAt) throws IOException, InterruptedException {
     Optional<PidFile.Live> live = pidFile.live();
     if (live.isEmpty()) {
       return;
@@ -254,12 +283,13 @@ public final class PlaybookRunner {
     LOG.warn("{}; waiting for it to end (until {}) before running ansible-playbook at {}", live.get().describe(),
         ctx.deadline(), ctx.revision());
     while (live.isPresent()) {
-      if (ctx.isDone()) {
+      if (ctx.cancellation().isCancelled() || !Instant.now().isBefore(stopAt)) {
         throw new Busy(live.get().describe() + "; " + (ctx.cancellation().isCancelled() ? "cancelled" : "the call's"
-            + " deadline passed") + " while waiting for it to end. A second ansible-playbook is not run on the same"
-            + " hosts beside it: wait for it, or stop it (kill " + live.get().pid() + ") and sync again");
+            + " deadline (" + ctx.deadline() + ") came") + " while waiting for it to end. A second ansible-playbook is"
+            + " not run on the same hosts beside it: wait for it, or stop it (kill " + live.get().pid() + ") and sync"
+            + " again");
       }
-      Thread.sleep(200);
+      Thread.sleep(Math.max(1, Math.min(200, Duration.between(Instant.now(), stopAt).toMillis())));
       live = pidFile.live();
     }
     LOG.info("the earlier ansible-playbook has ended; running at {}", ctx.revision());
@@ -333,9 +363,9 @@ public final class PlaybookRunner {
   }
 
   /**
-   * The call was done (its deadline passed, or it was cancelled) before ansible-playbook started:
-   * nothing was started, so nothing ran on any host. A playbook started after its deadline would
-   * be stopped a moment later, perhaps half-way through its first task.
+   * The call was done (its stop time came, shortly before its deadline, or it was cancelled) before
+   * ansible-playbook started: nothing was started, so nothing ran on any host. A playbook started
+   * after the stop time would be stopped a moment later, perhaps half-way through its first task.
    */
   public static final class NotStarted extends IOException {
     private static final long serialVersionUID = 1L;
@@ -344,14 +374,18 @@ public final class PlaybookRunner {
       super(message);
     }
 
-    /** Thrown when {@code ctx} is done: cancelled, or past its deadline. */
-    public static void unlessTimeLeft(CallContext ctx) throws NotStarted {
+    /**
+     * Thrown when {@code ctx} is cancelled or its stop time {@code stopAt} (see {@link
+     * PlaybookRunner#stopTime(CallContext)}) has come: what starts then would be stopped at once.
+     */
+    public static void unlessTimeLeft(CallContext ctx, Instant stopAt) throws NotStarted {
       if (ctx.cancellation().isCancelled()) {
         throw new NotStarted("the call was cancelled before ansible-playbook started; nothing ran");
       }
-      if (!Instant.now().isBefore(ctx.deadline())) {
-        throw new NotStarted("the call's deadline (" + ctx.deadline() + ") had passed before ansible-playbook could"
-            + " start; nothing ran");
+      if (!Instant.now().isBefore(stopAt)) {
+        throw new NotStarted("the call's deadline (" + ctx.deadline() + ") came before ansible-playbook could start"
+            + " (none starts in the last " + seconds(Duration.between(stopAt, ctx.deadline())) + " before it, when"
+            + " it would be stopped at once); nothing ran");
       }
     }
   }
@@ -366,7 +400,7 @@ public final class PlaybookRunner {
   }
 
   private Result runIn(Path program, Path runDir, Path inventory, Path playbook, Collection<String> hosts, boolean check,
-      CallContext ctx, Scrubber scrubber, Progress progress) throws IOException, InterruptedException {
+      CallContext ctx, Instant stopAt, Scrubber scrubber, Progress progress) throws IOException, InterruptedException {
     Path cwd = playbook.toAbsolutePath().normalize().getParent();
     Path limit = runDir.resolve("limit");
     Files.write(limit, String.join("\n", new TreeSet<>(hosts)).concat("\n").getBytes(StandardCharsets.UTF_8));
@@ -444,18 +478,19 @@ public final class PlaybookRunner {
     pb.redirectError(runDir.resolve("stderr").toFile());
     pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
 
-    Instant deadline = ctx.deadline();  // after any wait for a leftover: the run has what is left
-    String stopAt = "at its call's deadline (the engine's call timeout; the CLI's --call-timeout)";
+    Instant deadline = stopAt;  // after any wait for a leftover: the run has what is left
+    String stopsAt = "at its call's deadline (the engine's call timeout; the CLI's --call-timeout), stopped "
+        + seconds(Duration.between(stopAt, ctx.deadline())) + " ahead of it so that the call returns this in time";
     Instant ownDeadline = Instant.now().plus(options.timeout());
     if (ownDeadline.isBefore(deadline)) {
       deadline = ownDeadline;
-      stopAt = "after " + seconds(options.timeout()) + " (its timeout)";
+      stopsAt = "after " + seconds(options.timeout()) + " (its timeout)";
     }
     LOG.info("ansible-playbook {}{} for {} host(s) at {}", playbook.getFileName(), check ? " --check --diff" : "",
         hosts.size(), ctx.revision());
-    // nothing starts after its deadline: the time may have gone to an earlier run of the same call
-    // (a decommission after a converge) or to waiting for a leftover playbook
-    NotStarted.unlessTimeLeft(ctx);
+    // nothing starts after the call's stop time: the time may have gone to an earlier run of the
+    // same call (a decommission after a converge) or to waiting for a leftover playbook
+    NotStarted.unlessTimeLeft(ctx, stopAt);
     Process p;
     try {
       p = pb.start();
@@ -470,7 +505,7 @@ public final class PlaybookRunner {
       throw new IOException("cannot record the ansible-playbook it started in " + pidFile.file() + ": " + e.getMessage(), e);
     }
     try {
-      return await(p, runDir, inventory, playbook, hosts, ctx, deadline, stopAt, scrubber, progress);
+      return await(p, runDir, inventory, playbook, hosts, ctx, deadline, stopsAt, scrubber, progress);
     } finally {
       if (!p.isAlive()) {
         pidFile.clear(p.pid());
@@ -504,7 +539,9 @@ public final class PlaybookRunner {
     reader.start();
     String stopped = "";
     try {
-      while (!p.waitFor(100, TimeUnit.MILLISECONDS)) {
+      // woken at the deadline itself, not up to 100 ms after it: the stop time is only a little ahead of the call's
+      while (!p.waitFor(Math.max(1, Math.min(100, Duration.between(Instant.now(), deadline).toMillis())),
+          TimeUnit.MILLISECONDS)) {
         if (ctx.cancellation().isCancelled()) {
           stopped = "cancelled";
         } else if (!Instant.now().isBefore(deadline)) {
