@@ -261,6 +261,12 @@ public final class SyntaxCheck {
       message += " (no vault password file is given: set by the CLI's --vault-password-file, the agent's"
           + " vaultPasswordFile: or AnsibleProvider.Builder.vaultPasswordFile)";
     }
+    boolean undecrypted = hasVaultPassword() && message.contains("no vault secrets were found that could decrypt");
+    if (undecrypted) {
+      // Ansible names the file it could not decrypt ("... could decrypt) on vars/secret.yml"), not the password's
+      message += " (the vault password in the vault password file " + vaultPasswordFile + ", given by"
+          + " vaultPasswordFile, the CLI's --vault-password-file, the agent's vaultPasswordFile:, does not decrypt it)";
+    }
     Matcher m = WHERE.matcher(message);
     boolean placed = m.find() && bundle.files().containsKey(m.group(1));
     if (message.length() > MAX_MESSAGE) {
@@ -268,11 +274,13 @@ public final class SyntaxCheck {
     }
     // Ansible names the vault password file it cannot use ("The vault password file … was not
     // found"): a file of this machine's configuration, which no commit to the repository fixes
-    String fix = hasVaultPassword() && !placed && message.contains(vaultPasswordFile.toAbsolutePath().toString())
+    String fix = undecrypted ? "encrypt it again with the password in " + vaultPasswordFile + " (ansible-vault rekey,"
+            + " or encrypt_string for a !vault value), or give the password it was encrypted with"
+        : hasVaultPassword() && !placed && message.contains(vaultPasswordFile.toAbsolutePath().toString())
         ? "fix the vault password file " + vaultPasswordFile + " (given by vaultPasswordFile, the CLI's"
             + " --vault-password-file, the agent's vaultPasswordFile:), not the repository"
         : IN_THE_REPOSITORY;
-    return placed ? new Problem(m.group(1), Integer.parseInt(m.group(2)), message)
+    return placed ? new Problem(m.group(1), Integer.parseInt(m.group(2)), message, undecrypted ? fix : IN_THE_REPOSITORY)
         : new Problem(bundle.playbook(), 0, message, fix);
   }
 

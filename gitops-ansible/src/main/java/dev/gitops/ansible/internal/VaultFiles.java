@@ -27,7 +27,12 @@ public final class VaultFiles {
 
   private VaultFiles() {}
 
-  /** A decryptor with the password in {@code passwordFile} (read, then stripped, as Ansible does). */
+  /**
+   * A decryptor with the password in {@code passwordFile} (read, then stripped, as Ansible does).
+   * A password that does not decrypt the text is an {@link IllegalArgumentException} whose message
+   * starts with "HMAC mismatch" and names {@code passwordFile} as given: the file a user reads the
+   * error about is one of the repository, the password one of this machine's configuration.
+   */
   public static Function<String, String> decryptor(Path passwordFile) {
     return text -> {
       byte[] password;
@@ -37,9 +42,21 @@ public final class VaultFiles {
       } catch (IOException e) {
         throw new UncheckedIOException("cannot read the vault password file " + passwordFile, e);
       }
-      return decrypt(text, password);
+      try {
+        return decrypt(text, password);
+      } catch (IllegalArgumentException e) {
+        if (!String.valueOf(e.getMessage()).startsWith(HMAC_MISMATCH)) {
+          throw e;
+        }
+        throw new IllegalArgumentException(HMAC_MISMATCH + ": the vault password in the vault password file "
+            + passwordFile + " (vaultPasswordFile, the CLI's --vault-password-file) is not the one it was encrypted"
+            + " with, or it is damaged", e);
+      }
     };
   }
+
+  /** How a wrong password (or a damaged file) is told: the HMAC over the cipher text does not match. */
+  private static final String HMAC_MISMATCH = "HMAC mismatch";
 
   /**
    * The plain text of a vault file.
@@ -73,7 +90,7 @@ public final class VaultFiles {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(key2, "HmacSHA256"));
       if (!MessageDigest.isEqual(mac.doFinal(cipherText), hmac)) {
-        throw new IllegalArgumentException("HMAC mismatch: wrong vault password or damaged file");
+        throw new IllegalArgumentException(HMAC_MISMATCH + ": wrong vault password or damaged file");
       }
       Cipher aes = Cipher.getInstance("AES/CTR/NoPadding");
       aes.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key1, "AES"), new IvParameterSpec(iv));

@@ -268,7 +268,10 @@ public final class InventoryParser {
       try {
         plain = vaultFile.apply(text);
       } catch (RuntimeException e) {
-        throw error(path, 1, "cannot decrypt the vault file: " + e.getMessage());
+        // the decryptor's message names the vault password file that does not decrypt it
+        throw error(path, 1, "cannot decrypt the vault-encrypted file " + path + ": " + e.getMessage()
+            + (String.valueOf(e.getMessage()).startsWith("HMAC mismatch") ? "; encrypt it again with that password"
+                + " (ansible-vault rekey), or give the password it was encrypted with" : ""));
       }
       vaultedFiles.add(path);
       return plain;
