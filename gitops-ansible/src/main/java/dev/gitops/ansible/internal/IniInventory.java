@@ -18,6 +18,17 @@ public final class IniInventory {
 
   private static final Pattern SECTION = Pattern.compile("^\\[([^:\\]\\s]+)(?::(\\w+))?\\]\\s*(?:#.*)?$",
       Pattern.UNICODE_CHARACTER_CLASS);
+  /** How an unclosed section header's problem starts: the parser reports it as the file's error. */
+  public static final String UNCLOSED = "INI syntax error: an unclosed section header";
+
+  /**
+   * Whether {@code line} (stripped) opens a section it never closes: a '[' first and no ']' at all.
+   * A line that starts with a host range ({@code [a:c]-web}) closes it, and is a host line.
+   */
+  public static boolean isUnclosedSection(String line) {
+    return line.startsWith("[") && line.indexOf(']') < 0;
+  }
+
   private static final Pattern GROUP_NAME = Pattern.compile("^([^:\\]\\s]+)\\s*(?:#.*)?$",
       Pattern.UNICODE_CHARACTER_CLASS);
 
@@ -86,6 +97,10 @@ public final class IniInventory {
       } else if (line.startsWith("[") && line.endsWith("]")) {
         throw problem("Invalid section entry: '" + line + "'. Please make sure that there are no spaces in the section"
             + " entry, and that there are no other invalid characters");
+      } else if (isUnclosedSection(line)) {
+        // Ansible takes it for a host pattern and fails with "not enough values to unpack"
+        throw problem(UNCLOSED + ": '" + line + "' has no closing ']' (a section is [group], [group:vars] or"
+            + " [group:children])");
       }
       try {
         switch (state) {

@@ -236,7 +236,9 @@ public final class InventoryParser {
     try {
       IniInventory.parse(model, path, text);
     } catch (InventoryProblem e) {
-      if (yamlProblem == null) {
+      if (yamlProblem == null || ext.isEmpty() && e.getMessage().startsWith(IniInventory.UNCLOSED)) {
+        // An unclosed "[web" with INI lines before it: INI that YAML, reading a flow sequence
+        // there, only fails on further down ("did not find expected ',' or ']'")
         throw error(path, e.line(), e.getMessage());
       }
       // Evidently YAML: named so, or read as YAML further than as INI (an INI reader stops at the

@@ -56,6 +56,25 @@ class InventoryParserTest {
     assertThat(e.getMessage()).contains("No closing quotation");
   }
 
+  /**
+   * A section header without its closing bracket, in a file without an extension: an INI error at
+   * its line, not the YAML reader's complaint about an unclosed flow sequence further down.
+   */
+  @Test
+  void anUnclosedIniSectionHeaderIsAnIniSyntaxErrorAtItsLine() {
+    DecodeException e = failure("inv", files("inv/hosts", "# fleet\n[web\nweb1\n[db]\ndb1\n"));
+    assertThat(e.origin().path()).isEqualTo("inv/hosts");
+    assertThat(e.origin().line()).isEqualTo(2);
+    assertThat(e.getMessage()).contains("inv/hosts").contains("INI syntax error").contains("'[web'")
+        .contains("no closing ']'").doesNotContain("YAML");
+    e = failure("inv", files("inv/hosts", "[web]\nweb1\n[web:vars\nport=80\n"));
+    assertThat(e.origin().line()).isEqualTo(3);
+    assertThat(e.getMessage()).contains("'[web:vars'").doesNotContain("YAML");
+    // a host range that opens the line is a host line, as for Ansible
+    assertThat(InventoryParser.parse("inv", files("inv/hosts", "[web]\n[a:b]-node\n"), REV).hosts())
+        .containsKeys("a-node", "b-node");
+  }
+
   @Test
   void iniErrorsNameTheLineHostAndVariableButNeverShowTheValues() {
     String secret = "TopSecret123";
