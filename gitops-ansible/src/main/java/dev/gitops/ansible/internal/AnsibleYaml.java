@@ -594,8 +594,18 @@ public final class AnsibleYaml {
       return out.toString();
     }
 
+    /**
+     * A tag this loader does not read, named as the file writes it ({@code !!binary}, not {@code
+     * tag:yaml.org,2002:binary}), with the tags it reads: PyYAML's raw "could not determine a
+     * constructor for the tag" says neither which tags would do nor what to write instead.
+     */
     private static YamlError unsupported(Node node, String tag) {
-      return error(node, "could not determine a constructor for the tag '" + tag + "'");
+      String written = tag.startsWith(CORE) ? "!!" + tag.substring(CORE.length()) : tag;
+      String kind = node instanceof MappingNode ? "mapping" : node instanceof SequenceNode ? "sequence" : "scalar";
+      return error(node, "unsupported YAML tag '" + written + "' on a " + kind + ": the tags read here are Ansible's"
+          + " !vault and !unsafe and YAML's !!str, !!int, !!float, !!bool, !!null, !!timestamp, !!map and !!seq"
+          + (written.equals("!!binary") ? "; give binary data as its base64 text, a plain string, and decode it where"
+              + " it is used (the b64decode filter)" : "; remove the tag, or quote the value to keep it as text"));
     }
 
     private static YamlError error(Node node, String message) {

@@ -142,7 +142,23 @@ class InventoryParserTest {
 
     e = failure("inv", files("inv/hosts", "[web]\nh1\n", "inv/host_vars/h1.yml", "a: !python/object x\n"));
     assertThat(e.origin().path()).isEqualTo("inv/host_vars/h1.yml");
-    assertThat(e.getMessage()).contains("could not determine a constructor");
+    assertThat(e.getMessage()).contains("unsupported YAML tag '!python/object' on a scalar");
+  }
+
+  /** A tag the loader does not read is named as written, at its file and line, with the tags it reads. */
+  @Test
+  void anUnsupportedYamlTagIsNamedAtItsFileAndLineWithTheTagsThatAreRead() {
+    DecodeException e = failure("inv", files("inv/hosts", "[web]\nh1\n", "inv/group_vars/web.yml",
+        "port: 80\ncert: !!binary |\n  R0lGODlhDAAMAIQAAP\n"));
+    assertThat(e.origin().path()).isEqualTo("inv/group_vars/web.yml");
+    assertThat(e.origin().line()).isEqualTo(2);
+    assertThat(e.getMessage()).contains("inv/group_vars/web.yml").contains("unsupported YAML tag '!!binary'")
+        .contains("!vault and !unsafe").contains("!!str").contains("base64").doesNotContain("constructor")
+        .doesNotContain("tag:yaml.org");
+    e = failure("inv", files("inv/hosts.yml", "all:\n  hosts:\n    h1:\n      ports: !!set {80, 443}\n"));
+    assertThat(e.origin().path()).isEqualTo("inv/hosts.yml");
+    assertThat(e.origin().line()).isEqualTo(4);
+    assertThat(e.getMessage()).contains("unsupported YAML tag '!!set' on a mapping").contains("remove the tag");
   }
 
   @Test
