@@ -1645,17 +1645,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       }
       SortedMap<String, String> files = dir.materialized();
       learnSensitiveVariables(files);
-      boolean kept = session != null;  // this provider's own plan keeps it for its apply: kept so after
-      beginSession("forgetting " + address, ctx);
-      try {
-        forgetInSession(key, address, files, ctx);
-      } finally {
-        if (kept) {
-          keepSession();
-        } else {
-          endSession();
-        }
-      }
+      inSession("forgetting " + address, ctx, () -> forgetInSession(key, address, files, ctx));
     } finally {
       lock.unlock();
     }
@@ -1713,20 +1703,31 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     }
     lock.lock();
     try {
-      boolean kept = session != null;  // this provider's own plan keeps it for its apply: kept so after
-      beginSession("force-unlocking state lock " + lockId, ctx);
-      try {
+      inSession("force-unlocking state lock " + lockId, ctx, () -> {
         LOG.warn("force-unlocking terraform state lock {} in {} as asked", lockId, dir.root());
         terraform.forceUnlock(lockId, ctx);
-      } finally {
-        if (kept) {
-          keepSession();
-        } else {
-          endSession();
-        }
-      }
+      });
     } finally {
       lock.unlock();
+    }
+  }
+
+  /**
+   * Runs {@code body} in a session of the working directory ({@code what} says why, to a waiter):
+   * one this provider's own plan keeps for its apply is kept so after, any other ended. Called
+   * under {@code lock}.
+   */
+  private void inSession(String what, CallContext ctx, Runnable body) {
+    boolean kept = session != null;  // this provider's own plan keeps it for its apply: kept so after
+    beginSession(what, ctx);
+    try {
+      body.run();
+    } finally {
+      if (kept) {
+        keepSession();
+      } else {
+        endSession();
+      }
     }
   }
 
