@@ -96,6 +96,10 @@ public record TargetStatus(String target, String provider, String revision, Stri
       if (n == null || !n.isObject()) {
         throw new IOException("not a JSON object" + (n == null || n.isMissingNode() ? " (the file is empty)" : ""));
       }
+      if (!n.path("result").isTextual() || n.path("result").asText().isEmpty()) {
+        // a status without its result says nothing of where the target stands (an agent restarted on it shows it)
+        throw new IOException("result: missing; want the last sync's result, such as \"succeeded\" or \"failed\"");
+      }
       List<String> drift = new ArrayList<>();
       n.path("drift").forEach(d -> drift.add(d.asText()));
       return Optional.of(new TargetStatus(n.path("target").asText(target), n.path("provider").asText(""),

@@ -206,7 +206,7 @@ class TargetStateTest {
     java.nio.file.Files.writeString(f, "");
     assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> TargetStatus.read(stateDir, "t")))
         .hasMessageEndingWith("cannot read the status file " + f + ": not a JSON object (the file is empty)");
-    java.nio.file.Files.writeString(f, "{\"target\": \"t\", \"finished\": \"yesterday\"}");
+    java.nio.file.Files.writeString(f, "{\"target\": \"t\", \"result\": \"failed\", \"finished\": \"yesterday\"}");
     assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> TargetStatus.read(stateDir, "t")))
         .hasMessageEndingWith("cannot read the status file " + f
             + ": finished: want a time such as 2026-11-30T10:00:00Z, got \"yesterday\"");

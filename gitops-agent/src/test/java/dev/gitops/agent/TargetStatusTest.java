@@ -1,6 +1,7 @@
 package dev.gitops.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,6 +57,20 @@ class TargetStatusTest {
         assertThat(s.revision()).isIn("a".repeat(4000), "b"));
     try (Stream<Path> left = Files.list(TargetStatus.file(stateDir, "web").getParent())) {
       assertThat(left.map(p -> p.getFileName().toString())).containsExactly("web.json");
+    }
+  }
+
+  /** A status without its result says nothing of where the target stands: unreadable, not a blank result. */
+  @Test
+  void aStatusFileWithoutAResultIsUnreadableNamingTheField() throws Exception {
+    status("v1").write(stateDir);
+    Path f = TargetStatus.file(stateDir, "web");
+    for (String result : List.of("", "\"result\": \"\", ", "\"result\": null, ", "\"result\": 3, ")) {
+      Files.writeString(f, "{\"target\": \"web\", " + result + "\"finished\": \"2026-12-03T10:00:00Z\"}");
+      assertThatThrownBy(() -> TargetStatus.read(stateDir, "web")).as(result)
+          .isInstanceOf(java.io.UncheckedIOException.class)
+          .hasMessage("java.io.IOException: cannot read the status file " + f + ": result: missing; want the last"
+              + " sync's result, such as \"succeeded\" or \"failed\"");
     }
   }
 

@@ -662,7 +662,8 @@ public final class TerraformProvider implements Provider, AutoCloseable {
   }
 
   private static String describeObjects(List<String> objects) {
-    return "a Terraform state with " + objects.size() + " objects gitops did not create (" + String.join(", ",
+    return "a Terraform state with " + objects.size() + (objects.size() == 1 ? " object" : " objects")
+        + " gitops did not create (" + String.join(", ",
         objects.subList(0, Math.min(10, objects.size()))) + (objects.size() > 10 ? ", ..." : "") + ")";
   }
 
