@@ -12,6 +12,7 @@ import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.core.Reconciler;
 import dev.gitops.core.SyncOptions;
+import dev.gitops.core.internal.fs.DurableFiles;
 import dev.gitops.core.render.PlanRenderer;
 import dev.gitops.core.source.GitSource;
 import dev.gitops.core.store.FileStateStore;
@@ -107,15 +108,8 @@ final class Session implements AutoCloseable {
       }
       // The store holds hashes of secret values: create its directory owner-only before the Git
       // cache below creates it with the default mode.
-      if (!readOnly && !Files.isDirectory(stateDir)) {
-        Files.createDirectories(stateDir.toAbsolutePath().getParent());
-        try {
-          Files.createDirectory(stateDir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-              java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
-        } catch (UnsupportedOperationException e) {
-          // Not a POSIX file system: the store applies what protection it can itself.
-          Files.createDirectories(stateDir);
-        }
+      if (!readOnly) {
+        DurableFiles.createPrivateDirectory(stateDir);
       }
     } catch (IOException e) {
       deleteTree(tempCache);
@@ -199,22 +193,9 @@ final class Session implements AutoCloseable {
       return;
     }
     try {
-      if (target.getParent() != null) {
-        Files.createDirectories(target.getParent());
-      }
-      try {
-        Files.createDirectory(target, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-            java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
-      } catch (UnsupportedOperationException e) {
-        // Not a POSIX file system: the directory gets the platform's default protection.
-        Files.createDirectory(target);
-      } catch (java.nio.file.FileAlreadyExistsException e) {
-        if (!Files.isDirectory(target)) {
-          throw e;  // a file, or a dangling link: named below
-        }
-        // Created by another process in the meantime (or a link to a directory): used as it is.
-        LOG.debug("the Terraform working directory {} appeared meanwhile: used as it is", target);
-      }
+      // one made meanwhile by another process (or a link to a directory) is used as it is; a file or a
+      // dangling link there is named below
+      DurableFiles.createPrivateDirectory(target);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the Terraform working directory " + target + " (--target): "
           + e.getMessage(), e);

@@ -8,10 +8,8 @@ import dev.gitops.terraform.TerraformException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Map;
@@ -64,39 +62,13 @@ public final class WorkingDirectory {
   public Path own() {
     Path own = root.resolve(OWN);
     try {
-      if (!Files.isDirectory(root)) {
-        if (root.getParent() != null) {
-          Files.createDirectories(root.getParent());
-        }
-        ownerOnlyDirectory(root);
-      }
-      if (!Files.isDirectory(own)) {
-        try {
-          Files.createDirectory(own, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        } catch (UnsupportedOperationException e) {
-          // Not a POSIX file system: the directory gets the platform's default protection.
-          Files.createDirectory(own);
-        } catch (FileAlreadyExistsException e) {
-          // Created by another process in the meantime: the same directory.
-          return own;
-        }
-      }
+      // both owner-only when made here (one made meanwhile by another process is used as it is)
+      DurableFiles.createPrivateDirectory(root);
+      DurableFiles.createPrivateDirectory(own);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the working directory " + own + ": " + e.getMessage(), e);
     }
     return own;
-  }
-
-  /** Creates {@code dir} owner-only where the file system allows it; one made meanwhile by another process is kept. */
-  private static void ownerOnlyDirectory(Path dir) throws IOException {
-    try {
-      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    } catch (UnsupportedOperationException e) {
-      // Not a POSIX file system: the directory gets the platform's default protection.
-      Files.createDirectory(dir);
-    } catch (FileAlreadyExistsException e) {
-      // Created by another process in the meantime (or a link to a directory): used as it is.
-    }
   }
 
   /** Where saved plan files go. */
