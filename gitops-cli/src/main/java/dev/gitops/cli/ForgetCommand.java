@@ -69,7 +69,7 @@ final class ForgetCommand implements Callable<Integer> {
           : " (the default; --state chooses another)") + ": nothing is owned there, so nothing can be forgotten");
     }
     try (Session s = dryRun ? Session.openReadOnly(target, options()) : Session.open(target, options(), List.of())) {
-      SyncResult result = s.reconciler().forget(parsed);
+      SyncResult result = s.reconciler().forget(asPrinted(keys, parsed, s));
       String rev = PlanRenderer.shortRevision(result.revision());
       if (result.status() == SyncResult.Status.PLANNED) {
         out.println("Dry run: nothing was changed; would forget " + result.plan().changes().size() + " at " + rev + ":");
@@ -98,6 +98,32 @@ final class ForgetCommand implements Callable<Integer> {
       }
       return ExitCodes.OK;
     }
+  }
+
+  /**
+   * Each key as given, or the owned key that {@code gitops plan} prints so: a name with a control
+   * character is printed escaped ({@code files:file::new\nline.yaml}), and a key copied from there
+   * means that one. Looked up only for a key written with a backslash that is not owned as written.
+   */
+  static List<ResourceKey> asPrinted(List<String> given, List<ResourceKey> parsed, Session s) {
+    java.util.Set<ResourceKey> owned = null;
+    Map<String, ResourceKey> printed = new java.util.HashMap<>();
+    List<ResourceKey> out = new ArrayList<>();
+    for (int i = 0; i < parsed.size(); i++) {
+      ResourceKey k = parsed.get(i);
+      if (given.get(i).indexOf('\\') >= 0) {
+        if (owned == null) {
+          dev.gitops.api.spi.StoredState stored = s.store().load();
+          owned = new java.util.HashSet<>(stored.inventory().keySet());
+          owned.addAll(stored.pending().keySet());
+          owned.forEach(o -> printed.putIfAbsent(ProgressListener.shown(o), o));
+        }
+        // a key owned as written (a name with a backslash in it) is that one
+        k = owned.contains(k) ? k : printed.getOrDefault(given.get(i), k);
+      }
+      out.add(k);
+    }
+    return out;
   }
 
   /** The keys as given, each parsed, or an error naming the first that is not a key. */

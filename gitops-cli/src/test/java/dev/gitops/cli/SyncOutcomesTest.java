@@ -223,6 +223,23 @@ class SyncOutcomesTest {
     }
   }
 
+  /** A name with a control character is printed escaped: the key copied from 'gitops plan' is that file's. */
+  @Test
+  void forgetTakesAKeyAsPlanPrintsItEscapedForANameWithAControlCharacter() throws Exception {
+    repo.write("new\nline.txt", "n\n").commit("an odd name");
+    assertThat(gitops("sync").code()).isZero();
+    repo.remove("new\nline.txt").commit("no longer managed");
+    assertThat(gitops("plan").out()).contains("files:file::new\\nline.txt");
+
+    Run forget = gitops("forget", "files:file::new\\nline.txt");
+
+    assertThat(forget.code()).as(forget.toString()).isZero();
+    assertThat(forget.out()).contains("Forgot 1 of 1");
+    Run sync = gitops("sync");
+    assertThat(sync.code()).as(sync.toString()).isZero();
+    assertThat(Files.readString(target.resolve("new\nline.txt"))).isEqualTo("n\n");
+  }
+
   @Test
   void forgetLeavesAFileGitDroppedUnownedSoTheNextSyncNeitherDeletesNorReportsIt() throws Exception {
     assertThat(gitops("sync").code()).isZero();
