@@ -1393,26 +1393,61 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * conflict reads it again, up to three times). The object is otherwise left as it is, kubectl's
    * {@code last-applied-configuration} included, so {@code kubectl apply} can take it over. An
    * object that is gone, unmarked, or marked by another owner or for another key is left alone.
+   * So is a key of a kind no object of which can exist, by the rules an observation takes such a
+   * key for ABSENT by: a kind the cluster does not serve whose CustomResourceDefinition is in the
+   * desired state only, or that nothing in the cluster can serve (its CRD deleted, and its objects
+   * with it; no APIService for its group), or whose read is answered 404 for the kind while its
+   * CRD is gone, being deleted or never served it. A kind the cluster does not serve whose objects
+   * may still be there (an APIService of its group, one of Kubernetes' own groups) fails naming
+   * why and what to do: its mark cannot be read nor removed.
    */
   @Override
   public void unmark(ResourceKey key, String owner, CallContext ctx) {
     Optional<KindInfo> kind;
+    boolean definedByCrd;
     try {
       kind = resolve(key.type());
+      definedByCrd = kind.isPresent() && definedByCrdNow(kind.get());
     } catch (KindInformers.Unavailable e) {
-      throw new ProviderException(key, key + ": cannot remove the mark of " + owner + ": cannot read the cluster's"
+      throw new ProviderException(key, "cannot remove the mark of " + owner + ": cannot read the cluster's"
           + " CustomResourceDefinitions: " + e.getMessage(), true, e);
     }
     if (kind.isEmpty()) {
-      throw new ProviderException(key, key + ": cannot remove the mark of " + owner + ": " + notServed(key.type()), false,
-          null);
+      // decided as an observation decides such a key: ABSENT there is nothing to unmark here
+      GroupServed group = kinds.desired(key.type()).isPresent() ? null : groupServed(key.type(), ctx);
+      if (group == null || group.noServer() != null) {
+        LOG.info("{}: no mark of {} to remove: {}", key, owner, group == null ? "the cluster does not serve its kind,"
+            + " whose CustomResourceDefinition is in the desired state only, so none of its objects exists"
+            : group.noServer());
+        return;
+      }
+      throw new ProviderException(key, "cannot remove the mark of " + owner + ": " + notServed(key.type())
+          + group.unknown() + "; its object may still be there, marked, so the key is not forgotten (the mark would find"
+          + " it again): have the cluster serve " + key.type() + " again (its CustomResourceDefinition, its APIService)"
+          + " and forget it again, or remove the label " + Annotations.MANAGED_BY + " from the object by other means"
+          + " once it is served", false, null);
     }
     for (int attempt = 1; ; attempt++) {
       GenericKubernetesResource live;
       try {
         live = read(key, kind.get());  // the server's copy: its resourceVersion pins the patch
       } catch (KubernetesClientException e) {
-        throw new ProviderException(key, key + ": cannot read the object to remove the mark of " + owner + " at "
+        if (e.getCode() == 404 && kindNotFound(e)) {
+          String noObjects = noObjectsCanExist(kind.get(), definedByCrd);
+          if (noObjects != null) {
+            LOG.info("{}: no mark of {} to remove: its read was answered {}: {}", key, owner, KindInformers.message(e),
+                noObjects);
+            return;
+          }
+          CrdPending pending = crdPending(kind.get());
+          throw new ProviderException(key, "cannot read the object to remove the mark of " + owner + " at "
+              + client.getMasterUrl() + ": " + KindInformers.message(e) + ": the API server does not serve "
+              + kind.get().kind() + " at " + kind.get().apiVersion() + " (its 404 names no object, so it is not the"
+              + " object missing)" + (pending != null ? "; " + pending.why() : "") + "; "
+              + served(key.type(), kind.get().apiVersion()) + "; forget it again once the cluster serves it",
+              pending != null && pending.state().waitable(), e);
+        }
+        throw new ProviderException(key, "cannot read the object to remove the mark of " + owner + " at "
             + client.getMasterUrl() + ": " + KindInformers.message(e), e.getCode() >= 500 || e.getCode() == 429, e);
       }
       if (live == null) {
@@ -1447,7 +1482,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         if (e.getCode() == 409 && attempt < 3) {
           continue;  // changed since it was read: read it again, and unmark it only if still ours
         }
-        throw new ProviderException(key, key + ": cannot remove the mark of " + owner + " at " + client.getMasterUrl()
+        throw new ProviderException(key, "cannot remove the mark of " + owner + " at " + client.getMasterUrl()
             + ": " + KindInformers.message(e), e.getCode() == 409 || e.getCode() >= 500 || e.getCode() == 429, e);
       }
     }

@@ -1255,6 +1255,35 @@ class KubernetesProviderTest {
   }
 
   @Test
+  void unmarkOfAKindNothingInTheClusterCanServeSucceedsAndFailsNamingWhyAndWhatToDoWhileItsObjectsMayBeThere() {
+    // Widget's CRD deleted (Kubernetes deleted the widgets with it) before this forget: no object, so no mark, is left
+    provider.unmark(WIDGET, "agent", ctx());
+
+    // an aggregated API's APIService of the group: a widget may be there, marked, and cannot be read
+    apiService("v2.example.com", "example.com", true);
+    assertThat(until(() -> observe(WIDGET).isUnknown())).isTrue();
+    assertThatThrownBy(() -> provider.unmark(WIDGET, "agent", ctx()))
+        .isInstanceOf(dev.gitops.api.ProviderException.class)
+        .hasMessageStartingWith(WIDGET + ": cannot remove the mark of agent: the cluster has no kind example.com/Widget")
+        .hasMessageContaining("APIService v2.example.com (by service kube-system/things) serves API group example.com")
+        .hasMessageContaining("have the cluster serve example.com/Widget again");
+  }
+
+  @Test
+  void unmarkOfACustomObjectWhoseReadIsAnswered404ForItsKindWhileItsCrdIsBeingDeletedSucceeds() {
+    // the CRD in the cluster, being deleted (a finalizer of its own holds it): the API server deletes its objects first
+    var crd = io.fabric8.kubernetes.client.utils.Serialization.unmarshal(Manifests.CRD,
+        io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class);
+    crd.getMetadata().setFinalizers(List.of("customresourcecleanup.apiextensions.k8s.io"));
+    cluster.client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
+    cluster.client.apiextensions().v1().customResourceDefinitions().withName("widgets.example.com").delete();
+    assertThat(until(() -> observe(WIDGET).isAbsent())).isTrue();
+    cluster.refuseReads("/apis/example.com/v1", "widgets", false, 404, NOT_SERVED);
+
+    provider.unmark(WIDGET, "agent", ctx());
+  }
+
+  @Test
   void aKeyOfAGroupNoCrdDefinesStaysUnknownWhenTheCredentialsMayNotListApiServicesSayingSo() {
     cluster.refuseReads("/apis/apiregistration.k8s.io/v1", "apiservices", true, 403, "{\"kind\":\"Status\","
         + "\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"Forbidden\",\"code\":403,\"message\":"
