@@ -241,6 +241,7 @@ public final class KubernetesDecoder implements Decoder {
     }
     if (wholeTree) {
       kinds.desiredAre(crds.values());  // a CRD gone from Git no longer vouches for its kind
+      kinds.declaredAre(firstOfType.keySet());  // nor is a kind gone from Git kept for good
     } else {
       crds.values().forEach(kinds::learnDesired);
     }

@@ -169,7 +169,8 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   private final Set<String> namespaces;
   private final List<HealthCheck> healthChecks;
   private final Normalization normalization;
-  private final Kinds kinds = new Kinds();
+  /** Kinds in the desired state, and those out of it whose informer runs (their apiVersion kept). */
+  private final Kinds kinds;
   private final KindInformers informers;
   private final MergeRules rules;
   private final KubernetesDecoder decoder;
@@ -227,6 +228,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     this.normalization = new Normalization(Annotations.MANAGED_BY, Set.of(Annotations.OWNER, Annotations.KEY),
         b.decoder.keepStatus());
     this.informers = new KindInformers(client);
+    this.kinds = new Kinds(type -> informers.types().contains(type));
     this.rules = KubernetesRules.mergeRules(id);
     this.decoder = b.decoder.shared(normalization, kinds, this::liveKindForDecoder, this::servedWithoutCrd).build();
   }

@@ -1368,6 +1368,37 @@ class KubernetesProviderTest {
     assertThat(observe(widget).status()).isEqualTo(Observation.Status.ABSENT);
   }
 
+  @Test
+  void aKindGitNoLongerDeclaresIsNotResolvedAtEveryListingForTheLifeOfTheProcessUnlessItIsStillRead() {
+    KubernetesDecoder decoder = (KubernetesDecoder) provider.decoder().orElseThrow();
+    String rev = "main@sha1:" + "2".repeat(40);
+    String cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\n";
+    // a misspelled group (never served, so never read) and a built-in kind at another version than the table's
+    decoder.decodeTogether(List.of(new dev.gitops.api.spi.SourceFile("app.yaml", "b1", (cm
+        + "---\napiVersion: thngs.example.com/v1\nkind: Gadget\nmetadata: {name: g, namespace: shop}\n"
+        + "---\napiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\n"
+        + "spec: {maxReplicas: 2, scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}}\n")
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8), rev)));
+    ResourceKey hpa = ResourceKey.of("k8s", "autoscaling/HorizontalPodAutoscaler", "default", "web");
+    assertThat(observe(hpa).isAbsent()).isTrue();
+    provider.listMarked("agent", ctx());
+    // both fixed in Git; a CustomResourceDefinition applied since makes discovery be asked again of unserved kinds
+    decoder.decodeTogether(List.of(new dev.gitops.api.spi.SourceFile("app.yaml", "b2",
+        cm.getBytes(java.nio.charset.StandardCharsets.UTF_8), rev)));
+    Resource crd = decoder.decode(new dev.gitops.api.spi.SourceFile("crd.yaml", "b3",
+        Manifests.CRD.getBytes(java.nio.charset.StandardCharsets.UTF_8), rev)).get(0);
+    assertThat(provider.apply(ProviderConformanceSuite.createOf(crd), ctx()).isOk()).isTrue();
+    cluster.takeSent();
+
+    provider.listMarked("agent", ctx());
+
+    List<MockCluster.Sent> sent = cluster.takeSent();
+    assertThat(sent).as("the kind Git no longer declares is not asked of discovery")
+        .noneMatch(r -> r.path().startsWith("/apis/thngs.example.com"));
+    assertThat(sent).as("the kind still read keeps its informer at the version it was written at")
+        .noneMatch(r -> r.path().startsWith("/apis/autoscaling/"));
+  }
+
   // ------------------------------------------------------------------ a custom object whose CRD is not established yet
 
   // A real API server answers the objects of a CRD created a moment ago 404 "the server could not find the

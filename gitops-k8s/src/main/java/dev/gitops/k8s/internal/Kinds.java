@@ -14,6 +14,22 @@ public final class Kinds {
 
   private final Map<String, KindInfo> desiredCrds = new ConcurrentHashMap<>();
   private final Map<String, String> apiVersions = new ConcurrentHashMap<>();
+  /** Whether a key type is in use beyond the desired state (the provider reads it: its informer runs). */
+  private final java.util.function.Predicate<String> inUse;
+
+  /** Kinds of a decoder alone: a type the desired state no longer declares is forgotten. */
+  public Kinds() {
+    this(type -> false);
+  }
+
+  /**
+   * Kinds shared by a decoder and its provider: a type the desired state no longer declares is
+   * forgotten unless {@code inUse} holds for it (its objects are still read, at the version it was
+   * written at, so an informer is not started again at another).
+   */
+  public Kinds(java.util.function.Predicate<String> inUse) {
+    this.inUse = java.util.Objects.requireNonNull(inUse, "inUse");
+  }
 
   /** The kind a CustomResourceDefinition document defines, if it names group, kind and plural. */
   public static Optional<KindInfo> fromCrd(JsonNode crd) {
@@ -85,7 +101,17 @@ public final class Kinds {
     return Optional.ofNullable(apiVersions.get(type));
   }
 
-  /** Every key type a manifest used. */
+  /**
+   * The key types the whole desired state declares: the apiVersion of every other type is
+   * forgotten, unless it is in use (see {@link #Kinds(java.util.function.Predicate)}). Without it
+   * every kind a manifest ever named (a misspelled one, long fixed) stayed for the life of the
+   * process, and each was resolved, asking discovery, at every listing of marked objects.
+   */
+  public void declaredAre(java.util.Set<String> types) {
+    apiVersions.keySet().removeIf(type -> !types.contains(type) && !inUse.test(type));
+  }
+
+  /** Every key type a manifest of the desired state used (or of an earlier one, while in use). */
   public java.util.Set<String> typesSeen() {
     return java.util.Set.copyOf(apiVersions.keySet());
   }
