@@ -93,7 +93,7 @@ public final class KubernetesDecoder implements Decoder {
     this.aggregated = b.aggregated;
     this.lists = new dev.gitops.core.merge.ThreeWayMerge(KubernetesRules.mergeRules(providerId));
     this.fingerprint = "KubernetesDecoder(provider=" + providerId + ",namespace=" + defaultNamespace + ",keepStatus="
-        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v7)";
+        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v8)";
   }
 
   /** A builder: provider {@code k8s}, default namespace {@code default}. */
@@ -517,6 +517,9 @@ public final class KubernetesDecoder implements Decoder {
       namespaced = true;
     }
     stringMaps(m, doc, name);
+    if (KindTable.builtIn(m.type()).isPresent()) {
+      containerStrings(m, doc, doc.path("kind").textValue() + " " + name + ": ", "");
+    }
     ObjectNode d = (ObjectNode) Documents.mutableCopy(doc);
     ObjectNode meta = (ObjectNode) d.get("metadata");
     if (namespaced && namespace.isEmpty()) {
@@ -610,6 +613,59 @@ public final class KubernetesDecoder implements Decoder {
       long size = stringMap(m, what, doc.get("data"), "data", true, true, false)
           + stringMap(m, what, doc.get("stringData"), "stringData", false, true, false);
       checkSize(m, what, "data and stringData (values)", size);
+    }
+  }
+
+  private static final Set<String> CONTAINER_LISTS = Set.of("containers", "initContainers", "ephemeralContainers");
+
+  /**
+   * Refuses, in the containers of a built-in kind's pod specs (a Pod's, any template's), what YAML
+   * reads as a boolean or a number where a container takes strings: an environment variable's
+   * {@code value} ({@code value: 0}, {@code value: no}, {@code value: 1.10}) and the elements of
+   * {@code args} and {@code command}. The API server refuses them at apply time, naming no file;
+   * worse, the value {@code 0} or {@code false} of a variable, which the server stores as absent
+   * when it is the string's zero, would be dropped as such, so the variable would be set empty
+   * rather than the manifest refused. Named by its path ({@code
+   * spec.template.spec.containers[name=app].env[name=RETRIES].value}).
+   */
+  private static void containerStrings(Manifest m, JsonNode node, String what, String path) {
+    if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        containerStrings(m, node.get(i), what, path + "[" + i + "]");
+      }
+      return;
+    }
+    for (Map.Entry<String, JsonNode> e : node.properties()) {
+      String at = path.isEmpty() ? e.getKey() : path + "." + e.getKey();
+      if (!CONTAINER_LISTS.contains(e.getKey()) || !e.getValue().isArray()) {
+        containerStrings(m, e.getValue(), what, at);
+        continue;
+      }
+      for (int i = 0; i < e.getValue().size(); i++) {
+        JsonNode c = e.getValue().get(i);
+        String container = at + "[" + (c.path("name").isTextual() ? "name=" + c.path("name").textValue() : i) + "]";
+        for (String list : List.of("args", "command")) {
+          JsonNode values = c.path(list);
+          for (int j = 0; j < values.size(); j++) {
+            notAString(m, what + container + "." + list + "[" + j + "]", values.get(j));
+          }
+        }
+        JsonNode env = c.path("env");
+        for (int j = 0; j < env.size(); j++) {
+          JsonNode v = env.get(j);
+          notAString(m, what + container + ".env[" + (v.path("name").isTextual() ? "name=" + v.path("name").textValue()
+              : j) + "].value", v.path("value"));
+        }
+      }
+    }
+  }
+
+  /** Refuses {@code value} at {@code where} when it is there, not null, and not a string. */
+  private static void notAString(Manifest m, String where, JsonNode value) {
+    if (!value.isMissingNode() && !value.isNull() && !value.isTextual()) {
+      throw m.place().error(where + " must be a string, got " + (value.isContainerNode()
+          ? value.getNodeType().name().toLowerCase(Locale.ROOT) : value.toString())
+          + " (quote it: YAML reads yes, no, on, off, 0, 1.10 and 0x1F as booleans and numbers)");
     }
   }
 

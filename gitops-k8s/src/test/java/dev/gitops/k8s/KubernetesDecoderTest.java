@@ -241,6 +241,62 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void anEnvironmentValueOrArgumentThatYamlReadsAsABooleanOrNumberIsAnErrorNotAVariableSetEmpty() {
+    String deployment = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec:
+              containers:
+              - name: app
+                image: nginx
+                env:
+                - {name: MODE, value: "x"}
+                - {name: RETRIES, value: %s}
+        """;
+    // 0 and no (false) are the zero values normalization drops: the variable was applied set to ""
+    for (String v : List.of("0", "no", "off", "1.10", "8080")) {
+      assertThat(error("d.yaml", deployment.formatted(v)).getMessage()).as(v).startsWith("d.yaml:1")
+          .contains("Deployment web: spec.template.spec.containers[name=app].env[name=RETRIES].value must be a string,"
+              + " got ").contains("quote it");
+    }
+    assertThat(decode("d.yaml", deployment.formatted("\"0\"")).get(0).document()
+        .at("/spec/template/spec/containers/0/env/1/value").asText()).isEqualTo("0");
+    assertThat(error("p.yaml", """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: p}
+        spec:
+          initContainers:
+          - {name: init, image: busybox, command: [sleep, 5]}
+          containers:
+          - {name: c, image: busybox}
+        """).getMessage()).contains("Pod p: spec.initContainers[name=init].command[1] must be a string, got 5");
+    assertThat(error("j.yaml", """
+        apiVersion: batch/v1
+        kind: CronJob
+        metadata: {name: nightly}
+        spec:
+          schedule: "0 1 * * *"
+          jobTemplate:
+            spec:
+              template:
+                spec:
+                  restartPolicy: Never
+                  containers:
+                  - {name: c, image: busybox, args: [--verbose, true]}
+        """).getMessage()).contains("spec.jobTemplate.spec.template.spec.containers[name=c].args[1] must be a string,"
+        + " got true");
+    // a custom kind's containers follow its own schema: the server's to judge
+    assertThat(decode("w.yaml", "apiVersion: example.com/v1\nkind: Runner\nmetadata: {name: r, namespace: shop}\n"
+        + "spec: {containers: [{name: c, env: [{name: A, value: 0}]}]}\n")).hasSize(1);
+  }
+
+  @Test
   void dataOverTheApiServersMebibyteIsAnErrorNamingTheObjectAndTheSizes() {
     String big = "x".repeat(600 * 1024);
     assertThat(error("big.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata: {a: " + big + ", b: " + big
