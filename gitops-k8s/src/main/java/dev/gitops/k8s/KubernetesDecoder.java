@@ -519,6 +519,7 @@ public final class KubernetesDecoder implements Decoder {
     stringMaps(m, doc, name);
     if (KindTable.builtIn(m.type()).isPresent()) {
       containerStrings(m, doc, doc.path("kind").textValue() + " " + name + ": ", "");
+      patchDirectives(m, doc, doc.path("kind").textValue() + " " + name + ": ", "");
     }
     ObjectNode d = (ObjectNode) Documents.mutableCopy(doc);
     ObjectNode meta = (ObjectNode) d.get("metadata");
@@ -657,6 +658,35 @@ public final class KubernetesDecoder implements Decoder {
               : j) + "].value", v.path("value"));
         }
       }
+    }
+  }
+
+  /**
+   * Refuses a strategic-merge-patch directive in a built-in kind ({@code $patch: delete}, {@code
+   * $patch: replace}, {@code $retainKeys}, {@code $setElementOrder/...}, {@code
+   * $deleteFromPrimitiveList/...}), named by its path: what a Kustomize patch or {@code kubectl
+   * patch} says to a merge, not part of an object. The provider sends JSON patches, so the
+   * directive would be written as a field, which the API server drops (no field of a built-in kind
+   * is so named): the object would never be what Git says, planned for an update at every sync,
+   * and what the directive asked (a container deleted, a map replaced) never done.
+   */
+  private static void patchDirectives(Manifest m, JsonNode node, String what, String path) {
+    if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        patchDirectives(m, node.get(i), what, path + "[" + i + "]");
+      }
+      return;
+    }
+    for (Map.Entry<String, JsonNode> e : node.properties()) {
+      String key = e.getKey();
+      String at = path.isEmpty() ? key : path + "." + key;
+      if (key.equals("$patch") || key.equals("$retainKeys") || key.startsWith("$setElementOrder/")
+          || key.startsWith("$deleteFromPrimitiveList/")) {
+        throw m.place().error(what + at + ": '" + key + "' is a strategic merge patch directive (a Kustomize patch's,"
+            + " kubectl patch's), not a field of the object: gitops applies whole manifests, so write the object as it"
+            + " should be (render Kustomize patches with kustomize build and commit the output)");
+      }
+      patchDirectives(m, e.getValue(), what, at);
     }
   }
 

@@ -297,6 +297,30 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void aStrategicMergePatchDirectiveInABuiltInKindIsAnErrorNotAFieldPlannedAtEverySync() {
+    // a Kustomize patch committed beside its base: the directive would be sent as a field, which the server drops
+    assertThat(error("patch.yaml", """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          template:
+            spec:
+              containers:
+              - {name: sidecar, $patch: delete}
+        """).getMessage()).startsWith("patch.yaml:1").contains("Deployment web: spec.template.spec.containers[0].$patch:"
+        + " '$patch' is a strategic merge patch directive");
+    assertThat(error("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n$patch: delete\n").getMessage())
+        .contains("ConfigMap c: $patch: '$patch' is a strategic merge patch directive");
+    assertThat(error("d.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+        + "  template:\n    spec:\n      $setElementOrder/containers: [{name: a}]\n").getMessage())
+        .contains("spec.template.spec.$setElementOrder/containers");
+    // a custom kind's fields are its schema's: kept as written
+    assertThat(decode("w.yaml", "apiVersion: example.com/v1\nkind: Rule\nmetadata: {name: r, namespace: shop}\n"
+        + "spec: {$patch: x}\n")).hasSize(1);
+  }
+
+  @Test
   void dataOverTheApiServersMebibyteIsAnErrorNamingTheObjectAndTheSizes() {
     String big = "x".repeat(600 * 1024);
     assertThat(error("big.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata: {a: " + big + ", b: " + big
