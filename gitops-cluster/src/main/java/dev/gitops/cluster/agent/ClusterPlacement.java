@@ -107,6 +107,16 @@ public final class ClusterPlacement implements Placement {
   private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile(
       "[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
 
+  /** A host of {@code --cluster etcd://HOST:PORT}: a DNS name (labels of letters, digits and '-') or an IPv4 address. */
+  private static final java.util.regex.Pattern HOST = java.util.regex.Pattern.compile(
+      "[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*\\.?");
+
+  /** A namespace's name: a DNS-1123 label, as Kubernetes has it. */
+  private static final java.util.regex.Pattern NAMESPACE = java.util.regex.Pattern.compile(
+      "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+  private static final String NAMESPACE_RULE = "lower-case letters, digits and '-', starting and ending with a letter"
+      + " or digit, at most 63 characters";
+
   /** {@code waitForConnection}: whether etcd's calls wait for a connection ({@link EtcdCoordinator.Builder#waitForConnection}). */
   private static ClusterPlacement connect(String cluster, String member, String namespace, String name,
       boolean waitForConnection) {
@@ -146,11 +156,25 @@ public final class ClusterPlacement implements Placement {
         if (!hostPort.matches("[^/:\\s]+:\\d{1,5}")) {
           throw new IllegalArgumentException("--cluster " + cluster + ": '" + hostPort + "' is not HOST:PORT");
         }
+        String host = hostPort.substring(0, hostPort.lastIndexOf(':'));
+        if (!HOST.matcher(host).matches()) {
+          // the client would fail on it with its own words ("Unable to compute target from endpoint", "Malformed
+          // escape pair"), naming no flag, or take it for a host that cannot be resolved
+          throw new IllegalArgumentException("--cluster " + cluster + ": '" + host + "' in '" + hostPort + "' is not a"
+              + " host name or IPv4 address (ASCII letters, digits, '-' and '.'; write an international name in its"
+              + " xn-- form)");
+        }
         int port = Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1));
         if (port < 1 || port > 65535) {
           throw new IllegalArgumentException("--cluster " + cluster + ": '" + hostPort + "' has no port from 1 to 65535");
         }
         endpoints.add("http://" + hostPort);
+      }
+      if (namespace != null) {
+        // on etcd, clusters are told apart by their name: a namespace silently ignored would let two sets of agents
+        // that meant to be apart share (and run) each other's targets
+        throw new IllegalArgumentException("--namespace " + namespace + " is for --cluster k8s; on etcd, agents that"
+            + " must not share targets are told apart by --cluster-name");
       }
       return of(EtcdCoordinator.connectBuilder(String.join(",", endpoints), member).prefix("/gitops/" + name + "/")
           .waitForConnection(waitForConnection).build(), settle, poll);
@@ -158,6 +182,10 @@ public final class ClusterPlacement implements Placement {
     if (cluster.equals("k8s")) {
       if (namespace == null || namespace.isBlank()) {
         throw new IllegalArgumentException("--namespace is required with --cluster k8s: where the Leases live");
+      }
+      if (!NAMESPACE.matcher(namespace).matches()) {
+        throw new IllegalArgumentException("--namespace '" + namespace + "' is not a Kubernetes namespace name: "
+            + NAMESPACE_RULE);
       }
       KubernetesClient client = new KubernetesClientBuilder().build();
       return new ClusterPlacement(LeaseCoordinator.builder(client, namespace, member).cluster(name).build(), settle, poll,

@@ -81,6 +81,8 @@ public final class LeaseCoordinator implements Coordinator {
   static final String ROLE_LABEL = "gitops.dev/role";
   static final String MEMBER_ANNOTATION = "gitops.dev/member";
   static final String TARGET_ANNOTATION = "gitops.dev/target";
+  /** A namespace's name: a DNS-1123 label. */
+  private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
   private static final Pattern LABEL_VALUE = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
 
   private final KubernetesClient client;
@@ -133,7 +135,11 @@ public final class LeaseCoordinator implements Coordinator {
     return member + "#" + HexFormat.of().formatHex(random);
   }
 
-  /** A builder for member {@code memberId} keeping its Leases in {@code namespace}. */
+  /**
+   * A builder for member {@code memberId} keeping its Leases in {@code namespace}.
+   *
+   * @throws IllegalArgumentException when {@code namespace} is not a namespace's name (a DNS-1123 label)
+   */
   public static Builder builder(KubernetesClient client, String namespace, String memberId) {
     return new Builder(client, namespace, memberId);
   }
@@ -828,6 +834,11 @@ public final class LeaseCoordinator implements Coordinator {
       this.client = Objects.requireNonNull(client, "client");
       if (namespace == null || namespace.isBlank()) {
         throw new IllegalArgumentException("namespace must not be empty");
+      }
+      if (!NAMESPACE.matcher(namespace).matches()) {
+        // it is a segment of every request's path: 'a/b' or 'Ops' would fail each call with the API server's 404
+        throw new IllegalArgumentException("namespace '" + namespace + "' is not a Kubernetes namespace name (lower-case"
+            + " letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)");
       }
       this.namespace = namespace;
       this.member = LeaseKeeper.checkMember(member);

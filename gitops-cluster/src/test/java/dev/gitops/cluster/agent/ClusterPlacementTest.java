@@ -45,6 +45,40 @@ class ClusterPlacementTest {
   }
 
   @Test
+  void aHostTheEtcdClientCannotTakeNamesTheFlag() {
+    // the client said "Unable to compute target from endpoint: 'http://a_b:2379'" or "Malformed escape pair at
+    // index 8", naming no flag, or took '?' and '#' for a host it could not resolve
+    for (String host : new String[] {"a_b", "a%zz", "\u00fcber.example", "h?x", "a#b", "-h", "a..b"}) {
+      String url = "etcd://127.0.0.1:2379," + host + ":2379";
+      assertThatThrownBy(() -> ClusterPlacement.connect(url, "m1", null)).as(host)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("--cluster " + url + ": '" + host + "' in '" + host + ":2379' is not a host name or IPv4 address"
+              + " (ASCII letters, digits, '-' and '.'; write an international name in its xn-- form)");
+    }
+    for (String url : new String[] {"etcd://localhost:2379", "etcd://etcd-0.etcd.ops.svc.cluster.local:2379",
+        "etcd://10.0.0.5:2379,xn--ber-goa.example:2379"}) {
+      ClusterPlacement.connect(url, "m1", null).close();  // a client, not a connection: nothing is dialled
+    }
+  }
+
+  @Test
+  void aNamespaceThatIsNoNamespaceNameOrIsGivenWithEtcdNamesTheFlag() {
+    for (String ns : new String[] {"Ops", "a_b", "a/b", "-ops", "x".repeat(64), "ops "}) {
+      assertThatThrownBy(() -> ClusterPlacement.connect("k8s", "m1", ns)).as(ns)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("--namespace '" + ns + "' is not a Kubernetes namespace name: lower-case letters, digits and"
+              + " '-', starting and ending with a letter or digit, at most 63 characters");
+    }
+    // ignored before: agents given other namespaces on one etcd shared their targets as one cluster
+    assertThatThrownBy(() -> ClusterPlacement.connect("etcd://127.0.0.1:2379", "m1", "staging"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--namespace staging is for --cluster k8s; on etcd, agents that must not share targets are told"
+            + " apart by --cluster-name");
+    assertThatThrownBy(() -> ClusterPlacement.owners("etcd://127.0.0.1:2379", "staging"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("--namespace staging is for --cluster k8s");
+  }
+
+  @Test
   void ownersFromAnEtcdThatDoesNotAnswerNameTheUrl() throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
@@ -52,7 +86,7 @@ class ClusterPlacementTest {
     }
     String url = "etcd://127.0.0.1:" + port;
     // refused at once: said as etcd's failure to connect, not after the call's timeout ("did not answer within")
-    assertThatThrownBy(() -> ClusterPlacement.owners(url, "ignored"))
+    assertThatThrownBy(() -> ClusterPlacement.owners(url, null))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageStartingWith("--cluster " + url + ": cannot read who owns the targets: etcd at http://127.0.0.1:"
             + port + " failed to ")

@@ -109,6 +109,9 @@ class LeaseCoordinatorTest extends LeaseTestBase {
     assertThatThrownBy(() -> LeaseCoordinator.builder(client, "gitops", "m").cluster("not a label!"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a label!");
     assertThatThrownBy(() -> LeaseCoordinator.builder(client, "", "m")).hasMessageContaining("namespace");
+    assertThatThrownBy(() -> LeaseCoordinator.builder(client, "ops/web", "m"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("namespace 'ops/web' is not a Kubernetes"
+            + " namespace name");
     assertThatThrownBy(() -> LeaseCoordinator.builder(client, "gitops", "m").ttl(Duration.ofSeconds(1)))
         .hasMessageContaining("TTL");
   }
