@@ -221,8 +221,12 @@ public final class EtcdStateStore implements StateStore {
 
   // ------------------------------------------------------------------------------------ write
 
-  /** Runs {@code ops} and the new meta in one transaction guarded by the token; the serial it wrote. */
-  private long write(String what, Meta next, Op... ops) {
+  /**
+   * Runs {@code ops} and the new meta in one transaction guarded by the token; the serial it wrote.
+   * {@code entryBytes} is the size of the entry it puts (0 when none), to say so when etcd refuses
+   * the request as too large.
+   */
+  private long write(String what, Meta next, long entryBytes, Op... ops) {
     synchronized (monitor) {
       if (!lock.isHeld()) {
         throw new IllegalStateException("etcd store " + base + ": " + what + " needs the store lock; call lock() first");
@@ -231,8 +235,12 @@ public final class EtcdStateStore implements StateStore {
       System.arraycopy(ops, 0, all, 0, ops.length);
       all[ops.length] = Op.put(bytes(base + "meta"), next.bytes(), PutOption.DEFAULT);
       refuseIfStale(what);
-      TxnResponse r = coordinator.await(kv.txn().If(coordinator.fence(ownership)).Then(all).commit(),
-          what + " in " + base);
+      TxnResponse r;
+      try {
+        r = coordinator.await(kv.txn().If(coordinator.fence(ownership)).Then(all).commit(), what + " in " + base);
+      } catch (IllegalStateException e) {
+        throw tooLarge(e, what, entryBytes).orElseThrow(() -> e);
+      }
       if (!r.isSucceeded()) {
         stale = "member " + ownership.member() + " no longer owns it (its token " + ownership.token() + " is stale)";
         throw refused(what);
@@ -240,6 +248,22 @@ public final class EtcdStateStore implements StateStore {
       meta = next;
       return next.serial();
     }
+  }
+
+  /**
+   * {@code e} said again when etcd refused the request for its size: etcd's answer ("request is
+   * too large", or gRPC's "message larger than max" above it) names neither the entry's size nor
+   * the limit, which is etcd's {@code --max-request-bytes} (1.5 MiB by default), not the agent's.
+   */
+  private Optional<IllegalStateException> tooLarge(IllegalStateException e, String what, long entryBytes) {
+    String said = String.valueOf(e.getMessage());
+    if (!said.contains("request is too large") && !said.contains("larger than max")) {
+      return Optional.empty();
+    }
+    return Optional.of(new IllegalStateException("etcd store " + base + ": " + what + " is a request etcd refuses as"
+        + " too large (its entry is " + entryBytes + " bytes; etcd accepts requests up to its --max-request-bytes, 1.5"
+        + " MiB unless set otherwise): the resource cannot be kept in this store as it is. Raise etcd's"
+        + " --max-request-bytes on every member, or make the resource smaller (" + said + ")", e.getCause()));
   }
 
   /**
@@ -285,8 +309,9 @@ public final class EtcdStateStore implements StateStore {
   public void writePending(Resource desired) {
     Objects.requireNonNull(desired, "desired");
     synchronized (monitor) {
-      write("write pending " + desired.key(), bumped(),
-          Op.put(entryKey("pending", desired.key()), ByteSequence.from(StoreEntries.pendingEntry(desired)), PutOption.DEFAULT));
+      byte[] entry = StoreEntries.pendingEntry(desired);
+      write("write pending " + desired.key(), bumped(), entry.length,
+          Op.put(entryKey("pending", desired.key()), ByteSequence.from(entry), PutOption.DEFAULT));
     }
   }
 
@@ -297,9 +322,9 @@ public final class EtcdStateStore implements StateStore {
     synchronized (monitor) {
       Meta next = bumped();
       StoredResource stored = new StoredResource(lastApplied, next.serial(), revision);
-      write("commit " + lastApplied.key(), next,
-          Op.put(entryKey("inventory", lastApplied.key()), ByteSequence.from(StoreEntries.inventoryEntry(stored)),
-              PutOption.DEFAULT),
+      byte[] entry = StoreEntries.inventoryEntry(stored);
+      write("commit " + lastApplied.key(), next, entry.length,
+          Op.put(entryKey("inventory", lastApplied.key()), ByteSequence.from(entry), PutOption.DEFAULT),
           Op.delete(entryKey("pending", lastApplied.key()), DeleteOption.DEFAULT));
       return stored;
     }
@@ -309,7 +334,7 @@ public final class EtcdStateStore implements StateStore {
   public void clearPending(ResourceKey key) {
     Objects.requireNonNull(key, "key");
     synchronized (monitor) {
-      write("clear pending " + key, bumped(), Op.delete(entryKey("pending", key), DeleteOption.DEFAULT));
+      write("clear pending " + key, bumped(), 0, Op.delete(entryKey("pending", key), DeleteOption.DEFAULT));
     }
   }
 
@@ -317,7 +342,7 @@ public final class EtcdStateStore implements StateStore {
   public void forget(ResourceKey key) {
     Objects.requireNonNull(key, "key");
     synchronized (monitor) {
-      write("forget " + key, bumped(), Op.delete(entryKey("pending", key), DeleteOption.DEFAULT),
+      write("forget " + key, bumped(), 0, Op.delete(entryKey("pending", key), DeleteOption.DEFAULT),
           Op.delete(entryKey("inventory", key), DeleteOption.DEFAULT));
     }
   }
@@ -328,7 +353,7 @@ public final class EtcdStateStore implements StateStore {
     synchronized (monitor) {
       Meta m = bumped();
       write("record revisions", new Meta(m.serial(), attempted, applied == null ? m.applied() : applied,
-          m.historySeq(), true));
+          m.historySeq(), true), 0);
     }
   }
 
@@ -339,13 +364,14 @@ public final class EtcdStateStore implements StateStore {
       Meta m = bumped();
       long seq = m.historySeq() + 1;
       List<Op> ops = new ArrayList<>();
-      ops.add(Op.put(historyKey(seq), ByteSequence.from(StoreEntries.historyEntry(entry)), PutOption.DEFAULT));
+      byte[] value = StoreEntries.historyEntry(entry);
+      ops.add(Op.put(historyKey(seq), ByteSequence.from(value), PutOption.DEFAULT));
       long oldestKept = seq - historyLimit + 1;
       if (oldestKept > 1) {
         // everything older than the limit, in one range delete (the limit may have shrunk since the last run)
         ops.add(Op.delete(historyKey(0), DeleteOption.builder().withRange(historyKey(oldestKept)).build()));
       }
-      write("append history " + entry.id(), new Meta(m.serial(), m.attempted(), m.applied(), seq, true),
+      write("append history " + entry.id(), new Meta(m.serial(), m.attempted(), m.applied(), seq, true), value.length,
           ops.toArray(Op[]::new));
     }
   }

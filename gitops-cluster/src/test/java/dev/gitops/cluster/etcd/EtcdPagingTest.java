@@ -1,6 +1,7 @@
 package dev.gitops.cluster.etcd;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.gitops.api.Resource;
@@ -56,6 +57,29 @@ class EtcdPagingTest extends EtcdTestBase {
       }
       // 5 MiB in one range read: RESOURCE_EXHAUSTED on the test's client, which keeps jetcd's 4 MiB limit
       assertThat(store.load().pending()).hasSize(5);
+    }
+  }
+
+  @Test
+  void anEntryOverEtcdsRequestLimitIsRefusedNamingItsSizeAndTheLimitAndNothingIsWritten() {
+    try (EtcdCoordinator m1 = member("m1", admin, EtcdCoordinator.RANGE_PAGE_SIZE)) {
+      Ownership o = m1.tryAcquire("huge").orElseThrow();
+      EtcdStateStore store = EtcdStateStore.open(m1, o);
+      try (StoreLock lock = store.lock(Duration.ofSeconds(5))) {
+        store.writePending(resource(0, "small"));
+        // over etcd's 1.5 MiB --max-request-bytes ("request is too large"), and over its gRPC limit of that + 512 KiB
+        for (int mib : new int[] {1, 2}) {
+          String value = mib + MIB + MIB.substring(0, 600 * 1024);
+          assertThatThrownBy(() -> store.writePending(resource(1, value))).as("%d MiB", mib)
+              .isInstanceOf(IllegalStateException.class)
+              .hasMessageStartingWith("etcd store " + prefix + "store/huge/: write pending memory:thing::r1 is a request"
+                  + " etcd refuses as too large (its entry is ")
+              .hasMessageContaining("--max-request-bytes, 1.5 MiB unless set otherwise")
+              .hasMessageContaining("Raise etcd's --max-request-bytes on every member, or make the resource smaller");
+        }
+        store.writePending(resource(2, "small"));  // the store goes on
+      }
+      assertThat(store.load().pending()).containsOnlyKeys(resource(0, "").key(), resource(2, "").key());
     }
   }
 
