@@ -104,7 +104,7 @@ public final class EtcdCoordinator implements Coordinator {
   private final WatchedPrefix ownersView;
   private final Object monitor = new Object();
   private long leaseId;
-  /** The ownership keys whose value was unreadable, and at which revision that was said. */
+  /** The keys whose value (or name) was unreadable, and at which revision that was said. */
   private final Map<String, Long> unreadable = new java.util.concurrent.ConcurrentHashMap<>();
 
   private EtcdCoordinator(Builder b) {
@@ -337,7 +337,10 @@ public final class EtcdCoordinator implements Coordinator {
       throw explained(e);
     }
     for (KeyValue kv : read) {
-      out.add(decode(kv.getKey().toString(StandardCharsets.UTF_8).substring(p.length())));
+      String id = segment(kv, p, "member");
+      if (id != null) {
+        out.add(id);
+      }
     }
     return out;
   }
@@ -404,8 +407,10 @@ public final class EtcdCoordinator implements Coordinator {
       throw explained(e);
     }
     for (KeyValue kv : read) {
-      String target = decode(kv.getKey().toString(StandardCharsets.UTF_8).substring(p.length()));
-      out.put(target, ownership(target, kv));
+      String target = segment(kv, p, "ownership");
+      if (target != null) {
+        out.put(target, ownership(target, kv));
+      }
     }
     return out;
   }
@@ -417,6 +422,25 @@ public final class EtcdCoordinator implements Coordinator {
 
   ByteSequence ownerKey(String target) {
     return bytes(prefix + "owners/" + encode(target));
+  }
+
+  /**
+   * The member id or target name a key under {@code p} names, or null for a key no member wrote (a
+   * '%' that starts no escape, written by hand or by another tool): it names no member or target
+   * there is, and is warned of once per value, naming the key, rather than failing every round.
+   */
+  private String segment(KeyValue kv, String p, String kind) {
+    String key = kv.getKey().toString(StandardCharsets.UTF_8);
+    try {
+      return decode(key.substring(p.length()));
+    } catch (IllegalArgumentException e) {
+      Long before = unreadable.put(key, kv.getModRevision());
+      if (before == null || before != kv.getModRevision()) {
+        LOG.warn("{} key {} names no {} a member writes ({}); it is left out", kind, key,
+            kind.equals("member") ? "member id" : "target", e.getMessage());
+      }
+      return null;
+    }
   }
 
   private Ownership ownership(String target, KeyValue kv) {

@@ -263,6 +263,31 @@ class EtcdCoordinatorTest extends EtcdTestBase {
   }
 
   @Test
+  void aKeyWhoseNameIsNoEscapedNameIsLeftOutNamedOnceNotFailingEveryRound() throws Exception {
+    EtcdCoordinator m1 = joined("m1");
+    m1.tryAcquire("payments").orElseThrow();
+    // etcdctl put by hand: URLDecoder threw on it ("Illegal hex characters in escape (%) pattern"), in every round
+    call(admin.getKVClient().put(EtcdCoordinator.bytes(prefix + "owners/50%off"), EtcdCoordinator.bytes("{}")), "put");
+    call(admin.getKVClient().put(EtcdCoordinator.bytes(prefix + "members/%zz"), EtcdCoordinator.bytes("{}")), "put");
+    try (dev.gitops.cluster.LogLines log = dev.gitops.cluster.LogLines.of(EtcdCoordinator.class)) {
+      Await.until("the watch delivering both keys", () -> {
+        m1.owners();
+        m1.members();
+        return log.lines().size() >= 2;
+      }, Duration.ofSeconds(3));
+      for (int round = 0; round < 3; round++) {
+        assertThat(m1.owners()).containsOnlyKeys("payments");
+        assertThat(m1.members()).containsExactly("m1");
+      }
+      assertThat(log.lines()).filteredOn(l -> l.startsWith("WARN")).containsExactlyInAnyOrder(
+          "WARN ownership key " + prefix + "owners/50%off names no target a member writes (URLDecoder: Illegal hex"
+              + " characters in escape (%) pattern - Error at index 0 in: \"of\"); it is left out",
+          "WARN member key " + prefix + "members/%zz names no member id a member writes (URLDecoder: Illegal hex"
+              + " characters in escape (%) pattern - Error at index 0 in: \"zz\"); it is left out");
+    }
+  }
+
+  @Test
   void anOwnershipKeyWithAnUnreadableValueIsWarnedOfOnceNotAtEveryRound() throws Exception {
     EtcdCoordinator m1 = joined("m1");
     io.etcd.jetcd.ByteSequence key = m1.ownerKey("payments");
