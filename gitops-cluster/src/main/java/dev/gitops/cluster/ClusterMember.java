@@ -1,5 +1,6 @@
 package dev.gitops.cluster;
 
+import dev.gitops.core.internal.Durations;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -226,7 +227,7 @@ public final class ClusterMember implements AutoCloseable {
       if (unreachableSince == null) {
         unreachableSince = clock.instant();
         LOG.warn("member {}: a coordination round failed ({}); it runs only what it holds until its lease"
-            + " ends, and retries every {}", coordinator.memberId(), e.toString(), pollInterval);
+            + " ends, and retries every {}", coordinator.memberId(), e.toString(), Durations.human(pollInterval));
       } else {
         LOG.debug("member {}: coordination round failed again: {}", coordinator.memberId(), e.toString());
       }
@@ -337,7 +338,7 @@ public final class ClusterMember implements AutoCloseable {
       // Only a join settles: a leave changes the assignee of the leaver's targets alone (rendezvous), which
       // nobody runs any more, so waiting would only keep them down; a join takes targets from running members.
       boolean joined = lastMembers == null || !lastMembers.containsAll(members);
-      LOG.info("member {}: members now {}{}", me, members, joined ? "; settling for " + settleDelay : "");
+      LOG.info("member {}: members now {}{}", me, members, joined ? "; settling for " + Durations.human(settleDelay) : "");
       lastMembers = new TreeSet<>(members);
       if (joined) {
         changedAt = now;

@@ -1,5 +1,6 @@
 package dev.gitops.cluster;
 
+import dev.gitops.core.internal.Durations;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -68,7 +69,7 @@ public final class LeaseKeeper implements AutoCloseable {
   /** A lease TTL, checked and cut to whole seconds: at least 2 s. */
   public static Duration checkTtl(Duration ttl) {
     if (ttl == null || ttl.toSeconds() < 2) {
-      throw new IllegalArgumentException("lease TTL must be at least 2 seconds, got " + ttl);
+      throw new IllegalArgumentException("lease TTL must be at least 2 seconds, got " + (ttl == null ? null : Durations.human(ttl)));
     }
     return Duration.ofSeconds(ttl.toSeconds());
   }
@@ -117,7 +118,7 @@ public final class LeaseKeeper implements AutoCloseable {
       return true;
     }
     if (isHeld()) {
-      lost("no renewal within its TTL of " + ttl + " by its own clock (last at " + renewedAt
+      lost("no renewal within its TTL of " + Durations.human(ttl) + " by its own clock (last at " + renewedAt
           + "); it joins with a new lease");
     }
     return false;

@@ -39,7 +39,8 @@ class LeaseKeeperTest {
       renewals.incrementAndGet();
       ref.get().renewed(clock.instant());
     };
-    try (LeaseKeeper keeper = new LeaseKeeper("m1", Duration.ofSeconds(3), clock, renew)) {
+    try (LeaseKeeper keeper = new LeaseKeeper("m1", Duration.ofSeconds(3), clock, renew);
+         LogLines log = LogLines.of(LeaseKeeper.class)) {
       ref.set(keeper);
       keeper.joined(clock.instant());
       Await.until("a renewal", () -> renewals.get() > 0, Duration.ofSeconds(10));
@@ -52,6 +53,9 @@ class LeaseKeeperTest {
       assertThat(renewals.get()).as("renewals after the TTL passed").isLessThanOrEqualTo(before + 1);
       assertThat(keeper.isHeld()).isFalse();
       assertThat(keeper.isLive()).isFalse();
+      // the TTL as people read it, as the etcd coordinator says it: it said "PT3S"
+      assertThat(log.lines()).anyMatch(l -> l.startsWith("WARN member m1 lost its membership: no renewal within its"
+          + " TTL of 3 s by its own clock"));
     }
   }
 

@@ -4,6 +4,7 @@ import dev.gitops.cluster.Coordinator;
 import dev.gitops.cluster.LeaseKeeper;
 import dev.gitops.cluster.MonotonicClock;
 import dev.gitops.cluster.Ownership;
+import dev.gitops.core.internal.Durations;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseSpec;
@@ -213,7 +214,7 @@ public final class LeaseCoordinator implements Coordinator {
       } catch (KubernetesClientException e) {
         if (e.getCode() == 409) {
           throw new IllegalStateException("member id " + member + " was taken by another process while joining; pick"
-              + " another --member, or wait up to " + ttl + " for a previous run's Lease to expire", e);
+              + " another --member, or wait up to " + Durations.human(ttl) + " for a previous run's Lease to expire", e);
         }
         throw e;
       }
@@ -224,14 +225,15 @@ public final class LeaseCoordinator implements Coordinator {
       incarnation = next;
       lastRenewal = now;
       keeper.joined(stamp);
-      LOG.info("member {} joined cluster {} in namespace {} as {} (ttl {})", member, cluster, namespace, next, ttl);
+      LOG.info("member {} joined cluster {} in namespace {} as {} (ttl {})", member, cluster, namespace, next,
+          Durations.human(ttl));
     }
   }
 
   private IllegalStateException inUse(Lease current) {
     return new IllegalStateException("member id " + member + " is already used by a live member of cluster " + cluster
         + " (Lease " + namespace + "/" + current.getMetadata().getName() + " held by "
-        + current.getSpec().getHolderIdentity() + "); pick another --member, or wait up to " + ttl
+        + current.getSpec().getHolderIdentity() + "); pick another --member, or wait up to " + Durations.human(ttl)
         + " for a previous run's Lease to expire");
   }
 
@@ -492,7 +494,8 @@ public final class LeaseCoordinator implements Coordinator {
       LOG.info("member {} left cluster {}", member, cluster);
     } catch (KubernetesClientException e) {
       // its Lease expires by itself within the TTL; leaving explicitly only makes the handover faster
-      LOG.warn("member {}: leaving cleanly failed ({}); its Lease expires within {}", member, e.toString(), ttl);
+      LOG.warn("member {}: leaving cleanly failed ({}); its Lease expires within {}", member, e.toString(),
+          Durations.human(ttl));
     }
   }
 

@@ -101,7 +101,7 @@ class LeaseCoordinatorTest extends LeaseTestBase {
     member("m1").join();
     LeaseCoordinator twin = member("m1");
     assertThatThrownBy(twin::join).isInstanceOf(IllegalStateException.class).hasMessageContaining("m1")
-        .hasMessageContaining("--member");
+        .hasMessageContaining("--member").hasMessageEndingWith("wait up to 4 s for a previous run's Lease to expire");
   }
 
   @Test
