@@ -338,7 +338,15 @@ public final class EtcdCoordinator implements Coordinator {
     }
     for (KeyValue kv : read) {
       String id = segment(kv, p, "member");
-      if (id != null) {
+      if (id != null && kv.getLease() == 0) {
+        // every member writes its key on its lease, which ends with it: a key on none (etcdctl put by hand) would
+        // count as a member for ever, and the targets assigned to it would run nowhere
+        String key = kv.getKey().toString(StandardCharsets.UTF_8);
+        Long before = unreadable.put(key, kv.getModRevision());
+        if (before == null || before != kv.getModRevision()) {
+          LOG.warn("member key {} is on no lease, so no member wrote it (by hand?); it is no member: delete it", key);
+        }
+      } else if (id != null) {
         out.add(id);
       }
     }

@@ -288,6 +288,24 @@ class EtcdCoordinatorTest extends EtcdTestBase {
   }
 
   @Test
+  void aMemberKeyOnNoLeaseIsNoMemberAndIsNamedOnce() throws Exception {
+    EtcdCoordinator m1 = joined("m1");
+    // etcdctl put by hand: it never expires, and counted as a member its share of the targets ran nowhere for ever
+    call(admin.getKVClient().put(EtcdCoordinator.bytes(prefix + "members/ghost"), EtcdCoordinator.bytes("x")), "put");
+    try (dev.gitops.cluster.LogLines log = dev.gitops.cluster.LogLines.of(EtcdCoordinator.class)) {
+      Await.until("the watch delivering it", () -> {
+        m1.members();
+        return !log.lines().isEmpty();
+      }, Duration.ofSeconds(3));
+      for (int round = 0; round < 3; round++) {
+        assertThat(m1.members()).containsExactly("m1");
+      }
+      assertThat(log.lines()).containsExactly("WARN member key " + prefix + "members/ghost is on no lease, so no member"
+          + " wrote it (by hand?); it is no member: delete it");
+    }
+  }
+
+  @Test
   void anOwnershipKeyWithAnUnreadableValueIsWarnedOfOnceNotAtEveryRound() throws Exception {
     EtcdCoordinator m1 = joined("m1");
     io.etcd.jetcd.ByteSequence key = m1.ownerKey("payments");
