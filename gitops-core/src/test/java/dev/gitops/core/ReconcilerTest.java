@@ -878,7 +878,7 @@ class ReconcilerTest {
     p.markOf.put(key("a"), new OwnerMark("me", key("a")));
     want("r1", res("b", "{}"));
     assertThatThrownBy(() -> reconciler(p).sync()).isInstanceOf(dev.gitops.api.StoreException.class)
-        .hasMessageContaining("carry the mark of owner 'me'");
+        .hasMessageContaining("carries the mark of owner 'me'");
     assertThat(p.applied).isEmpty();
   }
 

@@ -393,7 +393,7 @@ public final class LocalFilesProvider implements Provider {
     try {
       ownership = ownership(layout());
     } catch (IOException e) {
-      throw new ProviderException(key, key + ": cannot read the ownership record of " + root + ": " + describe(e),
+      throw new ProviderException(key, "cannot read the ownership record of " + root + ": " + describe(e),
           retryable(e), e);
     }
     try {
@@ -403,7 +403,7 @@ public final class LocalFilesProvider implements Provider {
       // not this owner's claim: nothing of ours to remove, and another owner's claim is never touched
       LOG.debug("{}: not claimed by '{}', left as it is: {}", key, owner, e.getMessage());
     } catch (IOException e) {
-      throw new ProviderException(key, key + ": cannot drop the claim of owner '" + owner + "' in "
+      throw new ProviderException(key, "cannot drop the claim of owner '" + owner + "' in "
           + ownership.directory() + ": " + describe(e), retryable(e), e);
     }
   }

@@ -261,7 +261,7 @@ class LocalFilesReconcileTest {
         .sync().isSuccessful()).isTrue();
     assertThatThrownBy(() -> reconciler(files, tmp.resolve("other-state"), "me",
         desired(files, "r2", files()), options()).sync())
-        .hasMessageContaining("carry the mark of owner 'me'");
+        .hasMessageContaining("carries the mark of owner 'me'");
   }
 
   @Test
