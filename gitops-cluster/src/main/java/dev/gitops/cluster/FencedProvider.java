@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * and every batch: a member that lost the target (a pause past its lease, a takeover) sends
  * nothing more to the live system. A fenced change is a permanent failure naming the stale token,
  * never sent to the wrapped provider. A planning provider's planner is fenced as well (before
- * it plans; its changes are applied through the fenced batch). Observing is not fenced: it
- * changes nothing.
+ * it plans; its changes are applied through the fenced batch), and so is {@link #unmark} (a
+ * forget). Observing is not fenced: it changes nothing.
  *
  * <p>The check narrows the window to one call; inside a call, the context the wrapped provider
  * gets is cancelled as soon as this member's lease is no longer live by its own clock ({@link
@@ -107,6 +107,25 @@ public final class FencedProvider extends DelegatingProvider {
       return out;
     }
     return whileLive(ctx, c -> super.applyAll(changes, c));
+  }
+
+  /**
+   * Removes this owner's mark from the live object only while the ownership is current: a stale
+   * member's forget changes nothing live (its store write is refused by the token as well).
+   *
+   * @throws FencedException when the ownership is stale or none is held
+   */
+  @Override
+  public void unmark(ResourceKey key, String owner, CallContext ctx) {
+    String refusal = refusal();
+    if (refusal != null) {
+      log(ctx, refusal + ": not removing the mark of " + key);
+      throw new FencedException(refusal);
+    }
+    whileLive(ctx, c -> {
+      super.unmark(key, owner, c);
+      return null;
+    });
   }
 
   /**

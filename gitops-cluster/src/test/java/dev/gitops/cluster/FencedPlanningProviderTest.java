@@ -70,6 +70,11 @@ class FencedPlanningProviderTest {
     }
 
     @Override
+    public void unmark(ResourceKey key, String owner, CallContext ctx) {
+      calls.add("unmark " + key.name());
+    }
+
+    @Override
     public Optional<ProviderPlanner> planner() {
       return Optional.of(new ProviderPlanner() {
         @Override
@@ -128,5 +133,18 @@ class FencedPlanningProviderTest {
     assertThat(tf.calls).containsExactly("plan");
     assertThat(r.outcomes().get(WEB).kind()).isEqualTo(Outcome.Kind.PERMANENT);
     assertThat(r.outcomes().get(WEB).message()).contains("fenced");
+  }
+
+  @Test
+  void aStaleOwnerRemovesNoMarkAndTheCurrentOneDoes() {
+    m1.join();
+    Ownership o = m1.tryAcquire("t").orElseThrow();
+    CallContext ctx = CallContext.of("t", "r1", java.time.Duration.ofSeconds(10));
+    new FencedProvider(tf, m1, o).unmark(WEB, "t", ctx);
+    assertThat(tf.calls).containsExactly("unmark web");
+    m1.release(o);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new FencedProvider(tf, m1, o).unmark(WEB, "t", ctx))
+        .isInstanceOf(FencedException.class).hasMessageContaining("fenced");
+    assertThat(tf.calls).as("a stale member's forget changes nothing live").containsExactly("unmark web");
   }
 }
