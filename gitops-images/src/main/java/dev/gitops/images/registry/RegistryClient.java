@@ -540,7 +540,7 @@ public final class RegistryClient {
       }
       URI next;
       try {
-        next = at.resolve(location.get().trim());
+        next = HttpHeaders.resolve(at, location.get().trim());
       } catch (IllegalArgumentException e) {
         throw error(image, a.status, method + " " + at.getRawPath() + " redirected to '" + location.get()
             + "', which is not a URL", e);

@@ -53,6 +53,28 @@ class RegistryClientTest {
   }
 
   @Test
+  void aPageLinkOfAQueryAloneIsTheNextPageOfTheSameListingAsRfc3986ResolvesIt() throws Exception {
+    // <?last=a&n=1> keeps the path it was sent with (RFC 3986 5.2.2); URI.resolve (RFC 2396) made it
+    // /v2/team/web/tags/?last=a&n=1, which was refused as another listing and failed the policy
+    try (RegistryStub stub = RegistryStub.start(ex -> {
+      String q = ex.getRequestURI().getRawQuery();
+      if (q == null) {
+        reply(ex, 200, "{\"tags\":[\"a\"]}", "Link", "<?last=a&n=1>; rel=\"next\"");
+      } else if (q.equals("last=a&n=1")) {
+        reply(ex, 200, "{\"tags\":[\"b\"]}", "Link", "<?last=b&n=1>; rel=\"next\"");
+      } else {
+        reply(ex, 200, "{\"tags\":[\"c\"]}");
+      }
+    })) {
+      RegistryClient.TagList list = client(stub).build().listTags(ImageReference.parse(stub.host() + "/team/web"));
+
+      assertThat(list.tags()).containsExactly("a", "b", "c");
+      assertThat(stub.seen()).extracting(RegistryStub.Seen::uri).containsExactly("/v2/team/web/tags/list",
+          "/v2/team/web/tags/list?last=a&n=1", "/v2/team/web/tags/list?last=b&n=1");
+    }
+  }
+
+  @Test
   void paginationThatLoopsIsAnErrorNotAHang() throws Exception {
     try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 200, "{\"tags\":[\"a\"]}",
         "Link", "</v2/team/web/tags/list?last=a>; rel=\"next\""))) {

@@ -21,7 +21,8 @@ public final class HttpHeaders {
 
   /**
    * The {@code rel="next"} target of the {@code Link} header values, resolved against {@code
-   * requestUri} (registries send relative links such as {@code </v2/web/tags/list?last=b&n=2>}).
+   * requestUri} (registries send relative links such as {@code </v2/web/tags/list?last=b&n=2>}, or
+   * only the query, {@code <?last=b&n=2>}, which is the same path: see {@link #resolve}).
    */
   public static Optional<URI> nextLink(List<String> linkValues, URI requestUri) {
     for (String value : linkValues) {
@@ -31,13 +32,31 @@ public final class HttpHeaders {
         while (rel.find()) {
           for (String r : rel.group(1).trim().split("\\s+")) {
             if (r.equalsIgnoreCase("next")) {
-              return Optional.of(requestUri.resolve(m.group(1).trim()));
+              return Optional.of(resolve(requestUri, m.group(1).trim()));
             }
           }
         }
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * {@code reference} resolved against {@code base} as RFC 3986 (section 5.2) resolves it. {@link
+   * URI#resolve} follows RFC 2396, which takes a reference of a query alone ({@code ?last=b}) or an
+   * empty one relative to the base's directory ({@code /v2/web/tags/?last=b}); RFC 3986 keeps the
+   * base's path ({@code /v2/web/tags/list?last=b}). Any other reference resolves as {@link
+   * URI#resolve} has it.
+   *
+   * @throws IllegalArgumentException when {@code reference} is no URI
+   */
+  public static URI resolve(URI base, String reference) {
+    if (reference.isEmpty() || reference.startsWith("?") || reference.startsWith("#")) {
+      // a query replaces the base's; none (an empty reference, a fragment) keeps it
+      String keep = !reference.startsWith("?") && base.getRawQuery() != null ? "?" + base.getRawQuery() : "";
+      return URI.create(base.getScheme() + "://" + base.getRawAuthority() + base.getRawPath() + keep + reference);
+    }
+    return base.resolve(reference);
   }
 
   /**
