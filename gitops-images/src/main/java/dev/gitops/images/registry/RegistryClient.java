@@ -3,6 +3,7 @@ package dev.gitops.images.registry;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gitops.core.internal.Durations;
+import dev.gitops.core.internal.JsonErrors;
 import dev.gitops.images.regex.GoRegex;
 import dev.gitops.images.regex.GoRegexException;
 import dev.gitops.images.registry.internal.BoundedText;
@@ -494,7 +495,10 @@ public final class RegistryClient {
           + (login.isPresent() ? " for user '" + login.get().username() + "'" : " (anonymous)") + registryMessage(a), null);
     }
     JsonNode body = readJson(image, a, "token answer");
-    String token = body.path("token").asText(body.path("access_token").asText(""));
+    // OAuth2's access_token first, then token, as Docker reads the answer: a server may send both, or an empty token
+    // beside its access_token
+    String access = body.path("access_token").isTextual() ? body.path("access_token").asText() : "";
+    String token = !access.isEmpty() ? access : body.path("token").isTextual() ? body.path("token").asText() : "";
     if (token.isEmpty()) {
       throw error(image, a.status, "the token endpoint " + realm + " answered without a token", null);
     }
@@ -796,16 +800,26 @@ public final class RegistryClient {
     return Duration.ofMillis(half + ThreadLocalRandom.current().nextLong(full - half + 1));
   }
 
+  /**
+   * The JSON object of an answer, or an error naming the URL that answered (a token realm is often
+   * another host than the registry), what it sent when that was no JSON, and where its text breaks.
+   */
   private JsonNode readJson(ImageReference image, Answer a, String what) {
+    String from = what + " from " + redacted(a.response.uri()) + a.response.headers().firstValue("Content-Type")
+        .map(t -> " (Content-Type " + shortLine(t) + ")").orElse("");
+    JsonNode n;
     try {
-      JsonNode n = JSON.readTree(a.body);
-      if (n == null || !n.isObject()) {
-        throw error(image, a.status, what + " from " + a.response.uri().getRawPath() + " is not a JSON object", null);
-      }
-      return n;
+      n = JSON.readTree(a.body);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw error(image, a.status, from + " is not JSON" + JsonErrors.at(e) + ": " + JsonErrors.problem(e), e);
     } catch (IOException e) {
-      throw error(image, a.status, what + " from " + a.response.uri().getRawPath() + " is not JSON: " + e.getMessage(), e);
+      throw error(image, a.status, from + " cannot be read: " + e.getMessage(), e);
     }
+    if (n == null || n.isMissingNode() || !n.isObject()) {
+      throw error(image, a.status, from + " is not a JSON object" + (a.body.length == 0 ? " (the body is empty)" : ""),
+          null);
+    }
+    return n;
   }
 
   private RegistryException statusError(ImageReference image, String request, Answer a) {

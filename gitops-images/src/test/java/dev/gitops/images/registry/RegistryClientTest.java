@@ -687,6 +687,48 @@ class RegistryClientTest {
   }
 
   @Test
+  void aTokenAnswerIsReadAsDockerReadsItTheAccessTokenFirstAnEmptyTokenBesideIt() throws Exception {
+    // Docker's client takes access_token when it is there, else token; an empty "token" beside the access
+    // token was read as no token at all
+    for (String answer : List.of("{\"token\":\"\",\"access_token\":\"tok\"}", "{\"access_token\":\"tok\"}",
+        "{\"token\":\"other\",\"access_token\":\"tok\"}", "{\"token\":\"tok\",\"access_token\":\"\"}")) {
+      try (RegistryStub stub = tokenStub(answer)) {
+        assertThat(client(stub).build().listTags(ImageReference.parse(stub.host() + "/team/web")).tags())
+            .as(answer).containsExactly("1.0");
+      }
+    }
+  }
+
+  @Test
+  void anAnswerThatIsNoJsonNamesTheUrlThatSentItAndWhereOnOneLine() throws Exception {
+    RegistryStub.Handler html = ex -> {
+      byte[] page = "<html>\n<body>Service Unavailable</body></html>".getBytes(StandardCharsets.UTF_8);
+      ex.getResponseHeaders().add("Content-Type", "text/html");
+      ex.sendResponseHeaders(200, page.length);
+      ex.getResponseBody().write(page);
+    };
+    try (RegistryStub realm = RegistryStub.start(html);
+         RegistryStub stub = RegistryStub.start(ex -> reply(ex, 401, null, "WWW-Authenticate",
+             "Bearer realm=\"http://" + realm.host() + "/token\",service=\"s\""))) {
+      // the token realm is another host than the registry: the message names it, not only its path
+      assertThatThrownBy(() -> client(stub).plainHttp(realm.host()).build()
+          .listTags(ImageReference.parse(stub.host() + "/team/web")))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("registry " + stub.host() + ", repository team/web: token answer from http://"
+              + realm.host() + "/token (Content-Type text/html) is not JSON at line 1, column 1: Unexpected character")
+          .hasMessageNotContaining("[Source:")
+          .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+    try (RegistryStub stub = RegistryStub.start(html)) {
+      assertThatThrownBy(() -> client(stub).build().listTags(ImageReference.parse(stub.host() + "/team/web")))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("tag list from http://" + stub.host() + "/v2/team/web/tags/list (Content-Type text/html)"
+              + " is not JSON at line 1, column 1")
+          .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+  }
+
+  @Test
   void aPageLinkThatIsNoUrlIsARegistryErrorNamingTheLinkHeader() throws Exception {
     for (String link : List.of("</v2/team/web/tags/list?last=a b>; rel=\"next\"", "<http://[::1>; rel=next")) {
       try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 200, "{\"tags\":[\"1.0\"]}", "Link", link))) {
