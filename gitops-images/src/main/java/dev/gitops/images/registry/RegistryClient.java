@@ -421,8 +421,15 @@ public final class RegistryClient {
     if (a.status != 401) {
       return a;
     }
-    List<Challenge> challenges = Challenge.parse(a.response.headers().allValues("WWW-Authenticate"));
+    List<String> header = a.response.headers().allValues("WWW-Authenticate");
+    List<Challenge> challenges = Challenge.parse(header);
     Optional<Challenge> bearer = challenges.stream().filter(c -> c.scheme().equals("bearer")).findFirst();
+    if (bearer.isPresent() && bearer.get().param("realm").filter(r -> !r.isBlank()).isEmpty()) {
+      // no token can be asked for: the header as the registry sent it says what is wrong with it
+      throw error(image, 401, method + " " + uri.getRawPath() + " answered 401 with a Bearer challenge that names no"
+          + " realm to ask for a token: WWW-Authenticate " + ImageReference.quoted(String.join(", ", header))
+          + registryMessage(a), null);
+    }
     if (bearer.isPresent()) {
       String asked = bearer.get().param("scope").orElse(scope);
       tokens.invalidate(registry, scope);

@@ -729,6 +729,36 @@ class RegistryClientTest {
   }
 
   @Test
+  void aBearerChallengeWithBlanksAroundItsEqualsSignsIsReadAndOneWithoutARealmIsNamedAsSent() throws Exception {
+    // RFC 7235: auth-param = token BWS "=" BWS value; 'realm = "..."' was read as a challenge of its own
+    try (RegistryStub stub = RegistryStub.start(ex -> {
+      if (ex.getRequestURI().getPath().equals("/token")) {
+        reply(ex, 200, "{\"token\":\"tok\"}");
+      } else if ("Bearer tok".equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+        reply(ex, 200, "{\"tags\":[\"1.0\"]}");
+      } else {
+        reply(ex, 401, null, "WWW-Authenticate", "Bearer realm = \"http://" + ex.getRequestHeaders().getFirst("Host")
+            + "/token\" ,\tservice\t=\"s\"");
+      }
+    })) {
+      assertThat(client(stub).build().listTags(ImageReference.parse(stub.host() + "/team/web")).tags())
+          .containsExactly("1.0");
+      assertThat(stub.seen().get(1).uri()).isEqualTo("/token?service=s&scope=repository%3Ateam%2Fweb%3Apull");
+    }
+    for (String challenge : List.of("Bearer realm=\"\",service=\"s\"", "Bearer error=\"invalid_token\"")) {
+      try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 401, null, "WWW-Authenticate", challenge))) {
+        assertThatThrownBy(() -> client(stub).build().listTags(ImageReference.parse(stub.host() + "/team/web")))
+            .as(challenge)
+            .isInstanceOf(RegistryException.class)
+            .hasMessageContaining("registry " + stub.host() + ", repository team/web: GET /v2/team/web/tags/list"
+                + " answered 401 with a Bearer challenge that names no realm to ask for a token: WWW-Authenticate '"
+                + challenge + "'");
+        assertThat(stub.seen()).hasSize(1);
+      }
+    }
+  }
+
+  @Test
   void aPageLinkThatIsNoUrlIsARegistryErrorNamingTheLinkHeader() throws Exception {
     for (String link : List.of("</v2/team/web/tags/list?last=a b>; rel=\"next\"", "<http://[::1>; rel=next")) {
       try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 200, "{\"tags\":[\"1.0\"]}", "Link", link))) {

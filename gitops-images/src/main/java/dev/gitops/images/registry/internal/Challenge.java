@@ -44,15 +44,23 @@ public record Challenge(String scheme, Map<String, String> params) {
         i++;
       }
       int start = i;
-      while (i < n && h.charAt(i) != '=' && h.charAt(i) != ' ' && h.charAt(i) != ',') {
+      while (i < n && h.charAt(i) != '=' && h.charAt(i) != ' ' && h.charAt(i) != '\t' && h.charAt(i) != ',') {
         i++;
       }
       String token = h.substring(start, i);
       if (token.isEmpty()) {
         break;
       }
-      if (i < n && h.charAt(i) == '=') {
-        i++;
+      // RFC 7235 allows blanks around a parameter's '=' (auth-param = token BWS "=" BWS value)
+      int eq = i;
+      while (eq < n && (h.charAt(eq) == ' ' || h.charAt(eq) == '\t')) {
+        eq++;
+      }
+      if (eq < n && h.charAt(eq) == '=') {
+        i = eq + 1;
+        while (i < n && (h.charAt(i) == ' ' || h.charAt(i) == '\t')) {
+          i++;
+        }
         String v;
         if (i < n && h.charAt(i) == '"') {
           StringBuilder sb = new StringBuilder();
@@ -67,7 +75,7 @@ public record Challenge(String scheme, Map<String, String> params) {
           v = sb.toString();
         } else {
           int vs = i;
-          while (i < n && h.charAt(i) != ',' && h.charAt(i) != ' ') {
+          while (i < n && h.charAt(i) != ',' && h.charAt(i) != ' ' && h.charAt(i) != '\t') {
             i++;
           }
           v = h.substring(vs, i);
