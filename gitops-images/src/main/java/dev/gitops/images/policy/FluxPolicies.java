@@ -230,10 +230,17 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
           String extract = filter.hasNonNull("extract")
               ? string(filter.get("extract"), "a template", pd.node(), "spec", "filterTags", "extract") : "";
           try {
-            b.filter(TagFilter.of(pattern, extract));
+            TagFilter.of(pattern, "");
           } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("spec.filterTags.pattern (line "
                 + line(pd.node(), "spec", "filterTags", "pattern") + "): " + e.getMessage(), e);
+          }
+          try {
+            b.filter(TagFilter.of(pattern, extract));
+          } catch (IllegalArgumentException e) {
+            // the pattern compiled: the template names a group it does not have
+            throw new IllegalArgumentException("spec.filterTags.extract (line "
+                + line(pd.node(), "spec", "filterTags", "extract") + "): " + e.getMessage(), e);
           }
         }
         if (repo.path("spec").hasNonNull("exclusionList")) {

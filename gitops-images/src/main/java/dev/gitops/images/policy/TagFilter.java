@@ -3,6 +3,8 @@ package dev.gitops.images.policy;
 import dev.gitops.images.regex.GoRegex;
 import dev.gitops.images.regex.GoRegexException;
 import dev.gitops.images.registry.internal.BoundedText;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -20,8 +22,11 @@ import java.util.regex.Matcher;
  *
  * <p>Templates follow Go's {@code regexp.Expand}: {@code $name} or {@code ${name}} for a named
  * group, {@code $1} for a numbered one, {@code $$} for a dollar; a name is as long as it can be
- * ({@code $1x} is {@code ${1x}}), an unknown or unmatched group expands to nothing, and a malformed
- * reference ({@code ${a-b}}, {@code $-}) stays as written. An empty template means the whole tag.
+ * ({@code $1x} is {@code ${1x}}), a group that took no part in the match expands to nothing, and a
+ * malformed reference ({@code ${a-b}}, {@code $-}) stays as written. An empty template means the
+ * whole tag. A template naming a group the pattern does not have ({@code $timestamp} beside {@code
+ * (?P<ts>…)}, {@code $2} with one group, {@code $1x}) is refused: Go expands it to nothing for every
+ * tag, so every tag would be ordered by the same text and the choice would be arbitrary.
  *
  * <pre>{@code
  * TagFilter f = TagFilter.of("^main-[a-f0-9]+-(?P<ts>[0-9]+)$", "$ts");
@@ -44,15 +49,73 @@ public final class TagFilter {
   /**
    * A filter.
    *
-   * @throws IllegalArgumentException naming the pattern and what RE2 refuses in it
+   * @throws IllegalArgumentException naming the pattern and what RE2 refuses in it, or naming the
+   *     template and a group it names that the pattern does not have
    */
   public static TagFilter of(String pattern, String extract) {
     Objects.requireNonNull(pattern, "pattern");
+    GoRegex compiled;
     try {
-      return new TagFilter(pattern, GoRegex.compile(pattern), extract == null ? "" : extract);
+      compiled = GoRegex.compile(pattern);
     } catch (GoRegexException e) {
       throw new IllegalArgumentException("tag filter pattern " + e.getMessage(), e);
     }
+    String template = extract == null ? "" : extract;
+    for (String name : references(template)) {
+      if (!(number(name) ? Integer.parseInt(name) <= compiled.groupCount() : compiled.groupNames().containsKey(name))) {
+        // Go's Expand makes it nothing for every tag: all would rank the same, and the choice would be arbitrary
+        List<String> groups = new ArrayList<>();
+        for (int g = 1; g <= compiled.groupCount(); g++) {
+          groups.add("$" + g);
+        }
+        compiled.groupNames().keySet().forEach(n -> groups.add("$" + n));
+        throw new IllegalArgumentException("extract template '" + template + "' names group '" + name + "', which"
+            + " pattern '" + pattern + "' does not have (" + (groups.isEmpty() ? "it has no groups"
+            : "its groups: " + String.join(", ", groups)) + "); it would expand to nothing for every tag, so every"
+            + " tag would rank the same (write ${name} when letters follow a reference: ${1}x, not $1x)");
+      }
+    }
+    return new TagFilter(pattern, compiled, template);
+  }
+
+  /** The group names and numbers {@code template} refers to, as {@link #expand} reads them. */
+  private static List<String> references(String template) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < template.length(); ) {
+      int[] ref = reference(template, i);
+      if (ref == null) {
+        i += template.startsWith("$$", i) ? 2 : 1;
+      } else {
+        out.add(template.substring(ref[0], ref[1]));
+        i = ref[2];
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The reference at {@code i} of {@code template}, as Go's {@code Expand} reads it: the name's
+   * start and end and where the text after it starts; null when there is none there (not a
+   * {@code $}, a {@code $$}, or a malformed reference, which stays as written).
+   */
+  private static int[] reference(String template, int i) {
+    if (template.charAt(i) != '$' || template.startsWith("$$", i)) {
+      return null;
+    }
+    boolean brace = i + 1 < template.length() && template.charAt(i + 1) == '{';
+    int from = i + 1 + (brace ? 1 : 0);
+    int j = from;
+    while (j < template.length()) {
+      int cp = template.codePointAt(j);
+      if (!Character.isLetter(cp) && !Character.isDigit(cp) && cp != '_') {
+        break;
+      }
+      j += Character.charCount(cp);
+    }
+    if (j == from || (brace && (j >= template.length() || template.charAt(j) != '}'))) {
+      return null;
+    }
+    return new int[] {from, j, brace ? j + 1 : j};
   }
 
   /** A filter that takes every tag as it is. */
@@ -94,43 +157,32 @@ public final class TagFilter {
     StringBuilder out = new StringBuilder();
     int i = 0;
     while (i < template.length()) {
-      char c = template.charAt(i);
-      if (c != '$') {
-        out.append(c);
-        i++;
-        continue;
-      }
-      if (i + 1 < template.length() && template.charAt(i + 1) == '$') {
+      if (template.startsWith("$$", i)) {
         out.append('$');
         i += 2;
         continue;
       }
-      boolean brace = i + 1 < template.length() && template.charAt(i + 1) == '{';
-      int from = i + 1 + (brace ? 1 : 0);
-      int j = from;
-      while (j < template.length()) {
-        int cp = template.codePointAt(j);
-        if (!Character.isLetter(cp) && !Character.isDigit(cp) && cp != '_') {
-          break;
-        }
-        j += Character.charCount(cp);
-      }
-      if (j == from || (brace && (j >= template.length() || template.charAt(j) != '}'))) {
-        out.append('$');  // as Go: a malformed reference is a literal '$', and what follows is text
+      int[] ref = reference(template, i);
+      if (ref == null) {
+        out.append(template.charAt(i));  // text, or as Go: a malformed reference's '$' is a literal
         i++;
         continue;
       }
-      out.append(group(m, template.substring(from, j)));
-      i = brace ? j + 1 : j;
+      out.append(group(m, template.substring(ref[0], ref[1])));
+      i = ref[2];
     }
     return out.toString();
   }
 
-  /** {@code $name}: a number (ASCII digits, no leading zero, below 10^8) is a group index, anything else a name. */
-  private String group(Matcher m, String name) {
-    boolean number = name.length() <= 8 && name.chars().allMatch(ch -> ch >= '0' && ch <= '9')
+  /** Whether {@code $name} is a group index: ASCII digits, no leading zero, below 10^8 (else it is a name). */
+  private static boolean number(String name) {
+    return name.length() <= 8 && name.chars().allMatch(ch -> ch >= '0' && ch <= '9')
         && !(name.length() > 1 && name.charAt(0) == '0');
-    if (number) {
+  }
+
+  /** The text of group {@code name} (a number or a name) in match {@code m}; "" when it took no part. */
+  private String group(Matcher m, String name) {
+    if (number(name)) {
       int g = Integer.parseInt(name);
       return g <= m.groupCount() && m.start(g) >= 0 ? m.group(g) : "";
     }

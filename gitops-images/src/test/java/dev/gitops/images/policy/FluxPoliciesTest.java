@@ -342,6 +342,18 @@ class FluxPoliciesTest {
   }
 
   @Test
+  void anExtractTemplateNamingAGroupThePatternLacksIsAnErrorNamingTheFieldAndLine() throws Exception {
+    // Flux expands $timestamp to nothing for every tag; here that policy is refused where it is written
+    Path typo = Files.writeString(tmp.resolve("typo.yaml"), FILE.replace(
+        "filterTags: {pattern: '^main-[a-f0-9]+-(?P<ts>[0-9]+)$', extract: '$ts'}",
+        "filterTags:\n    pattern: '^main-[a-f0-9]+-(?P<ts>[0-9]+)$'\n    extract: '$timestamp'"));
+    assertThatThrownBy(() -> FluxPolicies.read(typo)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("policy file " + typo + ", ImagePolicy apps:nightly: spec.filterTags.extract (line 25): "
+            + "extract template '$timestamp' names group 'timestamp', which pattern '^main-[a-f0-9]+-(?P<ts>[0-9]+)$'"
+            + " does not have (its groups: $1, $ts)");
+  }
+
+  @Test
   void aRangeOrOrderThatIsNotAStringIsAnErrorNamingTheFieldAndLine() throws Exception {
     Path number = Files.writeString(tmp.resolve("range.yaml"), FILE.replace("semver: {range: \">=1.0.0 <2.0.0\"}",
         "semver: {range: 1.2}"));

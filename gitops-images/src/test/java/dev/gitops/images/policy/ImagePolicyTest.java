@@ -112,10 +112,29 @@ class ImagePolicyTest {
 
   @Test
   void extractTemplatesFollowGoExpand() {
-    TagFilter f = TagFilter.of("^(?P<branch>[a-z]+)-(?P<sha>[a-f0-9]+)-(?P<ts>\\d+)$", "$ts.$1-${sha}x$$ $missing");
-    assertThat(f.extract("main-abc-42")).contains("42.main-abcx$ ");
+    TagFilter f = TagFilter.of("^(?P<branch>[a-z]+)-(?P<sha>[a-f0-9]+)-(?P<ts>\\d+)$", "$ts.$1-${sha}x$$ $0");
+    assertThat(f.extract("main-abc-42")).contains("42.main-abcx$ main-abc-42");
     assertThat(f.extract("MAIN-abc-42")).isEmpty();
     assertThat(TagFilter.of("v(\\d+)", "").extract("xv12")).contains("xv12");
+    // a group that takes no part in the match expands to nothing, as in Go
+    assertThat(TagFilter.of("^v(\\d+)(-(?P<rc>rc\\d+))?$", "$1.${rc}").extract("v7")).contains("7.");
+  }
+
+  @Test
+  void anExtractTemplateNamingAGroupThePatternDoesNotHaveIsRefusedNotEveryTagRankedTheSame() {
+    // Go expands it to nothing for every tag: alphabetical order then took whichever tag sorted last (main-9 over
+    // main-100), numerical order skipped them all, without a word on why
+    for (String template : List.of("$timestamp", "${timestamp}", "$2", "$1x", "v$ts-$tss")) {
+      assertThatThrownBy(() -> TagFilter.of("^main-(?P<ts>\\d+)$", template))
+          .as(template)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("extract template '" + template + "' names group '")
+          .hasMessageContaining("which pattern '^main-(?P<ts>\\d+)$' does not have (its groups: $1, $ts)");
+    }
+    assertThatThrownBy(() -> TagFilter.of("^main-\\d+$", "$1"))
+        .hasMessageContaining("names group '1', which pattern '^main-\\d+$' does not have (it has no groups)");
+    // malformed references and $$ stay text, as in Go: nothing to refuse
+    assertThat(TagFilter.of("^main-(?P<ts>\\d+)$", "${a-b}|$-|$$x|$").extract("main-1")).contains("${a-b}|$-|$x|$");
   }
 
   @Test
@@ -154,9 +173,12 @@ class ImagePolicyTest {
 
   @Test
   void extractTemplatesReadNamesAsGoDoes() {
-    TagFilter f = TagFilter.of("^(?P<b_1>[a-z]+)-(\\d+)$", "${b_1}|$1x|${a-b}|$01|$-|$");
-    // $1x is ${1x} (no such group: empty), ${a-b} and $- are malformed (kept), $01 is a name (none)
-    assertThat(f.extract("main-42")).contains("main||${a-b}||$-|$");
+    TagFilter f = TagFilter.of("^(?P<b_1>[a-z]+)-(\\d+)(?P<01>x)?$", "${b_1}|${1}x|${a-b}|$01|$-|$");
+    // ${1}x is group 1 then x, ${a-b} and $- are malformed (kept), $01 is a name (not group 1)
+    assertThat(f.extract("main-42")).contains("main|mainx|${a-b}||$-|$");
+    assertThat(f.extract("main-42x")).contains("main|mainx|${a-b}|x|$-|$");
+    // $1x is ${1x}, a name the pattern does not have
+    assertThatThrownBy(() -> TagFilter.of("^(?P<b_1>[a-z]+)-(\\d+)$", "$1x")).hasMessageContaining("names group '1x'");
   }
 
   @Test
