@@ -190,14 +190,15 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
       String name = id(p);
       String where = "policy file " + file + ", ImagePolicy " + name + ": ";
       if (!names.add(name)) {
-        throw new IllegalArgumentException(where + "a second ImagePolicy with this namespace and name (each marker "
-            + "names one policy)");
+        throw new IllegalArgumentException(where + "a second ImagePolicy with this namespace and name (line "
+            + line(pd.node()) + "; each marker names one policy)");
       }
       JsonNode ref = p.path("spec").path("imageRepositoryRef");
       String repoId = ref.path("namespace").asText(namespace(p)) + ":" + ref.path("name").asText("");
       Doc repoDoc = repositories.get(repoId);
       if (repoDoc == null) {
-        throw new IllegalArgumentException(where + "spec.imageRepositoryRef names ImageRepository " + repoId
+        throw new IllegalArgumentException(where + "spec.imageRepositoryRef (line "
+            + line(pd.node(), "spec", "imageRepositoryRef") + ") names ImageRepository " + repoId
             + ", which the file does not hold");
       }
       JsonNode repo = repoDoc.json();
@@ -276,7 +277,7 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
           case "Never" -> false;
           case "Always", "IfNotPresent" -> true;
           default -> throw new IllegalArgumentException("spec.digestReflectionPolicy '" + digest
-              + "' must be Never, IfNotPresent or Always");
+              + "' (line " + line(pd.node(), "spec", "digestReflectionPolicy") + ") must be Never, IfNotPresent or Always");
         });
         ImagePolicy built = b.build();
         // Flux scans nothing for a suspended policy or repository ('flux suspend image repository'): no choice
@@ -449,11 +450,18 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
         JsonNode order = policy.path(kind).path("order");
         String text = order.isMissingNode() || order.isNull() ? "asc"
             : string(order, "asc or desc", root, "spec", "policy", kind, "order");
-        TagOrder.Direction d = direction(text);
+        TagOrder.Direction d;
+        try {
+          d = direction(text);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("spec.policy." + kind + ".order (line "
+              + line(root, "spec", "policy", kind, "order") + "): " + e.getMessage(), e);
+        }
         return kind.equals("numerical") ? TagOrder.numerical(d) : TagOrder.alphabetical(d);
       }
     }
-    throw new IllegalArgumentException("spec.policy needs one of semver, alphabetical, numerical");
+    throw new IllegalArgumentException("spec.policy (line " + line(root, "spec", "policy")
+        + ") needs one of semver, alphabetical, numerical");
   }
 
   private static TagOrder.Direction direction(String order) {

@@ -254,23 +254,27 @@ class FluxPoliciesTest {
   }
 
   @Test
-  void mistakesNameTheFileAndThePolicy() throws Exception {
+  void mistakesNameTheFileThePolicyAndTheLine() throws Exception {
     Path f = Files.writeString(tmp.resolve("bad.yaml"), FILE.replace("imageRepositoryRef: {name: web}\n  policy:\n    semver",
         "imageRepositoryRef: {name: api}\n  policy:\n    semver"));
     assertThatThrownBy(() -> FluxPolicies.read(f))
-        .hasMessageContaining("bad.yaml")
-        .hasMessageContaining("ImagePolicy apps:web")
-        .hasMessageContaining("ImageRepository apps:api");
+        .hasMessage("policy file " + f + ", ImagePolicy apps:web: spec.imageRepositoryRef (line 14) names ImageRepository"
+            + " apps:api, which the file does not hold");
     Path g = Files.writeString(tmp.resolve("order.yaml"), FILE.replace("order: asc", "order: up"));
-    assertThatThrownBy(() -> FluxPolicies.read(g)).hasMessageContaining("ImagePolicy apps:nightly: order 'up' must be asc or desc");
+    assertThatThrownBy(() -> FluxPolicies.read(g)).hasMessage("policy file " + g + ", ImagePolicy apps:nightly: "
+        + "spec.policy.numerical.order (line 25): order 'up' must be asc or desc");
+    Path none = Files.writeString(tmp.resolve("none.yaml"), FILE.replace("  policy:\n    numerical: {order: asc}\n", ""));
+    assertThatThrownBy(() -> FluxPolicies.read(none)).hasMessage("policy file " + none + ", ImagePolicy apps:nightly: "
+        + "spec.policy (line 22) needs one of semver, alphabetical, numerical");
     Path twice = Files.writeString(tmp.resolve("twice.yaml"), FILE.replace("name: nightly", "name: web"));
     assertThatThrownBy(() -> FluxPolicies.read(twice))
-        .hasMessageContaining("policy file " + twice + ", ImagePolicy apps:web: a second ImagePolicy with this namespace and name");
+        .hasMessageContaining("policy file " + twice + ", ImagePolicy apps:web: a second ImagePolicy with this namespace and"
+            + " name (line 18;");
     assertThatThrownBy(() -> FluxPolicies.read(tmp.resolve("nope.yaml"))).hasMessageContaining("nope.yaml does not exist");
     Path sometimes = Files.writeString(tmp.resolve("digest.yaml"),
         FILE.replace("digestReflectionPolicy: Always", "digestReflectionPolicy: Sometimes"));
     assertThatThrownBy(() -> FluxPolicies.read(sometimes)).hasMessageContaining("digest.yaml")
-        .hasMessageContaining("ImagePolicy apps:nightly: spec.digestReflectionPolicy 'Sometimes' must be Never,"
+        .hasMessageContaining("ImagePolicy apps:nightly: spec.digestReflectionPolicy 'Sometimes' (line 26) must be Never,"
             + " IfNotPresent or Always");
     Path ifNotPresent = Files.writeString(tmp.resolve("ifnp.yaml"),
         FILE.replace("digestReflectionPolicy: Always", "digestReflectionPolicy: IfNotPresent"));
