@@ -179,7 +179,7 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
       if (e instanceof BadDocument) {
         throw e;
       }
-      throw new IllegalArgumentException("policy file " + file + " is not valid YAML: " + e.getMessage(), e);
+      throw new IllegalArgumentException("policy file " + file + " is not valid YAML" + yamlError(e), e);
     }
     List<ImagePolicy> policies = new ArrayList<>();
     Map<String, String> suspended = new LinkedHashMap<>();
@@ -299,6 +299,21 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
       }
     }
     return new FluxPolicies(policies, plain, suspended, unsupported);
+  }
+
+  /**
+   * Where and why SnakeYAML could not read the file, on one line ({@code " at line 6, column 1: while
+   * scanning for the next token: found character '\t(TAB)' that cannot start any token"}), without
+   * the excerpt and caret lines its message holds.
+   */
+  private static String yamlError(RuntimeException e) {
+    if (e instanceof org.yaml.snakeyaml.error.MarkedYAMLException m && m.getProblem() != null) {
+      org.yaml.snakeyaml.error.Mark at = m.getProblemMark() != null ? m.getProblemMark() : m.getContextMark();
+      String where = at == null ? "" : " at line " + (at.getLine() + 1) + ", column " + (at.getColumn() + 1);
+      String context = m.getContext() == null ? "" : m.getContext().strip() + ": ";
+      return where + ": " + dev.gitops.core.render.PlanRenderer.oneLine(context + m.getProblem().strip());
+    }
+    return ": " + dev.gitops.core.render.PlanRenderer.oneLine(String.valueOf(e.getMessage()));
   }
 
   /** A line for each field of an ImageRepository's spec that Flux acts on and this tool does not. */

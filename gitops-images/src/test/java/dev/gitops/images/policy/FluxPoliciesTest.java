@@ -358,6 +358,20 @@ class FluxPoliciesTest {
   }
 
   @Test
+  void aFileThatIsNotYamlIsNamedWithTheLineAndColumnOnOneLine() throws Exception {
+    Path tab = Files.writeString(tmp.resolve("tab.yaml"), FILE.replace("  interval: 5m", "\tinterval: 5m"));
+    assertThatThrownBy(() -> FluxPolicies.read(tab)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("policy file " + tab + " is not valid YAML at line 6, column 1: while scanning for the next token:"
+            + " found character '\\t(TAB)' that cannot start any token. (Do not use \\t(TAB) for indentation)");
+    Path open = Files.writeString(tmp.resolve("open.yaml"), FILE.replace("exclusionList: [\"^.*\\\\.sig$\", \"-debug$\"]",
+        "exclusionList: [\"-debug$\""));
+    assertThatThrownBy(() -> FluxPolicies.read(open))
+        .hasMessageStartingWith("policy file " + open + " is not valid YAML at line 9, column 1: while parsing a flow"
+            + " sequence: expected ',' or ']', but got")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n").doesNotContain("^"));
+  }
+
+  @Test
   void aRangeOrOrderThatIsNotAStringIsAnErrorNamingTheFieldAndLine() throws Exception {
     Path number = Files.writeString(tmp.resolve("range.yaml"), FILE.replace("semver: {range: \">=1.0.0 <2.0.0\"}",
         "semver: {range: 1.2}"));
