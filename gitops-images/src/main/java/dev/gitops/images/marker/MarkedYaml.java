@@ -75,6 +75,8 @@ public final class MarkedYaml {
    */
   private static final Pattern TRAILING_MARKER = Pattern.compile("^[ \\t]+#+[ \\t]*(\\{.*?)[ \\t]*$");
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** An alias ({@code *name}) as the last thing before a comment: a key's value or a list item. */
+  private static final Pattern ALIAS_BEFORE_COMMENT = Pattern.compile("(?:^|[\\s:,\\[{-])(\\*[^\\s,\\[\\]{}]+)[ \\t]*$");
   private static final Resolver RESOLVER = new Resolver();
   /**
    * Plain scalars that Go's YAML (go-yaml v2 and v3: Kubernetes, Helm, kustomize, Flux) reads as
@@ -163,6 +165,7 @@ public final class MarkedYaml {
     }
     w.reportMisplacedMarkers();
     w.markers.sort(Comparator.comparingInt(ImageMarker::start));
+    w.problems.sort(Comparator.comparingInt(MarkerException::line));  // in file order, as they are read and fixed
     return new MarkedYaml(file, content, text, w.markers, w.problems);
   }
 
@@ -495,8 +498,9 @@ public final class MarkedYaml {
         return;
       }
       if (style == DumperOptions.ScalarStyle.PLAIN && s.getValue().isEmpty()) {
-        problems.add(new MarkerException(file, line, "marker " + setter + " is on an empty value; write the current image there",
-            null));
+        boolean part = setter.endsWith(":tag") || setter.endsWith(":name") || setter.endsWith(":digest");
+        problems.add(new MarkerException(file, line, "marker " + setter + " is on an empty value; write the current "
+            + (part ? "value there, or \"\" when there is none yet" : "image there"), null));
         return;
       }
       ImageMarker.Style st = switch (style) {
@@ -526,6 +530,14 @@ public final class MarkedYaml {
           continue;  // a comment that mentions the field, not a marker
         }
         markerComments.add(hash);
+        Matcher alias = ALIAS_BEFORE_COMMENT.matcher(text.substring(lineStart, hash));
+        if (alias.find()) {
+          // the alias is the anchored node itself, whose text is elsewhere: no scalar here to edit
+          problems.add(new MarkerException(file, lineOf(hash), "marker " + comment + " is on an alias ("
+              + alias.group(1) + "), whose value is written where &" + alias.group(1).substring(1) + " anchors it, and"
+              + " is not used; write the marker after the anchored value", null));
+          continue;
+        }
         problems.add(new MarkerException(file, lineOf(hash), "marker " + comment + " does not follow a single-line "
             + "scalar value and is not used (a marker after a flow collection {…} or […], or on a key whose value is"
             + " on another line); write it after the value: 'image: <reference> # {...}'", null));

@@ -118,6 +118,27 @@ class MarkedYamlTest {
   }
 
   @Test
+  void aMarkerOnAnAliasOrOnAnEmptyPartSaysWhereToWriteIt() {
+    // an alias has no text of its own to edit; it was reported as a marker after a flow collection or above its value
+    MarkedYaml y = parse("""
+        base: &img host/team/web:v1.2.3
+        image: *img # {"$imagepolicy": "flux-system:web"}
+        list:
+          - *img  # {"$imagepolicy": "flux-system:web"}
+        digest: # {"$imagepolicy": "flux-system:web:digest"}
+        tag: "" # {"$imagepolicy": "flux-system:web:tag"}
+        """);
+    assertThat(y.markers()).extracting(ImageMarker::path).containsExactly("tag");
+    assertThat(y.problems()).extracting(Throwable::getMessage).containsExactly(
+        "apps/web.yaml:2: marker {\"$imagepolicy\": \"flux-system:web\"} is on an alias (*img), whose value is written"
+            + " where &img anchors it, and is not used; write the marker after the anchored value",
+        "apps/web.yaml:4: marker {\"$imagepolicy\": \"flux-system:web\"} is on an alias (*img), whose value is written"
+            + " where &img anchors it, and is not used; write the marker after the anchored value",
+        "apps/web.yaml:5: marker flux-system:web:digest is on an empty value; write the current value there, or \"\" when"
+            + " there is none yet");
+  }
+
+  @Test
   void markersAfterFlowCollectionsOrAboveTheirValueAreProblemsNamingTheLine() {
     MarkedYaml y = parse("""
         a: {name: web, image: host/team/web:v1.2.3} # {"$imagepolicy": "flux-system:web"}
