@@ -2,6 +2,7 @@ package dev.gitops.agent.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.agent.spi.ProviderFactory;
+import dev.gitops.core.Reconciler;
 import dev.gitops.core.apply.ExecutionOptions;
 import dev.gitops.core.internal.fs.RealPaths;
 import dev.gitops.core.source.GitSource;
@@ -288,6 +289,13 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     // A URL (scheme:// or scp-like user@host:path) as written; anything else is a local path, from the file's directory.
     String written = source.string("url", "the Git repository: a URL or a local path");
     String url = written.contains("://") || written.matches("[^/]+@[^/:]+:.*") ? written : source.path("url").toString();
+    // checked here as the Git source checks it when the target starts (a scheme it does not read, no
+    // host, whitespace around it): refused at start, a reload would stop the running target for good
+    try {
+      GitSource.builder().url(url);
+    } catch (IllegalArgumentException e) {
+      throw source.get("url").error(e.getMessage());
+    }
     ConfigNode provider = t.get("provider");
     if (provider.isMissing()) {
       throw provider.error(noValue(provider) + "required: the live system, for example {type: files, directory:"
@@ -325,6 +333,12 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
           throw provider.get("type").error("unknown provider type '" + type + "'");
         });
     Duration interval = atLeast(t, "interval", Duration.ofMinutes(3));
+    String owner = t.optionalString("owner").orElse(name);
+    try {
+      Reconciler.builder().owner(owner);  // as the target's reconciler takes it when the target starts
+    } catch (IllegalArgumentException e) {
+      throw t.get("owner").error(e.getMessage());
+    }
     return new TargetConfig(name, url, source.optionalString("ref").orElse(null),
         path, GitCredentials.read(source.get("credentials")).orElse(null),
         source.optionalPath("knownHosts").orElse(null), source.bool("acceptUnknownHosts", false),
@@ -332,7 +346,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
         source.size("maxFileSize", GitSource.DEFAULT_MAX_FILE_SIZE),
         SourceVerification.read(source.get("verify"), strict, source.optionalString("ref").orElse(null)).orElse(null),
         type, setup, store,
-        t.optionalString("owner").orElse(name), interval, t.number("jitter", 0, 0.5, 0.1),
+        owner, interval, t.number("jitter", 0, 0.5, 0.1),
         atLeast(t, "maxBackoff", Duration.ofMinutes(10)),
         t.duration("callTimeout", ExecutionOptions.defaults().callTimeout()),
         t.duration("syncTimeout", ExecutionOptions.defaults().syncTimeout()), t.bool("prune", true),

@@ -152,6 +152,32 @@ class AgentConfigTest {
         .contains("interval");
   }
 
+  /**
+   * What the target's Git source and reconciler refuse when the target starts is refused when the
+   * file loads, at its line: accepted, a reload stopped the running target and could not start it
+   * again ("target api cannot start: ... scheme ftp is not supported"), naming no file or line.
+   */
+  @Test
+  void aUrlOrOwnerTheTargetCouldNotStartWithIsRefusedAtItsLine() {
+    String target = """
+        targets:
+          - name: web
+            source:
+              url: %s
+            provider: {type: files, directory: /srv}
+            owner: %s
+        """;
+    assertThat(error(target.formatted("ftp://example.com/r.git", "web")).getMessage())
+        .contains("agent.yaml:4: targets[0].source.url: 'ftp://example.com/r.git': scheme ftp is not supported");
+    ConfigException password = error(target.formatted("\"https://deploy:pa/ss@example.com/r.git\"", "web"));
+    assertThat(password.getMessage()).contains("agent.yaml:4: targets[0].source.url: ", "names no host")
+        .doesNotContain("pa/ss");
+    assertThat(error(target.formatted("\" https://example.com/r.git\"", "web")).getMessage())
+        .contains("agent.yaml:4: targets[0].source.url: ", "remove the whitespace around it");
+    assertThat(error(target.formatted("https://example.com/r.git", "\"team\\tweb\"")).getMessage())
+        .contains("agent.yaml:6: targets[0].owner: owner id must not hold control or format characters");
+  }
+
   @Test
   void errorsNameTheLineAndTheFieldAtFault() {
     assertThat(error("""
