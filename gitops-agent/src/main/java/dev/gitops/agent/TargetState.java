@@ -206,6 +206,8 @@ final class TargetState implements SyncListener {
           " did not finish: "));
     } else if (result == SyncMetrics.Result.OUT_OF_SYNC) {
       error = notApplied(r);
+    } else if (result == SyncMetrics.Result.PLANNED) {
+      error = pending(r);
     }
     if (result != SyncMetrics.Result.OUT_OF_SYNC && r.isSuccessful()) {
       notAppliedSaid = List.of();  // in sync: the same skip coming back is news again
@@ -242,6 +244,25 @@ final class TargetState implements SyncListener {
       notAppliedSaid = List.copyOf(all);
     }
     return error;
+  }
+
+  /**
+   * What a sync that applied nothing on purpose (detect-only) left different from Git, naming the
+   * first few changes, or null when the live system matches Git: without it the status of a
+   * detect-only target read {@code planned}, no error, whether or not changes were waiting, while
+   * its notifications and commit status said it was out of sync.
+   */
+  private static String pending(SyncResult r) {
+    List<String> all = new ArrayList<>();
+    r.plan().changes().stream().filter(c -> c.action().mutates())
+        .forEach(c -> all.add(c.action().name().toLowerCase(java.util.Locale.ROOT) + " " + c.key()));
+    SyncMetrics.notApplied(r.plan()).forEach(c -> all.add("skip " + c.key() + " (" + c.reason() + ")"));
+    if (all.isEmpty()) {
+      return null;
+    }
+    List<String> first = all.subList(0, Math.min(3, all.size()));
+    return all.size() + " change(s) pending, not applied (detect-only): " + String.join("; ", first)
+        + (all.size() > first.size() ? "; ..." : "");
   }
 
   /** What someone can do about {@code skipped}, by why they were skipped. */

@@ -45,7 +45,7 @@ import java.util.Set;
  * @param drift the resources the last sync found changed outside gitops
  * @param driftCorrected whether the last sync corrected all of them
  * @param lastError what went wrong in the last sync (for {@code out_of_sync}: what was skipped, why, and the way
- *     forward), or null when it succeeded
+ *     forward; for {@code planned}: the changes a detect-only sync left pending), or null when it succeeded
  * @param carriedOver whether this is the status the target's file recorded before the target's current run
  *     started (the agent or the target restarted), read back because no sync of this run has ended yet: its
  *     sync ran before the restart, and the target is not synced since (in JSON {@code "carriedOver": true}, a

@@ -47,6 +47,36 @@ class TargetStateTest {
     assertThat(state.orphans()).isEmpty();
   }
 
+  /**
+   * A detect-only sync applies nothing: its status said {@code planned} with no error whether or
+   * not changes were waiting, so {@code gitops status --config} showed an out-of-sync detect-only
+   * target like one in sync, while its notifications and commit status said it was out of sync.
+   */
+  @Test
+  void aDetectOnlySyncLeavingChangesPendingNamesThemInItsStatus() {
+    TargetState state = new TargetState("t", "files", stateDir, Clock.systemUTC(), System::nanoTime, Duration.ofMinutes(5));
+    ResourceKey added = ResourceKey.of("files", "file", "", "a.txt");
+    ResourceKey same = ResourceKey.of("files", "file", "", "b.txt");
+    List<Change> changes = List.of(Change.builder(added, Action.CREATE).reason("not live").build(),
+        Change.builder(same, Action.NOOP).reason("in sync").build());
+    Plan plan = new Plan("p", "v1", changes, new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>(),
+        new TreeSet<>());
+
+    state.onEvent(new SyncEvent.Finished("v1", new SyncResult("v1", plan, SyncResult.Status.PLANNED, new TreeMap<>(),
+        Duration.ZERO, "")));
+
+    assertThat(state.last().result()).isEqualTo("planned");
+    assertThat(state.last().lastError()).isEqualTo("1 change(s) pending, not applied (detect-only): create " + added);
+    assertThat(TargetStatus.read(stateDir, "t")).hasValueSatisfying(s -> assertThat(s.lastError()).isEqualTo(
+        state.last().lastError()));
+
+    Plan inSync = new Plan("p", "v1", List.of(Change.builder(same, Action.NOOP).reason("in sync").build()), new TreeMap<>(),
+        new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeSet<>());
+    state.onEvent(new SyncEvent.Finished("v1", new SyncResult("v1", inSync, SyncResult.Status.PLANNED, new TreeMap<>(),
+        Duration.ZERO, "")));
+    assertThat(state.last().lastError()).as("in sync: nothing pending").isNull();
+  }
+
   @Test
   void aRestartedTargetShowsItsRecordedStatusCarriedOverUntilASyncOfItsOwnEnds() throws Exception {
     TargetStatus recorded = new TargetStatus("t", "files", "main@sha1:1", "failed", Instant.parse("2026-12-01T10:00:00Z"),
