@@ -85,11 +85,7 @@ final class AgentStatus {
       ObjectNode o = statuses.get(i).map(s -> s.result().equals(UNREADABLE) ? unreadable(mapper, s) : s.toJson())
           .orElse(null);
       if (o == null) {
-        ObjectNode never = mapper.createObjectNode();
-        never.put("target", t.name());
-        never.put("provider", t.provider().providerId());
-        never.put("result", "never");
-        o = never;
+        o = without(mapper, t.name(), t.provider().providerId(), "never", null);
       }
       if (owners != null) {
         Ownership owner = owners.get(t.name());
@@ -110,11 +106,25 @@ final class AgentStatus {
 
   /** What is known of a target whose status file cannot be read: no time, no revision, only why. */
   private static ObjectNode unreadable(ObjectMapper mapper, TargetStatus s) {
+    return without(mapper, s.target(), s.provider(), UNREADABLE, s.lastError());
+  }
+
+  /**
+   * A target without a recorded sync ({@code never}, or {@code unreadable}) with every field a
+   * recorded status has, null or empty where nothing is known: a script reads each element the
+   * same way ({@code .revision}, {@code .finished}), whether or not the target has synced.
+   */
+  private static ObjectNode without(ObjectMapper mapper, String target, String provider, String result, String error) {
     ObjectNode o = mapper.createObjectNode();
-    o.put("target", s.target());
-    o.put("provider", s.provider());
-    o.put("result", UNREADABLE);
-    o.put("lastError", s.lastError());
+    o.put("target", target);
+    o.put("provider", provider);
+    o.putNull("revision");
+    o.put("result", result);
+    o.putNull("finished");
+    o.putNull("lastSuccess");
+    o.putArray("drift");
+    o.put("driftCorrected", false);
+    o.put("lastError", error);
     return o;
   }
 

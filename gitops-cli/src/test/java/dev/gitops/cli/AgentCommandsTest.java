@@ -179,6 +179,15 @@ class AgentCommandsTest {
     assertThat(all.get(0).get("lastError").asText()).startsWith("1 of 2 changes failed");
     assertThat(all.get(0).get("drift").get(0).asText()).isEqualTo("files:file::motd");
     assertThat(all.get(1).get("result").asText()).isEqualTo("never");
+    // every element has the fields of a recorded status, null where nothing is known: a script reads them alike
+    List<String> fields = new ArrayList<>();
+    all.get(0).fieldNames().forEachRemaining(fields::add);
+    List<String> neverFields = new ArrayList<>();
+    all.get(1).fieldNames().forEachRemaining(neverFields::add);
+    assertThat(neverFields).isEqualTo(fields);
+    assertThat(all.get(1).get("revision").isNull()).isTrue();
+    assertThat(all.get(1).get("finished").isNull()).isTrue();
+    assertThat(all.get(1).get("lastError").isNull()).isTrue();
   }
 
   @Test
@@ -221,6 +230,12 @@ class AgentCommandsTest {
     assertThat(all.get(0).get("target").asText()).isEqualTo("web");
     assertThat(all.get(0).get("result").asText()).isEqualTo("unreadable");
     assertThat(all.get(0).get("lastError").asText()).startsWith("cannot read the status file " + corrupt);
+    List<String> fields = new ArrayList<>();
+    all.get(1).fieldNames().forEachRemaining(fields::add);
+    List<String> unreadableFields = new ArrayList<>();
+    all.get(0).fieldNames().forEachRemaining(unreadableFields::add);
+    assertThat(unreadableFields).isEqualTo(fields);
+    assertThat(all.get(0).get("revision").isNull()).isTrue();
     assertThat(all.get(1).get("result").asText()).isEqualTo("succeeded");
   }
 
