@@ -56,7 +56,10 @@ public final class ConfigNode {
   private final JsonNode node;
   private final String pointer;
   private final Map<String, Integer> lines;
-  /** The text of each number written otherwise than it reads ({@code 1.10}, {@code 010}, {@code 0x1F}), by pointer. */
+  /**
+   * The text of each number or boolean written otherwise than it reads ({@code 1.10}, {@code 010},
+   * {@code 0x1F}; YAML 1.1's {@code yes}, {@code no}, {@code on}, {@code off}), by pointer.
+   */
   private final Map<String, String> numbers;
 
   private ConfigNode(Path file, JsonNode node, String pointer, Map<String, Integer> lines, Map<String, String> numbers) {
@@ -148,7 +151,11 @@ public final class ConfigNode {
         return n;
       }
       case VALUE_TRUE, VALUE_FALSE -> {
-        return f.booleanNode(t == JsonToken.VALUE_TRUE);
+        JsonNode b = f.booleanNode(t == JsonToken.VALUE_TRUE);
+        if (!b.asText().equalsIgnoreCase(p.getText())) {
+          numbers.put(ptr, p.getText());  // YAML 1.1's yes, no, on, off: a string read would say "got true"
+        }
+        return b;
       }
       case VALUE_NULL -> {
         return f.nullNode();
@@ -308,20 +315,29 @@ public final class ConfigNode {
     if (c.isAbsent()) {
       return Optional.empty();
     }
+    c.notReadOtherwise();
     if (!c.node.isTextual() && !c.node.isNumber()) {
       throw c.error("must be a string, got " + kind(c.node));
-    }
-    String written = c.numbers.get(c.pointer);
-    if (written != null) {
-      // ref: 1.10 would be the tag 1.1, ref: 010 the branch 8
-      throw c.error("YAML reads " + written + " as the number " + c.node.asText() + "; quote it (\"" + written
-          + "\") if that is the string meant");
     }
     String s = c.node.asText();
     if (s.isBlank()) {
       throw c.error("is empty");
     }
     return Optional.of(s);
+  }
+
+  /**
+   * Refuses a value where a string is meant that YAML reads otherwise than it is written, saying
+   * how it was read and to quote it: {@code ref: 1.10} would be the tag 1.1, {@code ref: 010} the
+   * branch 8, and {@code name: no} or {@code namespace: off} the boolean false ("got false" named
+   * nothing that was written).
+   */
+  void notReadOtherwise() {
+    String written = numbers.get(pointer);
+    if (written != null) {
+      throw error("YAML reads " + written + " as the " + (node.isBoolean() ? "boolean " : "number ") + node.asText()
+          + "; quote it (\"" + written + "\") if that is the string meant");
+    }
   }
 
   /** The strings of the list (or single string) at {@code name}; empty when absent. */
@@ -335,6 +351,7 @@ public final class ConfigNode {
     }
     List<String> out = new ArrayList<>();
     for (ConfigNode e : list(name)) {
+      e.notReadOtherwise();
       if (!e.node.isTextual() || e.node.asText().isBlank()) {
         throw e.error("must be a non-empty string, got " + kind(e.node));
       }

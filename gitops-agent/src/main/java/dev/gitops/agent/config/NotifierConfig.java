@@ -64,10 +64,16 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
 
     Set<Event> events = EnumSet.noneOf(Event.class);
     for (ConfigNode e : c.list("events")) {
+      e.notReadOtherwise();  // events: [on] is the boolean true
       events.add(parse(e, () -> Event.parse(e.json().asText())));
     }
     Set<String> targets = new LinkedHashSet<>();
     for (ConfigNode t : c.list("targets")) {
+      t.notReadOtherwise();  // targets: [no] is the boolean false, [010] the number 8
+      if (!t.json().isTextual() && !t.json().isNumber()) {  // a name of digits (name: 123) reads as a number
+        throw t.error("must be the name of a target, got " + (t.json().isContainerNode() ? "a " + (t.json().isArray()
+            ? "list" : "mapping") : t.json().toString()));
+      }
       if (!targetNames.contains(t.json().asText())) {
         throw t.error("no target is named '" + t.json().asText() + "'");
       }

@@ -860,6 +860,53 @@ class AgentConfigTest {
     });
   }
 
+  /**
+   * YAML 1.1 reads {@code no}, {@code off}, {@code yes} and {@code on} as booleans: where a string
+   * is meant, the error said {@code must be a string, got false} (a target named {@code no}), or
+   * {@code no target is named 'false'} (a notifier's {@code targets: [no]}), naming nothing that
+   * was written. A boolean key still takes them.
+   */
+  @Test
+  void aWordYamlReadsAsABooleanIsRefusedWhereAStringIsMeantSayingHowItWasRead() throws IOException {
+    assertThat(error("""
+        targets:
+          - name: no
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv/web}
+        """).getMessage()).contains("agent.yaml:2: targets[0].name: YAML reads no as the boolean false; quote it"
+        + " (\"no\")");
+    assertThat(error("""
+        targets:
+          - name: web
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv/web, structured: ["*.json", on]}
+        """).getMessage()).contains("agent.yaml:4: targets[0].provider.structured[1]: YAML reads on as the boolean true");
+    assertThat(error("""
+        targets:
+          - name: "no"
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv/web}
+        notifications:
+          - type: webhook
+            url: https://hooks.example.com/gitops
+            targets: [no]
+        """).getMessage()).contains("agent.yaml:8: notifications[0].targets[0]: YAML reads no as the boolean false");
+    AgentConfig c = load("""
+        targets:
+          - name: "no"
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv/web}
+            prune: off
+        notifications:
+          - type: webhook
+            url: https://hooks.example.com/gitops
+            targets: ["no"]
+        """);
+    assertThat(c.targets().get(0).name()).isEqualTo("no");
+    assertThat(c.targets().get(0).prune()).as("a boolean key takes YAML 1.1's words").isFalse();
+    assertThat(c.notifiers().get(0).filter().targets()).containsExactly("no");
+  }
+
   @Test
   void aSourcePathTheSourceWouldRefuseRefusesTheFileAtItsLine() throws IOException {
     String[][] cases = {{"../..", "path must not contain '..' or backslashes: '../..'"},
