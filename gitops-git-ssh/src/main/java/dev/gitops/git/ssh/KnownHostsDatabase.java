@@ -69,7 +69,8 @@ final class KnownHostsDatabase implements ServerKeyDatabase {
   }
 
   @Override
-  public List<PublicKey> lookup(String connectAddress, InetSocketAddress remoteAddress, Configuration config) {
+  public List<PublicKey> lookup(String address, InetSocketAddress remoteAddress, Configuration config) {
+    String connectAddress = asOpenSshWritesIt(address);
     try {
       return matching(connectAddress).stream().filter(k -> !k.revoked()).map(Known::key).toList();
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
@@ -80,8 +81,9 @@ final class KnownHostsDatabase implements ServerKeyDatabase {
   }
 
   @Override
-  public boolean accept(String connectAddress, InetSocketAddress remoteAddress, PublicKey serverKey,
+  public boolean accept(String address, InetSocketAddress remoteAddress, PublicKey serverKey,
       Configuration config, CredentialsProvider provider) {
+    String connectAddress = asOpenSshWritesIt(address);
     String host = hostOf(connectAddress);
     int port = portOf(connectAddress);
     String fingerprint = KeyUtils.getFingerPrint(serverKey);
@@ -143,12 +145,14 @@ final class KnownHostsDatabase implements ServerKeyDatabase {
     }
     String host = hostOf(connectAddress);
     int port = portOf(connectAddress);
+    // an IPv6 address is matched as OpenSSH writes it (::1) and, as JGit gave it, in full
+    String expanded = host.contains(":") ? fullIpv6(host) : null;
     List<Known> result = new ArrayList<>();
     for (KnownHostEntry e : KnownHostEntry.readKnownHostEntries(file)) {
       if (e.getMarker() != null && !"revoked".equalsIgnoreCase(e.getMarker())) {
         continue;  // @cert-authority: host certificates are not supported, so such lines vouch for nothing
       }
-      if (!e.isHostMatch(host, port)) {
+      if (!e.isHostMatch(host, port) && !(expanded != null && e.isHostMatch(expanded, port))) {
         continue;
       }
       AuthorizedKeyEntry keyEntry = e.getKeyEntry();
@@ -158,6 +162,69 @@ final class KnownHostsDatabase implements ServerKeyDatabase {
       }
     }
     return result;
+  }
+
+  /**
+   * {@code connectAddress} ({@code host} or {@code [host]:port}) with an IPv6 address written as
+   * OpenSSH writes it in known_hosts and ssh-keyscan prints it ({@code ::1}, {@code [fd00::2]:2222}:
+   * RFC 5952, the longest run of zero groups as {@code ::}): JGit gives it in full ({@code
+   * [0:0:0:0:0:0:0:1]:2222}), which no line OpenSSH wrote matches. Anything else is returned as it is.
+   */
+  static String asOpenSshWritesIt(String connectAddress) {
+    String host = hostOf(connectAddress);
+    if (!host.contains(":") || host.contains("%")) {
+      return connectAddress;  // not an IPv6 address, or one with a zone, which OpenSSH keeps as given
+    }
+    byte[] bytes;
+    try {
+      bytes = java.net.InetAddress.getByName(host).getAddress();  // a literal: no name is looked up
+    } catch (java.net.UnknownHostException e) {
+      return connectAddress;
+    }
+    if (bytes.length != 16) {
+      return connectAddress;
+    }
+    int[] groups = new int[8];
+    for (int i = 0; i < 8; i++) {
+      groups[i] = ((bytes[2 * i] & 0xff) << 8) | (bytes[2 * i + 1] & 0xff);
+    }
+    int bestStart = -1;
+    int bestLength = 1;  // a single zero group is written as 0, not ::
+    for (int i = 0; i < 8; ) {
+      int j = i;
+      while (j < 8 && groups[j] == 0) {
+        j++;
+      }
+      if (j - i > bestLength) {
+        bestStart = i;
+        bestLength = j - i;
+      }
+      i = j == i ? i + 1 : j;
+    }
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < 8; i++) {
+      if (i == bestStart) {
+        sb.append("::");
+        i += bestLength - 1;
+        continue;
+      }
+      if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':') {
+        sb.append(':');
+      }
+      sb.append(Integer.toHexString(groups[i]));
+    }
+    int port = portOf(connectAddress);
+    return port == 22 ? sb.toString() : "[" + sb + "]:" + port;
+  }
+
+  /** The IPv6 address {@code host} in full ({@code 0:0:0:0:0:0:0:1}), or null when it is none. */
+  private static String fullIpv6(String host) {
+    try {
+      java.net.InetAddress a = java.net.InetAddress.getByName(host);
+      return a instanceof java.net.Inet6Address ? a.getHostAddress() : null;
+    } catch (java.net.UnknownHostException e) {
+      return null;  // not a literal after all: matched as written only
+    }
   }
 
   /** The host of {@code host} or {@code [host]:port}. */

@@ -145,7 +145,7 @@ final class SshSessions implements SshConnector.Client {
       }
       boolean expired;
       try {
-        return f.getSession(uri, credentials, fs, tms);
+        return f.getSession(unbracketed(uri), credentials, fs, tms);
       } catch (TransportException | RuntimeException e) {
         synchronized (lock) {
           expired = state[1];
@@ -170,6 +170,21 @@ final class SshSessions implements SshConnector.Client {
     public String getType() {
       return "gitops-sshd";
     }
+  }
+
+  /**
+   * {@code uri} with an IPv6 literal host ({@code ssh://git@[::1]:2222/repo}, {@code git@[fd00::2]:repo})
+   * given without its brackets, as MINA's host configuration reads a host: JGit passes {@code [::1]}
+   * on as it is, which fails every such URL with "Invalid non-standard port value host pattern
+   * enclosure delimiters" before anything connects. The host key is then looked up as OpenSSH
+   * writes it, {@code ::1} or {@code [::1]:2222}.
+   */
+  static URIish unbracketed(URIish uri) {
+    String host = uri.getHost();
+    if (host != null && host.length() > 2 && host.startsWith("[") && host.endsWith("]")) {
+      return uri.setHost(host.substring(1, host.length() - 1));
+    }
+    return uri;
   }
 
   /** Closes {@code f}, whose session set-up outlived its timeout, and forgets it if it is still ours. */

@@ -49,9 +49,13 @@ public final class GitSshServer implements AutoCloseable {
   private final KeyPair hostKey;
   private final AtomicInteger authAttempts;
   private final AtomicInteger uploads;
+  /** The address it listens on: {@code 127.0.0.1}, {@code ::1}. */
+  private final String host;
 
-  private GitSshServer(SshServer server, KeyPair hostKey, AtomicInteger authAttempts, AtomicInteger uploads) {
+  private GitSshServer(SshServer server, KeyPair hostKey, AtomicInteger authAttempts, AtomicInteger uploads,
+      String host) {
     this.server = server;
+    this.host = host;
     this.hostKey = hostKey;
     this.authAttempts = authAttempts;
     this.uploads = uploads;
@@ -84,12 +88,18 @@ public final class GitSshServer implements AutoCloseable {
 
   /** Starts a server for {@code basePath} letting user {@code git} in with {@code authorizedKey} only. */
   public static GitSshServer start(Path basePath, PublicKey authorizedKey) throws IOException, GeneralSecurityException {
+    return start(basePath, authorizedKey, "127.0.0.1");
+  }
+
+  /** Starts a server as {@link #start(Path, PublicKey)} does, listening on {@code host} ({@code ::1}). */
+  public static GitSshServer start(Path basePath, PublicKey authorizedKey, String host)
+      throws IOException, GeneralSecurityException {
     Path base = basePath.toAbsolutePath().normalize();
     KeyPair hostKey = newKeyPair();
     AtomicInteger authAttempts = new AtomicInteger();
     AtomicInteger uploads = new AtomicInteger();
     SshServer server = SshServer.setUpDefaultServer();
-    server.setHost("127.0.0.1");
+    server.setHost(host);
     server.setPort(0);
     server.setKeyPairProvider(KeyPairProvider.wrap(hostKey));
     server.setPasswordAuthenticator(null);
@@ -100,7 +110,7 @@ public final class GitSshServer implements AutoCloseable {
     });
     server.setCommandFactory(uploadPack(base, uploads));
     server.start();
-    return new GitSshServer(server, hostKey, authAttempts, uploads);
+    return new GitSshServer(server, hostKey, authAttempts, uploads, host);
   }
 
   private static CommandFactory uploadPack(Path base, AtomicInteger uploads) {
@@ -123,9 +133,9 @@ public final class GitSshServer implements AutoCloseable {
     return server.getPort();
   }
 
-  /** The URL of repository {@code name} for user {@code git}. */
+  /** The URL of repository {@code name} for user {@code git} ({@code ssh://git@[::1]:<port>/name} on IPv6). */
   public String url(String name) {
-    return "ssh://git@127.0.0.1:" + port() + "/" + name;
+    return "ssh://git@" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port() + "/" + name;
   }
 
   /** The server's host key. */
@@ -133,14 +143,14 @@ public final class GitSshServer implements AutoCloseable {
     return hostKey.getPublic();
   }
 
-  /** A known_hosts line for this server ({@code [127.0.0.1]:<port> <type> <base64>}). */
+  /** A known_hosts line for this server ({@code [127.0.0.1]:<port> <type> <base64>}, {@code [::1]:<port> ...}). */
   public String knownHostsLine() {
     return knownHostsLine(hostKey.getPublic());
   }
 
   /** A known_hosts line for this server's address and {@code key}. */
   public String knownHostsLine(PublicKey key) {
-    return "[127.0.0.1]:" + port() + " " + PublicKeyEntry.toString(key) + "\n";
+    return "[" + host + "]:" + port() + " " + PublicKeyEntry.toString(key) + "\n";
   }
 
   /** How many public keys clients offered. */
