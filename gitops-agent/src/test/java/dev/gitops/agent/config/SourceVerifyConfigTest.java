@@ -104,7 +104,16 @@ class SourceVerifyConfigTest {
           .contains(dir.resolve(file).toString()).contains("OpenPGP");
     }
     assertThat(error("      verify:\n        keyRing: private.asc\n")).as("a private key alone")
-        .contains("holds no OpenPGP public key");
+        .contains("holds no OpenPGP public key").contains("it holds a secret key alone").contains("gpg --export");
+    Files.writeString(dir.resolve("id_ed25519"), "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"
+        + "-----END OPENSSH PRIVATE KEY-----\n");
+    Files.writeString(dir.resolve("id_ed25519.pub"), "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO me@host\n");
+    assertThat(error("      verify:\n        keyRing: id_ed25519\n")).as("an SSH private key")
+        .contains(dir.resolve("id_ed25519").toString())
+        .contains("it holds a PEM block '-----BEGIN OPENSSH PRIVATE KEY-----', not an OpenPGP key ring")
+        .contains("gpg --export");
+    assertThat(error("      verify:\n        keyRing: id_ed25519.pub\n")).as("an SSH public key")
+        .contains("it holds an SSH public key, not an OpenPGP key ring");
   }
 
   @Test

@@ -112,7 +112,8 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
       try {
         readRings(PGPUtil.getDecoderStream(new ByteArrayInputStream(bytes)), rings);
       } catch (IOException | RuntimeException e) {
-        throw new SourceException("cannot read the trusted OpenPGP key ring " + keyRingFile + ": " + e.getMessage(), e);
+        throw new SourceException("cannot read the trusted OpenPGP key ring " + keyRingFile + ": " + e.getMessage()
+            + notAKeyRing(bytes), e);
       }
     }
     for (int[] block : blocks) {
@@ -124,9 +125,34 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
       }
     }
     if (rings.isEmpty()) {
-      throw new SourceException("the trusted key ring " + keyRingFile + " holds no OpenPGP public key");
+      throw new SourceException("the trusted key ring " + keyRingFile + " holds no OpenPGP public key"
+          + (blocks.stream().anyMatch(b -> startsWith(bytes, b[0], "-----BEGIN PGP PRIVATE KEY BLOCK-----"))
+          ? " (it holds a secret key alone: " + EXPORT + ")" : notAKeyRing(bytes)));
     }
     return new CommitSignatureVerifier(keyRingFile, merged(keyRingFile, rings), clock);
+  }
+
+  private static final String EXPORT = "export the trusted public keys with gpg --export --armor KEYID... > keys.asc"
+      + " and name that file";
+
+  /**
+   * What a file that is no OpenPGP key ring holds instead, when it says so in its first line: a
+   * PEM block ({@code -----BEGIN OPENSSH PRIVATE KEY-----}, a certificate) or an SSH public key;
+   * else nothing.
+   */
+  static String notAKeyRing(byte[] bytes) {
+    int end = 0;
+    while (end < bytes.length && end < 200 && bytes[end] != '\n' && bytes[end] != '\r') {
+      end++;
+    }
+    String first = new String(bytes, 0, end, java.nio.charset.StandardCharsets.US_ASCII).strip();
+    if (first.startsWith("-----BEGIN ") && !first.startsWith("-----BEGIN PGP ") && first.endsWith("-----")) {
+      return " (it holds a PEM block '" + first + "', not an OpenPGP key ring: " + EXPORT + ")";
+    }
+    if (first.matches("(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( .*)?")) {
+      return " (it holds an SSH public key, not an OpenPGP key ring: " + EXPORT + ")";
+    }
+    return "";
   }
 
   /** Whether {@code bytes} are a GnuPG keybox: its first blob, the header, holds the magic "KBXf" at offset 8. */
