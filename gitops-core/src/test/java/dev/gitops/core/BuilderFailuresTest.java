@@ -67,6 +67,12 @@ class BuilderFailuresTest {
     assertThatThrownBy(() -> GitSource.builder().url(null)).isInstanceOf(NullPointerException.class).hasMessage("url");
     assertThatThrownBy(() -> GitSource.builder().url("ftp://127.0.0.1/x.git"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("scheme ftp is not supported");
+    for (String scp : new String[] {"git@[::1]:ops.git", "[fd00::2]:ops.git", "git@[fd00::2]:2222/ops.git"}) {
+      assertThatThrownBy(() -> GitSource.builder().url(scp)).as(scp).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("'" + scp + "': an IPv6 address is not read in the scp-like form")
+          .hasMessageContaining("write ssh://user@[address]:port/path");
+    }
+    assertThat(GitSource.builder().url("git@example.com:ops.git")).as("scp-like with a host name").isNotNull();
     assertThatThrownBy(() -> Reconciler.builder().owner("ev\u001b[31mil\u202e"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("owner id must not hold control or format characters: 'ev\\u001b[31mil\\u202e'");

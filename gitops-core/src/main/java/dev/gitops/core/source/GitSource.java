@@ -1973,6 +1973,12 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
             + " path: remove the whitespace around it");
       }
       boolean scpLike = scheme == null && u.getHost() != null;
+      if (scpLike && u.getHost().startsWith("[")) {
+        // JGit splits "git@[::1]:repo" at the address's first ':' (host "[", path ":1]:repo")
+        throw new IllegalArgumentException("'" + GitUrls.withoutPassword(uriOrPath) + "': an IPv6 address is not read in"
+            + " the scp-like form user@[address]:path; write ssh://user@[address]:port/path (a path under the home"
+            + " directory: ssh://user@[address]/~/path)");
+      }
       this.ssh = scpLike || (scheme != null && scheme.toLowerCase().contains("ssh"));
       this.url = uriOrPath;
       this.uri = u;
