@@ -460,6 +460,8 @@ public final class Reconciler implements AutoCloseable {
 
   /**
    * Removes everything this reconciler owns, honouring {@code policy}, with the same ordering and guards.
+   * Recorded in {@link #history()} at the revision {@code destroy}, as an entry of {@link
+   * HistoryEntry.Operation#DESTROY} or {@link HistoryEntry.Operation#DESTROY_ORPHAN} (no rollback target).
    *
    * <pre>{@code
    * SyncResult gone = reconciler.destroy(Reconciler.DeletionPolicy.ORPHAN);  // forget, leave the objects
@@ -494,7 +496,7 @@ public final class Reconciler implements AutoCloseable {
         forgotten.build().writeTo(store);
         Map<ResourceKey, Outcome> outcomes = new TreeMap<>();
         p.stored.inventory().keySet().forEach(k -> outcomes.put(k, Outcome.skipped("orphaned: left in place, forgotten")));
-        return finish(p, outcomes, start, true);
+        return finish(p, outcomes, start, HistoryEntry.Operation.DESTROY_ORPHAN, "orphaned everything; ");
       }
       return execute(p, cancellation, start, true);
     }));
@@ -520,7 +522,8 @@ public final class Reconciler implements AutoCloseable {
    * removed (the key stays owned: run the forget again; the other keys go on), or when its provider
    * marks objects, or plans with a {@linkplain Provider#planner() planner} and its own record of
    * them, but does not implement {@link Provider#unmark}. The forget is recorded in {@link
-   * #history()} as a sync of the head's revision is, but the store's last applied revision stays.
+   * #history()} at the head's revision, as an entry of {@link HistoryEntry.Operation#FORGET} (no
+   * rollback target), and the store's last applied revision stays.
    * With {@link SyncOptions#dryRun()} the keys are checked and the plan returned ({@link
    * SyncResult.Status#PLANNED}): no mark is removed and nothing is written.
    *
@@ -590,7 +593,8 @@ public final class Reconciler implements AutoCloseable {
       }
       LOG.info("reconciler '{}' forgot {} of {} keys at {}", owner, batch.ops().size(), asked.size(),
           desired.revision());
-      return finish(p, outcomes, start, "forgot " + batch.ops().size() + " of " + asked.size() + "; ", false);
+      return finish(p, outcomes, start, HistoryEntry.Operation.FORGET, "forgot " + batch.ops().size() + " of "
+          + asked.size() + "; ");
     }));
   }
 
@@ -1484,7 +1488,7 @@ public final class Reconciler implements AutoCloseable {
       // The planner remembered the whole plan (every key from the same desired, stored and pending
       // instances): it has nothing to apply, and its quiet changes recorded nothing last time, so
       // they record nothing now (what they record follows from those instances alone).
-      return marked(p, finish(p, q.outcomes(), start, false), teardown);
+      return marked(p, finish(p, q.outcomes(), start, HistoryEntry.Operation.SYNC, null), teardown);
     }
     boolean anyMutation = plan.changes().stream()
         .anyMatch(c -> c.action().mutates() || c.action() == Action.FORGET || c.action() == Action.READ);
@@ -1501,7 +1505,8 @@ public final class Reconciler implements AutoCloseable {
     // the executor gave every change of the plan its outcome (a NOOP's UNCHANGED, a SKIP's SKIPPED)
     boolean recorded = recordQuietChanges(p, outcomes, anyMutation);
     quiet = null;
-    SyncResult r = finish(p, outcomes, start, false);
+    SyncResult r = finish(p, outcomes, start, teardown ? HistoryEntry.Operation.DESTROY : HistoryEntry.Operation.SYNC,
+        null);
     if (!anyMutation && !recorded && !teardown) {
       quiet = new Quiet(plan, r.outcomes());  // immutable: the next result shares it
     }
@@ -1610,19 +1615,16 @@ public final class Reconciler implements AutoCloseable {
     return planner.inSync(d, rules, v.version());
   }
 
-  private SyncResult finish(Prepared p, Map<ResourceKey, Outcome> outcomes, Instant start, boolean orphaned) {
-    return finish(p, outcomes, start, orphaned ? "orphaned everything; " : null, true);
-  }
-
   /**
-   * Records how a sync ended and reports it: {@code note} (null for a sync) starts the history
-   * entry's message and makes it an entry of its own; {@code revisions} whether the store's last
-   * attempted and applied revisions are this plan's (not for a forget, which applies no revision,
-   * and whose entry counts its forgotten keys as {@code FORGOTTEN}, not UNCHANGED).
+   * Records how a sync ended and reports it: {@code operation} is the history entry's, {@code
+   * note} (null for a sync) starts its message and makes it an entry of its own; the store's last
+   * attempted and applied revisions become this plan's unless it is a forget, which applies no
+   * revision, and whose entry counts its forgotten keys as {@code FORGOTTEN}, not UNCHANGED.
    */
-  private SyncResult finish(Prepared p, Map<ResourceKey, Outcome> outcomes, Instant start, String note,
-      boolean revisions) {
+  private SyncResult finish(Prepared p, Map<ResourceKey, Outcome> outcomes, Instant start,
+      HistoryEntry.Operation operation, String note) {
     boolean orphaned = note != null;
+    boolean revisions = operation != HistoryEntry.Operation.FORGET;
     Plan plan = p.plan;
     // one pass over the outcomes (a resync's are every key's): any failure, the counts by kind, any change
     boolean failed = false;
@@ -1653,15 +1655,16 @@ public final class Reconciler implements AutoCloseable {
     // this owner's newest entry: owners that mark their objects may share a store, and its history
     HistoryEntry latest = quiet ? store.history().stream().filter(h -> h.owner().equals(owner)).findFirst()
         .orElse(null) : null;
-    if (latest != null && latest.status() == status && latest.revision().equals(plan.revision())) {
+    if (latest != null && latest.operation() == operation && latest.status() == status
+        && latest.revision().equals(plan.revision())) {
       // A periodic resync that changed nothing would otherwise push real syncs (rollback targets) out of
       // the bounded history; this owner's latest entry already says this revision is applied (or, for as
       // long as a key stays unobservable, that it is incomplete). Never another owner's entry: its id is
-      // not this sync's.
+      // not this sync's; nor a forget's at the same head: that is no sync of it, and no rollback target.
       historyId = latest.id();
     } else {
       store.appendHistory(new HistoryEntry(historyId, Instant.now(), plan.revision(), plan.id(), status, counts,
-          (orphaned ? note : "") + plan.summary(), owner));
+          (orphaned ? note : "") + plan.summary(), owner, operation));
     }
     // outcomes come in plan order, mostly the keys': copied in one pass when in key order, which SyncResult shares
     SyncResult r = new SyncResult(plan.revision(), plan, status, SortedArrayMap.copyOf(outcomes),

@@ -65,10 +65,19 @@ class ForgetTest {
     assertThat(rec.history().get(0).id()).isEqualTo(r.historyId());
     assertThat(rec.history().get(0).message()).startsWith("forgot 1 of 1; ");
     assertThat(rec.history().get(0).counts()).containsExactly(java.util.Map.entry("FORGOTTEN", 1));
+    assertThat(rec.history().get(0).operation()).isEqualTo(dev.gitops.api.spi.HistoryEntry.Operation.FORGET);
+    assertThat(rec.history().get(0).isRollbackTarget()).as("a forget is no sync").isFalse();
     assertThat(store.load().lastAppliedRevision()).as("a forget applies no revision").isEqualTo("r1");
 
     SyncResult next = rec.sync();
     assertThat(next.isSuccessful()).isTrue();
+    // the sync of r2 changed nothing, but the forget's entry at r2 is no sync of it: the sync has its own
+    assertThat(next.historyId()).isNotEqualTo(r.historyId());
+    assertThat(rec.history().get(0)).satisfies(h -> {
+      assertThat(h.id()).isEqualTo(next.historyId());
+      assertThat(h.revision()).isEqualTo("r2");
+      assertThat(h.isRollbackTarget()).isTrue();
+    });
     assertThat(next.plan().change(key("a"))).as("neither deleted nor reported as an orphan").isEmpty();
     assertThat(p.live).containsKey(key("a"));
     assertThat(p.applied).noneMatch(c -> c.key().equals(key("a")) && c.action() != Action.CREATE);

@@ -857,6 +857,15 @@ class ReconcilerTest {
     rec.destroy(Reconciler.DeletionPolicy.ORPHAN);
     assertThat(p.live).containsKey(key("c"));
     assertThat(store.load().inventory()).isEmpty();
+    // each destroy is recorded as one, never as a sync a rollback could return to (a destroy with
+    // nothing left to delete reuses no orphaning destroy's entry, nor that one a sync's)
+    rec.destroy(Reconciler.DeletionPolicy.DELETE);
+    assertThat(rec.history()).extracting(dev.gitops.api.spi.HistoryEntry::operation).containsExactly(
+        dev.gitops.api.spi.HistoryEntry.Operation.DESTROY, dev.gitops.api.spi.HistoryEntry.Operation.DESTROY_ORPHAN,
+        dev.gitops.api.spi.HistoryEntry.Operation.SYNC, dev.gitops.api.spi.HistoryEntry.Operation.DESTROY,
+        dev.gitops.api.spi.HistoryEntry.Operation.SYNC);
+    assertThat(rec.history()).filteredOn(dev.gitops.api.spi.HistoryEntry::isRollbackTarget)
+        .extracting(dev.gitops.api.spi.HistoryEntry::revision).containsExactly("r2", "r1");
   }
 
   @Test

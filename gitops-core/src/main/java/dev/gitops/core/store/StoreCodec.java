@@ -159,6 +159,8 @@ final class StoreCodec {
     if (!h.owner().isEmpty()) {
       n.put("owner", h.owner());  // a field older builds do not read: they still read the entry
     }
+    // always written (older builds ignore it): an entry without it is one an older build wrote
+    n.put("operation", h.operation().name());
     return n;
   }
 
@@ -571,9 +573,42 @@ final class StoreCodec {
     }
     // an entry older builds wrote records no owner
     String owner = n.has("owner") ? text(n, "owner") : "";
-    return new HistoryEntry(text(n, "id"), time, text(n, "revision"), text(n, "planId"), status(text(n, "status")),
-        counts, text(n, "message"), owner);
+    String revision = text(n, "revision");
+    String message = text(n, "message");
+    HistoryEntry.Operation operation = n.has("operation") ? operation(text(n, "operation"))
+        : olderOperation(revision, message);
+    return new HistoryEntry(text(n, "id"), time, revision, text(n, "planId"), status(text(n, "status")),
+        counts, message, owner, operation);
   }
+
+  /** A history entry's operation: the name of a {@link HistoryEntry.Operation}. */
+  private static HistoryEntry.Operation operation(String name) throws BadContentException {
+    try {
+      return HistoryEntry.Operation.valueOf(name);
+    } catch (IllegalArgumentException e) {
+      throw new BadContentException("field 'operation' is '" + name + "', not one of "
+          + java.util.Arrays.toString(HistoryEntry.Operation.values()), e);
+    }
+  }
+
+  /**
+   * The operation of an entry an older build wrote, which records none, as its other fields tell
+   * ({@link HistoryEntry.Operation}): a forget's message starts "forgot N of M; ", a
+   * destroy(ORPHAN)'s "orphaned everything; ", a destroy(DELETE)'s revision is "destroy"; a sync's
+   * message starts with a count ("2 to create, ..."), and its revision is the source's.
+   */
+  static HistoryEntry.Operation olderOperation(String revision, String message) {
+    if (OLDER_FORGET.matcher(message).lookingAt()) {
+      return HistoryEntry.Operation.FORGET;
+    }
+    if (message.startsWith("orphaned everything; ")) {
+      return HistoryEntry.Operation.DESTROY_ORPHAN;
+    }
+    return revision.equals("destroy") ? HistoryEntry.Operation.DESTROY : HistoryEntry.Operation.SYNC;
+  }
+
+  /** The start of the message of a forget's entry, as every build wrote it. */
+  private static final java.util.regex.Pattern OLDER_FORGET = java.util.regex.Pattern.compile("forgot \\d+ of \\d+; ");
 
   /** A history entry's status: the name of a {@link SyncResult.Status}, as every store version wrote it. */
   private static SyncResult.Status status(String name) throws BadContentException {

@@ -12,6 +12,7 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.StoreCorruptException;
 import dev.gitops.api.StoreException;
 import dev.gitops.api.StoreLockedException;
+import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
 import dev.gitops.api.spi.StoredState;
@@ -473,6 +474,44 @@ class FileStateStoreTest extends StateStoreContract {
     try (FileStateStore s = open()) {
       assertThatThrownBy(s::history).isInstanceOf(StoreCorruptException.class).hasMessageContaining(f.toString())
           .hasMessageContaining("'EXPLODED'").hasMessageContaining("SUCCEEDED");
+    }
+  }
+
+  /**
+   * The operation is stored as its name; an entry an older build wrote has none and is read as the
+   * operation its other fields show (HistoryEntry.Operation), a sync unless they show otherwise.
+   */
+  @Test
+  void historyOperationIsStoredAsItsNameAndAnOlderEntryWithoutOneIsReadAsItsFieldsShow() throws IOException {
+    Path f = oneHistoryFile();
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode onDisk = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(f.toFile());
+    assertThat(onDisk.path("operation").textValue()).isEqualTo("SYNC");
+
+    onDisk.remove("operation");
+    String[][] older = {  // revision, message, read as
+        {"main@sha1:1", "2 to create, 0 to update, 0 to replace, 0 to delete, 0 skipped, 0 unchanged", "SYNC"},
+        {"main@sha1:1", "forgot 1 of 2; 0 to create, 0 to update, 0 to replace, 0 to delete, 2 to forget, 0 skipped, 0"
+            + " unchanged", "FORGET"},
+        {"destroy", "orphaned everything; 0 to create, 0 to update, 0 to replace, 0 to delete, 0 skipped, 0 unchanged",
+            "DESTROY_ORPHAN"},
+        {"destroy", "0 to create, 0 to update, 0 to replace, 3 to delete, 0 skipped, 0 unchanged", "DESTROY"}};
+    for (String[] o : older) {
+      onDisk.put("revision", o[0]).put("message", o[1]);
+      Files.writeString(f, json.writeValueAsString(onDisk));
+      try (FileStateStore s = open()) {
+        assertThat(s.history()).as(o[1]).singleElement().satisfies(h -> {
+          assertThat(h.operation()).isEqualTo(HistoryEntry.Operation.valueOf(o[2]));
+          assertThat(h.message()).isEqualTo(o[1]);
+        });
+      }
+    }
+
+    onDisk.put("operation", "ROLLBACK");
+    Files.writeString(f, json.writeValueAsString(onDisk));
+    try (FileStateStore s = open()) {
+      assertThatThrownBy(s::history).isInstanceOf(StoreCorruptException.class).hasMessageContaining(f.toString())
+          .hasMessageContaining("field 'operation' is 'ROLLBACK'").hasMessageContaining("FORGET");
     }
   }
 

@@ -308,6 +308,27 @@ abstract class StateStoreContract {
     assertThat(s.history()).containsExactly(entry(8), entry(7), entry(6), entry(5), entry(4));
   }
 
+  /**
+   * Each entry's operation is kept, also as another process reads the store: a forget or a destroy
+   * read back as a sync would be a rollback target. The entries' other fields are a sync's, so only
+   * the operation the store kept can tell them apart.
+   */
+  @Test
+  void historyKeepsEachEntrysOperation() {
+    StateStore s = store();
+    lock(s);
+    for (HistoryEntry.Operation op : HistoryEntry.Operation.values()) {
+      s.appendHistory(new HistoryEntry("h-" + op, Instant.parse("2025-01-01T00:00:00Z"), "main@sha1:1", "plan-1",
+          SyncResult.Status.SUCCEEDED, Map.of("UNCHANGED", 1), "0 to create, 1 unchanged", "team-a", op));
+    }
+    assertThat(track(sameStore(s)).history()).extracting(HistoryEntry::operation).containsExactly(
+        HistoryEntry.Operation.DESTROY_ORPHAN, HistoryEntry.Operation.DESTROY, HistoryEntry.Operation.FORGET,
+        HistoryEntry.Operation.SYNC);
+    assertThat(s.history().get(0)).isEqualTo(new HistoryEntry("h-DESTROY_ORPHAN", Instant.parse("2025-01-01T00:00:00Z"),
+        "main@sha1:1", "plan-1", SyncResult.Status.SUCCEEDED, Map.of("UNCHANGED", 1), "0 to create, 1 unchanged",
+        "team-a", HistoryEntry.Operation.DESTROY_ORPHAN));
+  }
+
   @Test
   void mutationsWithoutTheLockAreRefused() {
     StateStore s = store();
