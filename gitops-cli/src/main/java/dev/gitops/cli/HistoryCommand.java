@@ -18,12 +18,12 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code gitops history}: past syncs, newest first. */
+/** {@code gitops history}: past syncs (and forgets and destroys), newest first. */
 @Command(name = "history", mixinStandardHelpOptions = true,
-    description = {"List past syncs, newest first: id, time (UTC), revision, plan id and outcome;"
-        + " then the store's owner when it is not --owner.",
+    description = {"List past syncs, forgets and destroys, newest first: id, time (UTC), revision, plan id,"
+        + " operation (sync, forget, destroy, destroy_orphan) and outcome; then the store's owner when it is not --owner.",
         "Reads the state store only: --state, or the one --target gives; --repo is not needed.",
-        "Pass an id to 'gitops rollback' to sync an earlier revision again."})
+        "Pass the id of a successful sync to 'gitops rollback' to sync its revision again."})
 final class HistoryCommand implements Callable<Integer> {
 
   @Mixin
@@ -52,6 +52,11 @@ final class HistoryCommand implements Callable<Integer> {
     }
   }
 
+  /** An entry's operation as the table shows it: {@code sync}, {@code forget}, {@code destroy}, {@code destroy_orphan}. */
+  static String operation(HistoryEntry e) {
+    return e.operation().name().toLowerCase(java.util.Locale.ROOT);
+  }
+
   /** The entries as an aligned table (or a sentence when there are none). */
   static String table(List<HistoryEntry> entries) {
     if (entries.isEmpty()) {
@@ -59,7 +64,9 @@ final class HistoryCommand implements Callable<Integer> {
     }
     DateTimeFormatter time = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
     List<String[]> rows = new ArrayList<>();
-    rows.add(new String[] {"ID", "TIME", "REVISION", "PLAN", "OUTCOME"});
+    // the operation before the outcome: the columns before it stay where scripts read them, and the
+    // outcome, which holds spaces, stays last
+    rows.add(new String[] {"ID", "TIME", "REVISION", "PLAN", "OPERATION", "OUTCOME"});
     for (HistoryEntry e : entries) {
       Map<String, Integer> counts = new TreeMap<>(e.counts());
       StringBuilder outcome = new StringBuilder(e.status().name());
@@ -67,9 +74,9 @@ final class HistoryCommand implements Callable<Integer> {
       // an entry's own text is escaped as a plan's is: a store is a file anyone with access may edit
       rows.add(new String[] {PlanRenderer.printable(e.id()), time.format(e.time().truncatedTo(ChronoUnit.SECONDS)),
           PlanRenderer.shortRevision(e.revision()), PlanRenderer.printable(PlanRenderer.shortId(e.planId())),
-          PlanRenderer.printable(outcome.toString())});
+          operation(e), PlanRenderer.printable(outcome.toString())});
     }
-    int[] width = new int[5];
+    int[] width = new int[6];
     for (String[] r : rows) {
       for (int i = 0; i < r.length; i++) {
         width[i] = Math.max(width[i], r[i].length());

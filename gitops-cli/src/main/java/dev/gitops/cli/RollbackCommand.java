@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
             + "in Git to make the rollback stick."})
 final class RollbackCommand implements Callable<Integer> {
 
-  @Parameters(index = "0", paramLabel = "HISTORY-ID", description = "The id of a successful history entry (a unique prefix will do).")
+  @Parameters(index = "0", paramLabel = "HISTORY-ID", description = "The id of a successful sync in the history (a unique prefix will do; not a forget or a destroy).")
   String historyId;
 
   @Mixin
@@ -82,7 +82,7 @@ final class RollbackCommand implements Callable<Integer> {
     }
   }
 
-  /** The successful entry with {@code id} (or the only one starting with it). */
+  /** The successful sync entry with {@code id} (or the only one starting with it); never a forget's or a destroy's. */
   static HistoryEntry find(List<HistoryEntry> history, String id) {
     List<HistoryEntry> exact = history.stream().filter(e -> e.id().equals(id)).toList();
     List<HistoryEntry> matches = !exact.isEmpty() ? exact : history.stream().filter(e -> e.id().startsWith(id)).toList();
@@ -94,11 +94,38 @@ final class RollbackCommand implements Callable<Integer> {
           + " entries; give more of it");
     }
     HistoryEntry e = matches.get(0);
+    if (!e.isSync()) {
+      // its revision is not what it left behind: a forget applied none, a destroy's is "destroy"
+      // (and any sync after a destroy creates everything again)
+      throw new IllegalArgumentException("history entry " + PlanRenderer.printable(e.id()) + " is a "
+          + HistoryCommand.operation(e) + " (" + whatItDid(e.operation()) + "), not a sync: there is no revision it"
+          + " applied to roll back to; " + instead(history, e));
+    }
     if (!e.succeeded()) {
       throw new IllegalArgumentException("history entry " + e.id() + " did not succeed (" + e.status()
           + "); roll back to a successful one");
     }
     return e;
+  }
+
+  private static String whatItDid(HistoryEntry.Operation operation) {
+    return switch (operation) {
+      case FORGET -> "'gitops forget': it stopped owning keys and applied no revision";
+      case DESTROY -> "Reconciler.destroy(DELETE): it deleted every owned object";
+      case DESTROY_ORPHAN -> "Reconciler.destroy(ORPHAN): it forgot every owned object";
+      case SYNC -> "a sync";
+    };
+  }
+
+  /** What to roll back to instead of {@code e}: the newest successful sync before it, if the history holds one. */
+  private static String instead(List<HistoryEntry> history, HistoryEntry e) {
+    return history.subList(history.indexOf(e) + 1, history.size()).stream().filter(HistoryEntry::isRollbackTarget)
+        .findFirst()
+        .map(s -> "give the id of a successful sync, such as " + PlanRenderer.printable(s.id()) + " ("
+            + PlanRenderer.shortRevision(s.revision()) + "), the newest before it ('gitops history' shows each"
+            + " entry's OPERATION)")
+        .orElse("give the id of a successful sync ('gitops history' shows each entry's OPERATION; none before it is"
+            + " recorded)");
   }
 
   private static String branchNote(Session s, String revision) {

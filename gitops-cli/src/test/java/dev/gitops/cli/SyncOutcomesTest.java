@@ -267,4 +267,34 @@ class SyncOutcomesTest {
     assertThat(Files.readString(target.resolve("a.txt"))).isEqualTo("a\n");
     assertThat(gitops("history").out()).contains("SUCCEEDED forgotten=1");
   }
+
+  /**
+   * A forget's history entry is shown as one and is no rollback target: it applied no revision. Its
+   * rollback was a sync of the head the forget ran at; now it is refused, naming the sync to give instead.
+   */
+  @Test
+  void historyShowsAForgetAsOneAndRollbackToItIsRefusedNamingTheSyncBeforeIt() throws Exception {
+    assertThat(gitops("sync").code()).isZero();
+    repo.remove("a.txt").commit("a.txt is no longer managed");
+    assertThat(gitops("forget", "files:file::a.txt").code()).isZero();
+
+    List<String> rows = gitops("history").out().lines().skip(1).toList();
+    assertThat(rows).hasSize(2);
+    assertThat(rows.get(0)).contains(" forget ").contains("SUCCEEDED forgotten=1");
+    assertThat(rows.get(1)).contains(" sync ").contains("SUCCEEDED created=3");
+    String forgetId = rows.get(0).split(" ")[0];
+    String syncId = rows.get(1).split(" ")[0];
+
+    Run rollback = gitops("rollback", forgetId);
+    assertThat(rollback.code()).as(rollback.toString()).isEqualTo(1);
+    assertThat(rollback.errLines()).as(rollback.toString()).singleElement().asString()
+        .startsWith("gitops: history entry " + forgetId + " is a forget ('gitops forget': it stopped owning keys")
+        .contains("such as " + syncId + " (main@sha1:");
+    assertThat(gitops("history").out().lines().skip(1).toList()).as("nothing ran").isEqualTo(rows);
+
+    // the sync of the head the forget ran at changes nothing, and is recorded as a sync of its own
+    assertThat(gitops("sync").code()).isZero();
+    assertThat(gitops("history").out().lines().skip(1).findFirst().orElseThrow()).contains(" sync ")
+        .doesNotStartWith(forgetId);
+  }
 }
