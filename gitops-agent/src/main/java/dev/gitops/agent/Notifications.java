@@ -8,7 +8,6 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,9 +64,10 @@ final class Notifications {
    */
   synchronized List<Notifier> replace(List<NotifierConfig> configs, Map<String, String> environment) {
     List<Notifier> fresh = new ArrayList<>();
+    List<String> names = NotifierConfig.names(configs);  // one name in log lines and in the dropped counter's tag
     try {
-      for (NotifierConfig c : configs) {
-        fresh.add(c.create(environment));
+      for (int i = 0; i < configs.size(); i++) {
+        fresh.add(configs.get(i).create(environment, names.get(i)));
       }
     } catch (RuntimeException e) {
       for (Notifier n : fresh) {
@@ -77,13 +77,8 @@ final class Notifications {
     }
     List<Notifier> old = current;
     current = List.copyOf(fresh);
-    Set<String> names = new HashSet<>();
     for (int i = 0; i < fresh.size(); i++) {
-      String name = configs.get(i).describe();
-      for (int n = 2; !names.add(name); n++) {
-        name = configs.get(i).describe() + " #" + n;
-      }
-      drops(name).add(fresh.get(i));
+      drops(names.get(i)).add(fresh.get(i));
     }
     return old;
   }

@@ -38,7 +38,10 @@ class NotificationsTest {
     return config(port, minSeverity, 1);
   }
 
-  /** {@code count} webhooks to {@code port}, named "webhook 127.0.0.1", "... #2" and so on. */
+  /**
+   * {@code count} webhooks to {@code port}: one is named "webhook http://127.0.0.1:PORT", several
+   * "webhook http://127.0.0.1:PORT (notifications[0])" and so on.
+   */
   AgentConfig config(int port, String minSeverity, int count) throws IOException {
     Path f = dir.resolve("agent.yaml");
     StringBuilder yaml = new StringBuilder("targets: []\nnotifications:\n");
@@ -89,7 +92,8 @@ class NotificationsTest {
           .isLessThan(Duration.ofSeconds(3));
       // each old notifier gives up within ~6 s; one after the other they would take ~18 s
       await("the three cut-off pairs are counted under their names, after the meters were replaced",
-          () -> List.of("webhook 127.0.0.1", "webhook 127.0.0.1 #2", "webhook 127.0.0.1 #3").stream().allMatch(name -> {
+          () -> java.util.stream.IntStream.range(0, 3).mapToObj(i -> "webhook http://127.0.0.1:" + server.getLocalPort()
+              + " (notifications[" + i + "])").allMatch(name -> {
             FunctionCounter c = registry.find("gitops.notifications.dropped").tag("notifier", name).functionCounter();
             return c != null && c.count() == 2;
           }));
@@ -115,8 +119,9 @@ class NotificationsTest {
         List.of(), new java.util.TreeMap<>(), Instant.now());
   }
 
-  FunctionCounter dropped() {
-    return registry.find("gitops.notifications.dropped").tag("notifier", "webhook 127.0.0.1").functionCounter();
+  FunctionCounter dropped(int port) {
+    return registry.find("gitops.notifications.dropped").tag("notifier", "webhook http://127.0.0.1:" + port)
+        .functionCounter();
   }
 
   static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
@@ -134,16 +139,50 @@ class NotificationsTest {
     try {
       notifications.retire(notifications.replace(config(port, "info").notifiers(), Map.of()));
       notifications.send(failed());
-      await("the undeliverable notification is counted", () -> dropped() != null && dropped().count() == 1);
+      await("the undeliverable notification is counted", () -> dropped(port) != null && dropped(port).count() == 1);
 
       // A reload that changes the notifier's filter: the same notifier name, a new notifier.
       notifications.retire(notifications.replace(config(port, "warning").notifiers(), Map.of()));
-      assertThat(dropped()).as("the new notifier's counter is exported").isNotNull();
+      assertThat(dropped(port)).as("the new notifier's counter is exported").isNotNull();
       notifications.send(failed());
-      await("the new notifier's drop is counted on", () -> dropped() != null && dropped().count() == 2);
+      await("the new notifier's drop is counted on", () -> dropped(port) != null && dropped(port).count() == 2);
     } finally {
       notifications.close();
     }
-    assertThat(dropped()).as("closed: no counter left").isNull();
+    assertThat(dropped(port)).as("closed: no counter left").isNull();
+  }
+
+  @Test
+  void eachNotifierGoesByOneNameInItsLogLinesAndItsCounterThatTellsTheEntriesToOneHostApart() throws Exception {
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, """
+        targets: []
+        notifications:
+          - type: webhook
+            url: http://127.0.0.1:19418/alerts?token=S3CRET
+          - type: webhook
+            url: http://127.0.0.1:19418/audit
+          - type: webhook
+            url: http://127.0.0.1:19419/chat
+          - type: github
+            repository: acme/ops
+            token: {env: T}
+        """);
+    AgentConfig c = AgentConfig.load(f, Map.of(), Map.of("T", "tok"), true);
+    Notifications notifications = new Notifications(registry);
+    try {
+      notifications.replace(c.notifiers(), Map.of("T", "tok"));
+      List<dev.gitops.notify.Notifier> made = notifications.replace(List.of(), Map.of());
+      notifications.retire(made);
+      List<String> names = List.of("webhook http://127.0.0.1:19418 (notifications[0])",
+          "webhook http://127.0.0.1:19418 (notifications[1])", "webhook http://127.0.0.1:19419", "github acme/ops");
+      assertThat(made).as("what each notifier's log lines say").extracting(dev.gitops.notify.Notifier::name)
+          .containsExactlyElementsOf(names);
+      assertThat(registry.find("gitops.notifications.dropped").functionCounters())
+          .as("the dropped counters, one per entry, tagged with the same names")
+          .extracting(m -> m.getId().getTag("notifier")).containsExactlyInAnyOrderElementsOf(names);
+    } finally {
+      notifications.close();
+    }
   }
 }

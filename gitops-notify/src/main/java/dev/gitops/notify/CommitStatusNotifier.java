@@ -117,7 +117,7 @@ public final class CommitStatusNotifier extends HttpNotifier {
   private record Posted(State state, String description) {}
 
   private CommitStatusNotifier(Builder b) {
-    super(b.forge.name().toLowerCase(java.util.Locale.ROOT) + " " + b.repository, b.filter, b.options);
+    super(b.nameOr(b.forge.name().toLowerCase(java.util.Locale.ROOT) + " " + b.repository), b.filter, b.options);
     this.forge = b.forge;
     this.repository = b.repository;
     String url = b.apiUrl == null ? forge.defaultUrl : b.apiUrl.toString();

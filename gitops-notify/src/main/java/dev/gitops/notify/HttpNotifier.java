@@ -591,6 +591,8 @@ public abstract class HttpNotifier implements Notifier {
     protected NotificationFilter filter = NotificationFilter.all();
     /** Queue and retries (default {@link DeliveryOptions#defaults()}). */
     protected DeliveryOptions options = DeliveryOptions.defaults();
+    /** The name logs, thread names and metrics show, or null for the notifier's own. */
+    protected String name;
 
     /** For subclasses. */
     protected Builder() {}
@@ -608,6 +610,29 @@ public abstract class HttpNotifier implements Notifier {
     public B delivery(DeliveryOptions o) {
       this.options = Objects.requireNonNull(o, "delivery");
       return self();
+    }
+
+    /**
+     * The name this notifier goes by in every log line, its thread's name and {@link Notifier#name()}
+     * (default: its type and where it sends, as {@code webhook https://host[:port]} or {@code github
+     * owner/repo}): one that tells apart several notifiers to one place, as {@code gitops run} names
+     * its notifiers. It must not hold a secret: it is logged.
+     *
+     * @throws IllegalArgumentException when it is blank, longer than 200 characters or holds a
+     *     control character
+     */
+    public B name(String n) {
+      Objects.requireNonNull(n, "name");
+      if (n.isBlank() || n.length() > 200 || n.chars().anyMatch(Character::isISOControl)) {
+        throw new IllegalArgumentException("a notifier's name is 1 to 200 characters without control characters");
+      }
+      this.name = n;
+      return self();
+    }
+
+    /** The name set with {@link #name(String)}, else {@code otherwise}: for a subclass's constructor. */
+    protected String nameOr(String otherwise) {
+      return name != null ? name : otherwise;
     }
   }
 }

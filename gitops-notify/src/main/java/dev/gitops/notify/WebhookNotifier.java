@@ -49,7 +49,7 @@ public final class WebhookNotifier extends HttpNotifier {
   private final byte[] secret;
 
   private WebhookNotifier(Builder b) {
-    super(displayName(b.url), b.filter, b.options);
+    super(b.nameOr(displayName(b.url)), b.filter, b.options);
     this.url = b.url;
     this.secret = b.secret == null ? null : b.secret.clone();
   }

@@ -1,6 +1,7 @@
 package dev.gitops.notify;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -215,6 +216,27 @@ class WebhookNotifierTest {
         URI.create("https://bot:hunter2@hooks.example.com:8443/services/T0/B0/XoXoSeCrEt?token=abc")).build()) {
       assertThat(hook.name()).isEqualTo("webhook https://hooks.example.com:8443");
       assertThat(hook.toString()).doesNotContain("hunter2").doesNotContain("XoXoSeCrEt").doesNotContain("abc");
+    }
+  }
+
+  @Test
+  void aNameGivenToTheBuilderIsTheOneLogsAndNameShow() {
+    // two webhooks to one host: their default names are alike, so gitops run names each its own way
+    try (LogLines log = LogLines.of(HttpNotifier.class)) {
+      WebhookNotifier hook = WebhookNotifier.builder(receiver.uri("/second")).name("webhook alerts (notifications[1])")
+          .build();
+      hook.close();
+      hook.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "after close"));
+      assertThat(hook.name()).isEqualTo("webhook alerts (notifications[1])");
+      assertThat(log.lines()).containsExactly("WARN notifier webhook alerts (notifications[1]): closed, dropped"
+          + " sync-failed for target 'web' (1 dropped so far)");
+    }
+    CommitStatusNotifier.Builder statuses = CommitStatusNotifier.github("acme/ops");
+    assertThat(statuses.name("github acme/ops (notifications[2])").build().name())
+        .isEqualTo("github acme/ops (notifications[2])");
+    for (String bad : List.of("", " ", "a\nb", "x".repeat(201))) {
+      assertThat(catchThrowable(() -> WebhookNotifier.builder(receiver.uri("/h")).name(bad)))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("a notifier's name is 1 to 200 characters");
     }
   }
 

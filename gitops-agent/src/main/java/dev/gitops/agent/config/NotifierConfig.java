@@ -11,8 +11,11 @@ import dev.gitops.notify.WebhookNotifier;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -122,7 +125,7 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
         parse(c.get("apiUrl"), () -> CommitStatusNotifier.gitlab("a/b").apiUrl(n.url()));
       }
     }
-    parse(c, () -> n.builder(Map.of(), false));
+    parse(c, () -> n.builder(Map.of(), null));
     if (!"webhook".equals(type) && n.secret() == null) {
       throw c.get("token").error("required: " + token);
     }
@@ -176,14 +179,46 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
     }
   }
 
-  /** A short name for logs and the {@code notifier} tag of metrics. */
+  /**
+   * What the notifier is called when no other entry shares it: its type and where it sends, {@code
+   * webhook https://host[:port]} (never the URL's path or query, where tokens are kept) or {@code
+   * github owner/repo}, as the notifier names itself.
+   */
   public String describe() {
-    return type + (repository != null ? " " + repository : url != null ? " " + url.getHost() : "");
+    return type + (repository != null ? " " + repository : url != null ? " " + url.getScheme() + "://"
+        + url.getHost() + (url.getPort() >= 0 ? ":" + url.getPort() : "") : "");
   }
 
-  /** The notifier, its secret read from {@code environment} or its file. */
+  /**
+   * The name of each of {@code notifiers} (in their order, as {@code notifications:} lists them):
+   * the one its log lines, the {@code notifier} tag of {@code gitops.notifications.dropped} and the
+   * agent's messages all show. It is {@link #describe()} when no other entry has the same, else
+   * that followed by the entry's place in the file, {@code webhook http://10.0.0.5:8080
+   * (notifications[2])}, as configuration errors name it; so each names one entry, and there are
+   * as many as entries.
+   */
+  public static List<String> names(List<NotifierConfig> notifiers) {
+    Map<String, Integer> count = new HashMap<>();
+    notifiers.forEach(n -> count.merge(n.describe(), 1, Integer::sum));
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < notifiers.size(); i++) {
+      String d = notifiers.get(i).describe();
+      names.add(count.get(d) == 1 ? d : d + " (notifications[" + i + "])");
+    }
+    return names;
+  }
+
+  /** The notifier, its secret read from {@code environment} or its file, named by {@link #describe()}. */
   public Notifier create(Map<String, String> environment) {
-    return builder(environment, true);
+    return create(environment, describe());
+  }
+
+  /**
+   * The notifier, its secret read from {@code environment} or its file, called {@code name} in its
+   * log lines (one of {@link #names}).
+   */
+  public Notifier create(Map<String, String> environment, String name) {
+    return builder(environment, Objects.requireNonNull(name, "name"));
   }
 
   void check(Map<String, String> environment) {
@@ -201,12 +236,17 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
     }
   }
 
-  private Notifier builder(Map<String, String> environment, boolean build) {
+  /** The notifier called {@code name}, or null (the builders' checks only) when that is null. */
+  private Notifier builder(Map<String, String> environment, String name) {
+    boolean build = name != null;
     // one line: a token goes into a header, and a webhook's secret with a stray line break would
     // sign every body with a key its receiver does not have
     String value = build && secret != null ? secret.resolveLine(environment) : null;
     if ("webhook".equals(type)) {
       WebhookNotifier.Builder b = WebhookNotifier.builder(url).filter(filter).delivery(delivery);
+      if (build) {
+        b.name(name);
+      }
       if (value != null) {
         b.secret(value.getBytes(StandardCharsets.UTF_8));
       }
@@ -215,6 +255,9 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
     CommitStatusNotifier.Builder b = "github".equals(type) ? CommitStatusNotifier.github(repository)
         : CommitStatusNotifier.gitlab(repository);
     b.filter(filter).delivery(delivery);
+    if (build) {
+      b.name(name);
+    }
     if (url != null) {
       b.apiUrl(url);
     }
