@@ -48,6 +48,9 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
   /** The shortest {@code interval} and {@code maxBackoff} of a target. */
   private static final Duration MIN_SYNC_INTERVAL = Duration.ofSeconds(1);
 
+  /** The shortest {@code stuckAfter}: three of the shortest {@code interval}, which a target waits at least. */
+  private static final Duration MIN_STUCK_AFTER = MIN_SYNC_INTERVAL.multipliedBy(3);
+
   private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?");
 
   /** What {@link #isName} accepts, in words, for messages. */
@@ -130,6 +133,13 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     Duration grace = agent.duration("gracePeriod", Duration.ofSeconds(30));
     boolean watch = agent.bool("watchConfig", true);
     Duration stuckAfter = agent.duration("stuckAfter", Duration.ofMinutes(15));
+    if (stuckAfter.compareTo(MIN_STUCK_AFTER) < 0) {
+      // each target waits three of its intervals (each at least 1s) at least: a shorter value would
+      // be raised for every target without a word, and 1ms is a slip for 1m
+      throw agent.get("stuckAfter").error("must be at least 3s: a target is stuck when no sync finished for this long"
+          + " or for three of its intervals (each at least 1s), whichever is longer, got "
+          + agent.get("stuckAfter").json().asText());
+    }
 
     requireTargets(root);
     List<TargetConfig> targets = new ArrayList<>();

@@ -812,6 +812,20 @@ class AgentConfigTest {
   }
 
   @Test
+  void aStuckAfterBelowThreeOfTheShortestIntervalsIsRefusedNotRaisedWithoutAWord() throws IOException {
+    String file = """
+        agent:
+          stuckAfter: %s
+        targets: []
+        """;
+    assertThat(error(file.formatted("1ms")).getMessage())
+        .contains("agent.yaml:2: agent.stuckAfter: must be at least 3s").contains("three of its intervals")
+        .contains("got 1ms");
+    assertThat(error(file.formatted("2999ms")).getMessage()).contains("agent.stuckAfter: must be at least 3s");
+    assertThat(load(file.formatted("3s")).stuckAfter()).isEqualTo(Duration.ofSeconds(3));
+  }
+
+  @Test
   void yamlAliasesAndMergeKeysAreRefusedNotReadAsTheAnchorsName() {
     // Jackson reads *repo as the string "repo": the second target would sync from the local path ./repo
     assertThat(error("""
