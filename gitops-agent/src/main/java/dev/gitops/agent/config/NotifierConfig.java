@@ -84,6 +84,20 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
     }
     Severity minimum = c.optionalString("minSeverity").map(s -> parse(c.get("minSeverity"), () -> Severity.parse(s)))
         .orElse(Severity.INFO);
+    // an event the filter lets through but the notifier never sends is a dead setting, refused at its line
+    for (ConfigNode e : c.list("events")) {
+      Event event = Event.parse(e.json().asText());
+      if (event.severity().compareTo(minimum) < 0) {
+        throw e.error(event.wireName() + " is of severity " + event.severity().wireName() + ", below minSeverity "
+            + minimum.wireName() + " (line " + c.get("minSeverity").line() + "): it would never be sent; remove it or"
+            + " lower minSeverity");
+      }
+      if (!"webhook".equals(type) && event == Event.DRIFT_DETECTED) {
+        throw e.error("a " + type + " notifier posts no commit status for drift-detected (a status says how a sync of"
+            + " the commit ended, and drift-detected comes with the sync's own event): it would never be sent; remove"
+            + " it, or send it with a webhook");
+      }
+    }
     NotificationFilter filter = NotificationFilter.all().withEvents(events).withTargets(targets).withMinimum(minimum);
     DeliveryOptions delivery = DeliveryOptions.builder()
         .queueCapacity(c.integer("queueCapacity", 1, 100_000, DeliveryOptions.defaults().queueCapacity()))

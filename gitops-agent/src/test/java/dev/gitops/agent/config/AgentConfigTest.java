@@ -392,6 +392,42 @@ class AgentConfigTest {
   }
 
   @Test
+  void aNotifierEventItWouldNeverSendIsRefusedAtItsLine() {
+    String targets = """
+        targets:
+          - name: web
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv}
+        notifications:
+        """;
+    assertThat(error(targets + """
+          - type: webhook
+            url: https://h.example.com/
+            events: [sync-failed,
+                     sync-started]
+            minSeverity: error
+        """).getMessage()).contains("agent.yaml:9: notifications[0].events[1]: sync-started is of severity info, below"
+            + " minSeverity error (line 10): it would never be sent; remove it or lower minSeverity");
+    assertThat(error(targets + """
+          - type: gitlab
+            project: acme/ops
+            token: {env: HOOK_SECRET}
+            events: [drift-detected]
+        """).getMessage()).contains("agent.yaml:9: notifications[0].events[0]: a gitlab notifier posts no commit status"
+            + " for drift-detected");
+    assertThatCode(() -> load(targets + """
+          - type: webhook
+            url: https://h.example.com/
+            events: [drift-detected, sync-failed]
+            minSeverity: warning
+          - type: github
+            repository: acme/ops
+            token: {env: HOOK_SECRET}
+            events: [sync-started, sync-failed]
+        """)).doesNotThrowAnyException();
+  }
+
+  @Test
   void anEmptyFileOrOneWithoutTargetsIsRefusedNamingTheFile() {
     Path f = dir.resolve("agent.yaml");
     for (String truncated : new String[] {"", "# only a comment\n", "agent:\n  stateDir: state\n", "targets:\n"}) {
