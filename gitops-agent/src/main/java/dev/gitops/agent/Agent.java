@@ -2,6 +2,7 @@ package dev.gitops.agent;
 
 import dev.gitops.agent.config.AgentConfig;
 import dev.gitops.agent.config.ConfigException;
+import dev.gitops.agent.config.NotifierConfig;
 import dev.gitops.agent.config.TargetConfig;
 import dev.gitops.agent.providers.AnsibleProviderFactory;
 import dev.gitops.agent.providers.FilesProviderFactory;
@@ -356,9 +357,9 @@ public final class Agent implements AutoCloseable {
       } else if (sharedChanged || !e.getValue().config().sameAs(t)) {
         TargetConfig was = e.getValue().config();
         leaving.put(e.getKey(), was.sameAs(t) ? "agent.stateDir or agent.stuckAfter changed"
-            : was.definition().equals(t.definition()) && was.store().equals(t.store())
-                ? "the content of its key ring " + t.verify().keyRing() + " (source.verify) changed"
-                : "its configuration changed");
+            : !was.definition().equals(t.definition()) || !was.store().equals(t.store()) ? "its configuration changed"
+            : !was.sameSecretsAs(t) ? "a secret of its source.credentials changed"
+            : "the content of its key ring " + t.verify().keyRing() + " (source.verify) changed");
       }
     }
     Map<String, TargetRuntime> stopping = new LinkedHashMap<>();
@@ -380,6 +381,20 @@ public final class Agent implements AutoCloseable {
       }
       slots.setMax(next.maxConcurrentSyncs());
       boolean notificationsChanged = !next.notifications().equals(config.notifications());
+      if (!notificationsChanged) {
+        // the same entries: a secret read anew from its file (rotated) that changed replaces them all the same
+        List<String> names = NotifierConfig.names(next.notifiers());
+        List<String> rotated = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+          if (!next.notifiers().get(i).sameSecretAs(config.notifiers().get(i))) {
+            rotated.add(names.get(i));
+          }
+        }
+        if (!rotated.isEmpty()) {
+          LOG.info("the secret of notifier(s) {} changed: the notifiers are replaced", rotated);
+          notificationsChanged = true;
+        }
+      }
       if (notificationsChanged) {
         // the new notifiers take over at once; the old ones close after the targets restarted, on
         // threads of their own (each may wait seconds on a stalled endpoint)

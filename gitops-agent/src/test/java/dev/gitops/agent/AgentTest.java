@@ -11,6 +11,7 @@ import dev.gitops.testkit.InMemoryProvider;
 import dev.gitops.testkit.TempGitRepo;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -898,6 +899,49 @@ class AgentTest {
       for (java.net.Socket s : held) {
         s.close();
       }
+    }
+  }
+
+  @Test
+  void aReloadReadsANotifiersSecretFileAgainAndSignsWithTheRotatedSecretThoughTheEntryIsTheSame() throws Exception {
+    List<String> signedWith = new CopyOnWriteArrayList<>();  // which secret signed each delivery
+    com.sun.net.httpserver.HttpServer hooks = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+    hooks.createContext("/hook", exchange -> {
+      try (exchange) {
+        byte[] body = exchange.getRequestBody().readAllBytes();
+        String signature = exchange.getRequestHeaders().getFirst(dev.gitops.notify.WebhookNotifier.SIGNATURE_HEADER);
+        for (String secret : List.of("first", "rotated")) {
+          if (dev.gitops.notify.WebhookNotifier.signature(secret.getBytes(StandardCharsets.UTF_8), body)
+              .equals(signature)) {
+            signedWith.add(secret);
+          }
+        }
+        exchange.sendResponseHeaders(204, -1);
+      }
+    });
+    hooks.start();
+    try {
+      Path secret = Files.writeString(dir.resolve("hook-secret"), "first\n");
+      TempGitRepo repo = repo("web", "a");
+      Path config = config("  watchConfig: false\n", memoryTarget("web", repo.uri(), ""));
+      Files.writeString(config, Files.readString(config) + "notifications:\n  - type: webhook\n    url: http://127.0.0.1:"
+          + hooks.getAddress().getPort() + "/hook\n    secret: {file: hook-secret}\n    events: [sync-started]\n");
+      Agent agent = start(config);
+      await("the first revision's sync-started delivered", () -> signedWith.size() == 1);
+
+      Files.writeString(secret, "rotated\n");  // a mounted secret rotated; agent.yaml is unchanged
+      Agent.ReloadResult r = agent.reload();
+      assertThat(r.notificationsChanged()).as("the notifiers are replaced").isTrue();
+      assertThat(r.unchanged()).containsExactly("web");
+      assertThat(agent.reload().notificationsChanged()).as("not again while the secret stays").isFalse();
+
+      repo("web", "b");
+      agent.trigger("web");
+      await("the second revision's sync-started delivered", () -> signedWith.size() == 2);
+      assertThat(signedWith).containsExactly("first", "rotated");
+    } finally {
+      hooks.stop(0);
     }
   }
 

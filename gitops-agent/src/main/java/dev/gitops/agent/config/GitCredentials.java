@@ -62,6 +62,15 @@ public record GitCredentials(SecretRef token, String username, SecretRef passwor
         : Credentials.sshKey(sshKey, passphrase.resolve(environment).toCharArray());
   }
 
+  /** Whether {@code a} and {@code b} (either may be null) last read the same secret values. */
+  static boolean sameSecrets(GitCredentials a, GitCredentials b) {
+    if (a == null || b == null) {
+      return a == b;
+    }
+    return SecretRef.sameValue(a.token, b.token) && SecretRef.sameValue(a.password, b.password)
+        && SecretRef.sameValue(a.passphrase, b.passphrase);
+  }
+
   /** Resolves every secret once, so a missing one fails the configuration instead of the target. */
   void check(Map<String, String> environment) {
     resolve(environment);

@@ -222,6 +222,15 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
     return names;
   }
 
+  /**
+   * Whether its secret (a webhook's {@code secret}, a forge's {@code token}) had the same value when
+   * last read here as in {@code other}: a reload replaces the notifiers when not, as when their
+   * entries changed.
+   */
+  public boolean sameSecretAs(NotifierConfig other) {
+    return SecretRef.sameValue(secret, other.secret);
+  }
+
   /** The notifier, its secret read from {@code environment} or its file, named by {@link #describe()}. */
   public Notifier create(Map<String, String> environment) {
     return create(environment, describe());

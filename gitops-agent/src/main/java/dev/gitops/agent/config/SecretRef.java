@@ -6,12 +6,16 @@ import java.nio.file.NoSuchFileException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 
 /**
  * Where a secret is: an environment variable or a file (a mounted secret). The configuration holds
- * only the reference; {@link #resolve} reads the value when a target starts. Its {@code toString}
+ * only the reference; {@link #resolve} reads the value when the file loads, when a target or notifier
+ * starts, and at every reload, which restarts what uses a secret whose value changed. Its {@code toString}
  * names the reference, never the value.
  *
  * <pre class="language-yaml">{@code
@@ -25,6 +29,12 @@ public final class SecretRef {
   private final String name;
   private final Path path;
   private final ConfigNode at;
+  /**
+   * The SHA-256 of the value last read through this reference (never the value itself), or null
+   * before the first read: a reload compares it with the running configuration's to tell a secret
+   * changed in its file.
+   */
+  private volatile byte[] lastRead;
 
   private SecretRef(boolean env, String name, Path path, ConfigNode at) {
     this.env = env;
@@ -56,7 +66,7 @@ public final class SecretRef {
       if (v.isEmpty()) {
         throw at.error("the environment variable " + name + " is set but empty");
       }
-      return v;
+      return read(v);
     }
     String v;
     try {
@@ -75,7 +85,24 @@ public final class SecretRef {
     if (v.isEmpty()) {
       throw at.error("the secret file " + path + " is empty");
     }
-    return v;
+    return read(v);
+  }
+
+  private String read(String value) {
+    try {
+      lastRead = MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is not available", e);
+    }
+    return value;
+  }
+
+  /**
+   * Whether {@code a} and {@code b} (either may be null) last read the same value, as far as each
+   * was read: what a reload asks of the running configuration's references and the new one's.
+   */
+  static boolean sameValue(SecretRef a, SecretRef b) {
+    return a == null || b == null ? a == b : Arrays.equals(a.lastRead, b.lastRead);
   }
 
   /**

@@ -72,13 +72,24 @@ public record TargetConfig(String name, String url, String ref, String path, Git
 
   /**
    * Whether {@code other} configures the same thing: the same definition, the same store (a
-   * changed state directory moves default stores) and, with {@code source.verify}, the same content
-   * of its key ring (a key added or revoked there counts from the reload on). A reload restarts a
-   * target only when not.
+   * changed state directory moves default stores), with {@code source.verify} the same content of
+   * its key ring (a key added or revoked there counts from the reload on), and the same values of
+   * its secrets as each was last read ({@link #sameSecretsAs}). A reload restarts a target only
+   * when not.
    */
   public boolean sameAs(TargetConfig other) {
     return definition.equals(other.definition) && store.equals(other.store)
         && Objects.equals(verify == null ? null : verify.keyRingDigest(),
-            other.verify == null ? null : other.verify.keyRingDigest());
+            other.verify == null ? null : other.verify.keyRingDigest())
+        && sameSecretsAs(other);
+  }
+
+  /**
+   * Whether the secrets of {@code credentials} (a token, a password, a passphrase) had the same
+   * values when last read here as in {@code other}: a token rotated in its file, the entry
+   * unchanged, is a change (the target reads its secrets when it starts).
+   */
+  public boolean sameSecretsAs(TargetConfig other) {
+    return GitCredentials.sameSecrets(credentials, other.credentials);
   }
 }

@@ -392,6 +392,25 @@ class AgentConfigTest {
   }
 
   @Test
+  void aTargetWhoseGitTokenChangedInItsFileIsNotTheSameTargetThoughItsEntryIs() throws IOException {
+    Files.writeString(dir.resolve("git-token"), "first\n");
+    String yaml = """
+        targets:
+          - name: web
+            source:
+              url: https://e/r.git
+              credentials: {token: {file: git-token}}
+            provider: {type: files, directory: /srv}
+        """;
+    TargetConfig running = load(yaml).targets().get(0);
+    assertThat(load(yaml).targets().get(0).sameAs(running)).as("nothing changed").isTrue();
+    Files.writeString(dir.resolve("git-token"), "rotated\n");
+    TargetConfig next = load(yaml).targets().get(0);
+    assertThat(next.definition()).isEqualTo(running.definition());
+    assertThat(next.sameAs(running)).as("the token a reload reads is another: the target restarts").isFalse();
+  }
+
+  @Test
   void aNotifierEventItWouldNeverSendIsRefusedAtItsLine() {
     String targets = """
         targets:
