@@ -1003,11 +1003,16 @@ public final class TerraformProvider implements Provider, AutoCloseable {
   /**
    * Refuses a plan made with a variable the configuration does not declare, as {@code terraform
    * plan -var} does: the variables reach Terraform through a variable file, where Terraform only
-   * warns ("Value for undeclared variable"), so a misspelt name would plan with the default. Only
-   * Terraform's own warning about the provider's variable file counts.
+   * warns ("Value for undeclared variable"), so a misspelt name would plan with the default. The
+   * variables the plan's configuration declares decide; without them (a plan that shows no
+   * configuration), Terraform's own warnings about the provider's variable file, which name two
+   * values at most (and count the others), so this is the fallback only.
    */
   private void checkDeclared(Terraform.Run run, PlanReader.Parsed parsed) {
     Set<String> undeclared = new TreeSet<>();
+    if (parsed.declaredVariables() != null) {
+      variables.keySet().stream().filter(v -> !parsed.declaredVariables().contains(v)).forEach(undeclared::add);
+    }
     for (UiStream.Diagnostic d : run.stream().diagnostics()) {
       java.util.regex.Matcher m = UNDECLARED.matcher(d.detail());
       if ("Value for undeclared variable".equals(d.summary()) && m.find() && variables.containsKey(m.group(1))
@@ -1739,7 +1744,9 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       case "apply_start", "apply_complete" -> LOG.info("terraform {}: {}", command, text);
       case "apply_errored" -> LOG.warn("terraform {}: {}", command, text);
       case "diagnostic" -> {
-        String detail = Terraform.detail(scrubber.scrub(m.body().path("diagnostic").path("detail").asText("")));
+        // files named as the user knows them: --var or their variable file, not the provider's own file
+        String detail = Terraform.detail(scrubber.scrub(terraform.userPaths(
+            m.body().path("diagnostic").path("detail").asText(""))));
         text = detail.isEmpty() ? text : text + ": " + detail;
         if (m.level().equals("error") || m.level().equals("warn")) {
           // a warning is Terraform's to show too: a failed check block, a deprecation, an undeclared value

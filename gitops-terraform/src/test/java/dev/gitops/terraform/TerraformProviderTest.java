@@ -242,12 +242,46 @@ class TerraformProviderTest {
         .contains("variable 'greting' is set (--var, variable(...)) but the configuration declares no such variable")
         .contains("(it declares api_token, db_password, db_token, region)");
     assertThat(fake.argv("apply")).as("nothing applied").isEmpty();
+    // Terraform's warning names the provider's own file of the --var values: shown as what the user gave
+    assertThat(tfEvents).filteredOn(TerraformEvent::isWarning).extracting(TerraformEvent::message).singleElement()
+        .satisfies(m -> assertThat(m).contains("variable named \"greting\" but a value was set for it on the provider"
+            + " (--var, variable(...))").doesNotContain("variables.tfvars.json").doesNotContain(".gitops-terraform"));
 
     // the same warning about a variable file of the user's is Terraform's to give, not a refusal
     fake.respond("plan.2", 2, "plan-undeclared-variable-1.11.jsonl");
     owns("aws_instance.old");  // the plan destroys it: an earlier revision of gitops's declared it
     SyncResult own = reconciler(builder().variable("region", "eu-west-1").build()).sync();
     assertThat(own.plan().unobserved()).isEmpty();
+  }
+
+  @Test
+  void terraformsWarningAboutAnUndeclaredValueInTheUsersVariableFileNamesItAsTheRepositoryHoldsIt() {
+    // recorded from 1.11.4 with -var-file=env/extra.tfvars: Terraform names the copy in the working directory
+    String warning = FakeTerraform.resource("plan-undeclared-variable-1.11.jsonl")
+        .replace("/var/lib/gitops/tf/.gitops-terraform/variables.tfvars.json", work.resolve("env/extra.tfvars").toString());
+    fake.respondStdout("plan", warning).respond("plan", 2, null).respondResource("show-plan", "plan-mixed.json");
+    desired.set(State.of(desired.get().revision(), List.of(config("main.tf", MAIN_TF),
+        config("env/extra.tfvars", "greting = \"hi\"\n"))));
+    TerraformProvider tf = builder().sourcePath("infra").varFile("env/extra.tfvars").build();
+    try (LogCapture logs = LogCapture.of("dev.gitops.terraform", "INFO")) {
+      reconciler(tf).plan();
+      assertThat(tfEvents).filteredOn(TerraformEvent::isWarning).extracting(TerraformEvent::message).singleElement()
+          .satisfies(m -> assertThat(m).contains("variable named \"greting\" but a value was found in file"
+              + " \"infra/env/extra.tfvars\"").doesNotContain(work.toString()));
+      assertThat(logs.lines()).filteredOn(l -> l.contains("undeclared")).isNotEmpty()
+          .allSatisfy(l -> assertThat(l).contains("infra/env/extra.tfvars").doesNotContain(work.toString()));
+    }
+  }
+
+  @Test
+  void everyVariableTheConfigurationDoesNotDeclareIsRefusedThoughTerraformNamesOnlyTwo() {
+    // Terraform names the first two undeclared values of the variable files (in map order) and counts the
+    // rest: a misspelt --var among them was planned with the default
+    fake.respond("plan", 2, null).respondResource("show-plan", "plan-mixed.json");
+    SyncResult r = reconciler(builder().variable("regoin", "eu").variable("region", "eu").build()).sync();
+    assertThat(r.plan().unobserved().get("plan of provider 'tf'"))
+        .contains("variable 'regoin' is set (--var, variable(...)) but the configuration declares no such variable");
+    assertThat(fake.argv("apply")).as("nothing applied").isEmpty();
   }
 
   @Test

@@ -87,7 +87,7 @@ public final class Terraform {
     java.nio.file.Path abs = (p.isAbsolute() ? p : dir.root().resolve(p)).normalize();
     if (abs.getFileName() != null && (abs.getFileName().toString().equals(WorkingDirectory.VARIABLES_FILE)
         || abs.getFileName().toString().equals(WorkingDirectory.HCL_VARIABLES_FILE))) {
-      return "the variables set on the provider (--var)";
+      return PROVIDER_VARIABLES + " (--var)";
     }
     if (!abs.startsWith(dir.root())) {
       return file;
@@ -375,7 +375,7 @@ public final class Terraform {
   public String errors(Run run) {
     List<String> out = new ArrayList<>();
     for (UiStream.Diagnostic d : run.stream().errors()) {
-      out.add(d.summary() + (d.detail().isEmpty() ? "" : ": " + detail(scrubber.scrub(declaredAt(d.detail()))))
+      out.add(d.summary() + (d.detail().isEmpty() ? "" : ": " + detail(scrubber.scrub(userPaths(d.detail()))))
           + (d.address().isEmpty() ? "" : " (" + d.address() + ")")
           + (d.file().isEmpty() ? "" : " (" + at(d.file(), d.line()) + ")"));
     }
@@ -402,6 +402,35 @@ public final class Terraform {
     m.appendTail(out);
     return out.toString();
   }
+
+  /**
+   * A diagnostic's detail with every file it names as the user knows it: a configuration file's
+   * "declared at" as {@link #declaredAt} names it, and the variable file of Terraform's warning
+   * about a value for a variable the configuration does not declare ("... but a value was found in
+   * file \"/work/.gitops-terraform/variables.tfvars.json\""): the provider's own file of the
+   * variables set on it as those ({@code --var}, {@code variable(...)}), which the user never sees, a
+   * variable file of the configuration by its path in the repository, one given by an absolute path
+   * as given.
+   */
+  public String userPaths(String detail) {
+    java.util.regex.Matcher m = FOUND_IN_FILE.matcher(declaredAt(detail));
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String where = location(m.group(1));
+      m.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(where.startsWith(PROVIDER_VARIABLES)
+          ? "a value was set for it on the provider (--var, variable(...))"
+          : "a value was found in file \"" + where + "\""));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+
+  /** How {@link #location} names the provider's own variable files. */
+  private static final String PROVIDER_VARIABLES = "the variables set on the provider";
+
+  /** The file of Terraform's "Value for undeclared variable" warning (Go's %q: no quote inside). */
+  private static final java.util.regex.Pattern FOUND_IN_FILE = java.util.regex.Pattern.compile(
+      "a value was found in file \"([^\"]+)\"");
 
   /** "declared at main.tf:8,1-13", "defined at modules/m/vars.tf:2,1-3": a configuration file's range in a detail. */
   private static final java.util.regex.Pattern DECLARED_AT = java.util.regex.Pattern.compile(
@@ -569,7 +598,7 @@ public final class Terraform {
       return "in the value of variable '" + variable + "' (--var, variable(...)), as an HCL expression";
     }
     String where = location(file);
-    return where.startsWith("the variables set on the provider") ? "in " + where : "on " + where + " line " + line;
+    return where.startsWith(PROVIDER_VARIABLES) ? "in " + where : "on " + where + " line " + line;
   }
 
   /** {@link #whatFailed(String, int, UnaryOperator)} with files named as the user knows them ({@link #on}). */
