@@ -17,6 +17,7 @@ import dev.gitops.core.render.PlanRenderer;
 import dev.gitops.core.source.GitSource;
 import dev.gitops.core.store.FileStateStore;
 import dev.gitops.terraform.TerraformEvent;
+import dev.gitops.terraform.TerraformProvider;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -229,8 +230,18 @@ final class Session implements AutoCloseable {
           variables.put(v.substring(0, eq), v.substring(eq + 1));
         }
         // --adopt takes over a working directory that holds a state or configuration gitops did not make
-        return TerraformProviderFactory.builder(target, t.binary == null ? "terraform" : t.binary, variables,
-            t.varFiles).listener(warningsTo(t.warnings())).adopt(adopt).preview(preview)
+        TerraformProvider.Builder terraform = TerraformProviderFactory.builder(target,
+            t.binary == null ? "terraform" : t.binary, variables, t.varFiles);
+        for (String v : t.sensitiveVars) {
+          int eq = v.indexOf('=');
+          try {
+            terraform.sensitiveVariable(v.substring(0, eq), v.substring(eq + 1));
+          } catch (IllegalArgumentException e) {
+            // the builder names the variable, never its value
+            throw new IllegalArgumentException("--sensitive-var: " + e.getMessage(), e);
+          }
+        }
+        return terraform.listener(warningsTo(t.warnings())).adopt(adopt).preview(preview)
             .stateRecordCopy(stateDir)  // outlives a lost working directory when --state is elsewhere
             .sourcePath(t.path == null ? "" : t.path)  // errors name infra/main.tf, as the repository holds it
             .build();

@@ -60,7 +60,8 @@ public final class TargetOptions {
       description = "The live system: 'files', a directory (--target); 'ansible', a fleet converged with"
           + " ansible-playbook (--playbook, --inventory, --inventory-out); 'k8s', a Kubernetes cluster"
           + " (--kubeconfig, --context, --namespace, --watch-namespaces); or 'terraform', a Terraform or OpenTofu"
-          + " configuration planned and applied in the --target working directory (--binary, --var, --var-file)"
+          + " configuration planned and applied in the --target working directory (--binary, --var, --sensitive-var,"
+          + " --var-file)"
           + " (default: ${DEFAULT-VALUE}).")
   String provider;
 
@@ -133,6 +134,16 @@ public final class TargetOptions {
   @Option(names = "--var", paramLabel = "NAME=VALUE",
       description = "With --provider terraform: a variable (repeatable); values never reach a command line.")
   List<String> vars = new ArrayList<>();
+
+  /**
+   * Terraform variables whose values are secret: set as {@code --var} sets them, and scrubbed from
+   * every plan, plan file, history entry, message and log line ({@code
+   * TerraformProvider.Builder.sensitiveVariable}).
+   */
+  @Option(names = "--sensitive-var", paramLabel = "NAME=VALUE",
+      description = "With --provider terraform: a variable whose value is secret (repeatable): set as --var sets it,"
+          + " and shown as (sensitive) or its HMAC in plans, plan files, history and messages, never as given.")
+  List<String> sensitiveVars = new ArrayList<>();
 
   /** Terraform variable files. */
   @Option(names = "--var-file", paramLabel = "FILE",
@@ -561,9 +572,9 @@ public final class TargetOptions {
         }
       }
     }
-    if (!terraform() && (binary != null || !vars.isEmpty() || !varFiles.isEmpty())) {
-      throw new IllegalArgumentException((binary != null ? "--binary" : !vars.isEmpty() ? "--var" : "--var-file")
-          + " is for --provider terraform");
+    if (!terraform() && (binary != null || !vars.isEmpty() || !varFiles.isEmpty() || !sensitiveVars.isEmpty())) {
+      throw new IllegalArgumentException((binary != null ? "--binary" : !vars.isEmpty() ? "--var"
+          : !varFiles.isEmpty() ? "--var-file" : "--sensitive-var") + " is for --provider terraform");
     }
     // Another provider would drop them unread: a playbook the user believes ran, a target nothing is written to.
     if (!"ansible".equals(provider) && (playbook != null || inventory != null || inventoryOut != null
@@ -630,6 +641,19 @@ public final class TargetOptions {
     for (String v : vars) {
       if (v.indexOf('=') <= 0) {
         throw new IllegalArgumentException("--var '" + v + "': want NAME=VALUE");
+      }
+    }
+    java.util.Set<String> plain = new java.util.HashSet<>();
+    vars.forEach(v -> plain.add(v.substring(0, v.indexOf('='))));
+    for (String v : sensitiveVars) {
+      // the flag's value is a secret: never echoed, only the name before '=' (if there is one)
+      if (v.indexOf('=') <= 0) {
+        throw new IllegalArgumentException("--sensitive-var: want NAME=VALUE (the value is not shown)");
+      }
+      String name = v.substring(0, v.indexOf('='));
+      if (plain.contains(name)) {
+        throw new IllegalArgumentException("--sensitive-var " + name + "=...: the variable is also set by --var " + name
+            + "; give it once, with --sensitive-var if its value is secret");
       }
     }
     if (state != null && state.toString().isBlank()) {

@@ -156,6 +156,68 @@ class TerraformCliTest {
     assertThat(special.err()).contains("--var-file " + fifo + ": is not a regular file (a FIFO or a device, say)");
   }
 
+  /**
+   * A plan with changes: {@code token} declared (not {@code sensitive = true}) and set to SECRET, which
+   * an attribute of the resource holds too, unmarked, as Terraform shows a value it was not told is secret.
+   */
+  static final String SECRET_PLAN = "{\"format_version\":\"1.2\",\"terraform_version\":\"1.9.5\","
+      + "\"variables\":{\"token\":{\"value\":\"SECRET\"}},"
+      + "\"configuration\":{\"root_module\":{\"variables\":{\"token\":{},\"region\":{}}}},"
+      + "\"resource_changes\":[{\"address\":\"random_pet.name\",\"mode\":\"managed\",\"type\":\"random_pet\","
+      + "\"name\":\"name\",\"provider_name\":\"registry.terraform.io/hashicorp/random\",\"change\":{\"actions\":"
+      + "[\"update\"],\"before\":{\"id\":\"happy-cat\",\"prefix\":\"old\"},\"after\":{\"id\":\"happy-cat\","
+      + "\"prefix\":\"SECRET\"},\"after_unknown\":{},\"before_sensitive\":{},\"after_sensitive\":{}}}],"
+      + "\"applyable\":true,\"complete\":true,\"errored\":false}";
+
+  @Test
+  void aSensitiveVariableIsSetAsVarSetsItAndItsValueIsShownInNoPlanPlanFileOrLogLine() throws Exception {
+    String secret = "tf-cli-s3cr3t-5f1e";
+    Files.writeString(tmp.resolve("plan.json"), SECRET_PLAN.replace("SECRET", secret));
+    // plan exits 2: changes
+    Files.writeString(binary, Files.readString(binary).replace("  show) cat", "  plan) exit 2 ;;\n  show) cat"));
+    Path work = tmp.resolve("work");
+    Path saved = tmp.resolve("reviewed.plan");
+    CliRun r = gitops("plan", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra",
+        "--provider", "terraform", "--binary", binary.toString(), "--sensitive-var", "token=" + secret,
+        "--var", "region=eu", "--target", work.toString(), "--out", saved.toString(), "--verbose");
+    assertThat(r.code()).as("%s", r).isNotEqualTo(ExitCodes.ERROR);
+    String calls = Files.readString(log);
+    assertThat(calls).as("set as --var sets it").contains("\"token\":\"" + secret + "\"")
+        .contains("\"region\":\"eu\"");
+    assertThat(calls.lines().filter(l -> l.startsWith("plan ")).toList()).singleElement()
+        .satisfies(l -> assertThat(l).doesNotContain(secret));
+    assertThat(r.out()).contains("tf:random_pet::name").contains("/prefix: (sensitive) -> (sensitive)");
+    assertThat(r.out() + r.err()).doesNotContain(secret);
+    assertThat(Files.readString(saved)).contains("random_pet").contains("tf:var::token").doesNotContain(secret);
+
+    // the same value given with --var is shown where the test looks: it would see a leak
+    CliRun plain = gitops("plan", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra",
+        "--provider", "terraform", "--binary", binary.toString(), "--var", "token=" + secret,
+        "--var", "region=eu", "--target", work.toString());
+    assertThat(plain.out()).contains(secret);
+  }
+
+  @Test
+  void sensitiveVariableFlagsAreCheckedWithoutShowingTheirValue() {
+    CliRun noValue = gitops("plan", "--repo", repo.dir().toString(), "--provider", "terraform", "--binary",
+        binary.toString(), "--sensitive-var", "hunter2", "--target", tmp.resolve("w").toString());
+    assertThat(noValue.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(noValue.err()).contains("--sensitive-var: want NAME=VALUE").doesNotContain("hunter2");
+    CliRun twice = gitops("plan", "--repo", repo.dir().toString(), "--provider", "terraform", "--binary",
+        binary.toString(), "--var", "token=a", "--sensitive-var", "token=hunter2", "--target", tmp.resolve("w").toString());
+    assertThat(twice.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(twice.err()).contains("--sensitive-var token=...").contains("--var token").doesNotContain("hunter2");
+    CliRun badName = gitops("plan", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra", "--provider",
+        "terraform", "--binary", binary.toString(), "--sensitive-var", "no good=hunter2", "--target",
+        tmp.resolve("w").toString());
+    assertThat(badName.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(badName.err()).contains("--sensitive-var").contains("no good").doesNotContain("hunter2");
+    CliRun files = gitops("plan", "--repo", repo.dir().toString(), "--sensitive-var", "token=hunter2", "--target",
+        tmp.resolve("t").toString());
+    assertThat(files.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(files.err()).contains("--sensitive-var is for --provider terraform").doesNotContain("hunter2");
+  }
+
   @Test
   void terraformFlagsAreCheckedAndNamed() {
     CliRun bad = gitops("plan", "--repo", repo.dir().toString(), "--provider", "terraform", "--binary", binary.toString(),
