@@ -220,6 +220,10 @@ final class Session implements AutoCloseable {
         if (t.vaultPasswordFile != null) {
           ansible.vaultPasswordFile(t.vaultPasswordFile.toAbsolutePath().normalize());
         }
+        if (t.decommissionPlaybook != null) {
+          // removed hosts run it before they leave the managed inventory (without it they are only dropped)
+          ansible.decommissionPlaybook(t.decommissionPlaybook);
+        }
         return ansible.sensitiveVariables(t.sensitive.toArray(String[]::new)).build();
       }
       if (t.terraform()) {

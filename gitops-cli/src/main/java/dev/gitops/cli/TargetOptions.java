@@ -58,7 +58,8 @@ public final class TargetOptions {
   /** The provider id. */
   @Option(names = "--provider", paramLabel = "ID", defaultValue = "files",
       description = "The live system: 'files', a directory (--target); 'ansible', a fleet converged with"
-          + " ansible-playbook (--playbook, --inventory, --inventory-out); 'k8s', a Kubernetes cluster"
+          + " ansible-playbook (--playbook, --inventory, --inventory-out, --decommission-playbook); 'k8s', a Kubernetes"
+          + " cluster"
           + " (--kubeconfig, --context, --namespace, --watch-namespaces); or 'terraform', a Terraform or OpenTofu"
           + " configuration planned and applied in the --target working directory (--binary, --var, --sensitive-var,"
           + " --var-file)"
@@ -69,6 +70,13 @@ public final class TargetOptions {
   @Option(names = "--playbook", paramLabel = "FILE",
       description = "Ansible: the playbook, a path in the repository; its directory (roles, templates) is desired state.")
   String playbook;
+
+  /** Ansible: the playbook run on hosts removed from the inventory, in the repository. */
+  @Option(names = "--decommission-playbook", paramLabel = "FILE",
+      description = "Ansible: a playbook run on hosts removed from the inventory before they are dropped from the"
+          + " managed inventory; a path in the repository, in the directory of --playbook (default: none, a removed"
+          + " host is only dropped).")
+  String decommissionPlaybook;
 
   /** Ansible: the inventory in the repository. */
   @Option(names = "--inventory", paramLabel = "PATH",
@@ -527,6 +535,34 @@ public final class TargetOptions {
     }
   }
 
+  /**
+   * A {@code --decommission-playbook} is a relative path in the repository, in the directory of
+   * {@code --playbook}: the provider reads that directory (roles, templates) and nothing else of the
+   * playbooks, so one elsewhere would only fail the plan as "not in the source".
+   */
+  private void requireDecommissionPlaybookBesideThePlaybook() {
+    if (decommissionPlaybook == null) {
+      return;
+    }
+    Path d;
+    try {
+      d = Path.of(decommissionPlaybook).normalize();
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new IllegalArgumentException("--decommission-playbook '" + decommissionPlaybook + "' is not a path: "
+          + e.getMessage(), e);
+    }
+    if (d.isAbsolute() || d.startsWith("..") || d.toString().isEmpty()) {
+      throw new IllegalArgumentException("--decommission-playbook '" + decommissionPlaybook
+          + "' must be a relative path inside the repository");
+    }
+    Path dir = playbook == null || playbook.isBlank() ? null : Path.of(playbook).normalize().getParent();
+    if (dir != null && !d.startsWith(dir)) {
+      throw new IllegalArgumentException("--decommission-playbook '" + decommissionPlaybook + "' is not in the"
+          + " directory of --playbook '" + playbook + "' (" + dir + "/): the provider reads that directory with the"
+          + " playbook, its roles and files, and no playbook outside it");
+    }
+  }
+
   private void requireRepoNotBlank() {
     if (repo != null && repo.isBlank()) {
       throw new IllegalArgumentException("--repo is empty: give the Git repository (URL or local path) to read");
@@ -547,6 +583,7 @@ public final class TargetOptions {
     // An empty value is never a path or a name by accident: an empty --inventory-out, for one,
     // would put the managed inventory and the store beside the working directory.
     for (Object[] flag : new Object[][] {{"--playbook", playbook}, {"--inventory", inventory},
+        {"--decommission-playbook", decommissionPlaybook},
         {"--inventory-out", inventoryOut}, {"--vault-password-file", vaultPasswordFile},
         {"--kubeconfig", kubeconfig}, {"--context", context},
         {"--namespace", namespace}, {"--binary", binary}}) {
@@ -578,10 +615,12 @@ public final class TargetOptions {
     }
     // Another provider would drop them unread: a playbook the user believes ran, a target nothing is written to.
     if (!"ansible".equals(provider) && (playbook != null || inventory != null || inventoryOut != null
-        || vaultPasswordFile != null)) {
+        || vaultPasswordFile != null || decommissionPlaybook != null)) {
       throw new IllegalArgumentException((playbook != null ? "--playbook" : inventory != null ? "--inventory"
-          : inventoryOut != null ? "--inventory-out" : "--vault-password-file") + " is for --provider ansible");
+          : inventoryOut != null ? "--inventory-out" : vaultPasswordFile != null ? "--vault-password-file"
+          : "--decommission-playbook") + " is for --provider ansible");
     }
+    requireDecommissionPlaybookBesideThePlaybook();
     if (vaultPasswordFile != null && !storeOnly) {
       requireReadableVaultPasswordFile();
     }
