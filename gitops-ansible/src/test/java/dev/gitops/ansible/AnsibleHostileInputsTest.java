@@ -338,20 +338,26 @@ class AnsibleHostileInputsTest {
     }
   }
 
+  /**
+   * Also a {@code !!binary} and a {@code !!set} value: Python bytes and a set to Ansible, read from
+   * Git so and written to the managed inventory with their tags, so Ansible reads them the same.
+   */
   @Test
-  void valuesWithCharactersYamlTakesForLineBreaksReachAnsibleUnchanged() throws Exception {
+  void valuesWithCharactersYamlTakesForLineBreaksAndBinaryAndSetValuesReachAnsibleUnchanged() throws Exception {
     try (AnsibleFixture fx = new AnsibleFixture(tmp)) {
       // NEL (U+0085), LINE and PARAGRAPH SEPARATOR inside a double-quoted YAML scalar are line
       // breaks to PyYAML: written raw, NEL became a space and the blanks around U+2028 vanished
       String motd = "caf\u00e9 \u00a0a\u0085b x \u2028 y \u2029 z \ud83d\ude80";
-      fx.repo.write("ansible/roles/app/templates/app.conf.j2", "{{ motd }}")
+      fx.repo.write("ansible/roles/app/templates/app.conf.j2", "{{ motd }}|{{ cert | type_debug }} {{ cert }}"
+              + " {{ ports | type_debug }} {{ ports | sort | join(',') }}")
           .write("ansible/inventory/hosts", AnsibleFixture.inventory("h1"))
           .write("ansible/inventory/group_vars/web.yml",
-              "motd: \"caf\u00e9 \u00a0a\\Nb x \\L y \\P z \ud83d\ude80\"\n")
-          .commit("unicode");
+              "motd: \"caf\u00e9 \u00a0a\\Nb x \\L y \\P z \ud83d\ude80\"\n"
+              + "cert: !!binary |\n  aGVsbG8g\n  d29ybGQ=\nports: !!set {443, 80}\n")
+          .commit("unicode, bytes and a set");
       SyncResult first = fx.reconciler(fx.providerBuilder().build()).sync();
       assertThat(first.isSuccessful()).as("%s", first.failures()).isTrue();
-      assertThat(fx.conf("h1")).isEqualTo(motd);
+      assertThat(fx.conf("h1")).isEqualTo(motd + "|bytes hello world set 80,443");
     }
   }
 }

@@ -42,11 +42,18 @@ import org.yaml.snakeyaml.resolver.Resolver;
  * {@code 0777} is octal, {@code 1:20} is sexagesimal, {@code 2001-12-14} a date, {@code 1e5} a
  * string), with Ansible's tags: {@code !vault} becomes {@code {"__ansible_vault": ciphertext}}
  * and {@code !unsafe} wraps text as {@code {"__ansible_unsafe": text}}, which is how {@code
- * ansible-inventory --list} prints them. Merge keys ({@code <<}) merge as in PyYAML.
+ * ansible-inventory --list} prints them. YAML's {@code !!binary} (Python bytes to Ansible) becomes
+ * {@code {"__yaml_binary": base64 text as written}} and {@code !!set} (a Python set of the
+ * mapping's keys) {@code {"__yaml_set": [keys]}}, which {@link InventoryYaml} writes back with
+ * their tags, so that Ansible reads the managed inventory to the same bytes and set ({@code
+ * ansible-inventory --list} has no form for them: it fails on both). Merge keys ({@code <<}) merge
+ * as in PyYAML.
  *
  * <p>Unlike Ansible, input from Git is held to limits: duplicate keys in one mapping are an error
  * naming both lines (Ansible warns and keeps the last), aliases and nodes are bounded, and tags
- * other than the core ones and Ansible's are refused.
+ * other than the core ones and Ansible's are refused (Python's, {@code !!omap}, {@code !!pairs}, a
+ * local tag), as is a mapping whose only key is one of the markers above, which would be written
+ * back as the tagged value it is not.
  */
 public final class AnsibleYaml {
 
@@ -60,6 +67,10 @@ public final class AnsibleYaml {
   /** Tag names. */
   static final String VAULT_KEY = "__ansible_vault";
   static final String UNSAFE_KEY = "__ansible_unsafe";
+  /** The marker of a {@code !!binary} value: its base64 text, as written. */
+  static final String BINARY_KEY = "__yaml_binary";
+  /** The marker of a {@code !!set} value: its elements (the mapping's keys), in file order. */
+  static final String SET_KEY = "__yaml_set";
   private static final String CORE = "tag:yaml.org,2002:";
 
   private static final int MAX_ALIASES = 200;
@@ -195,6 +206,10 @@ public final class AnsibleYaml {
         return Unsafe.wrap(out.get(k));
       }
     }
+    if (isBinary(out) || isSet(out)) {
+      // JSON is YAML: the YAML reader reads it again and names the line
+      throw new YamlError(0, "reserved marker");
+    }
     return out;
   }
 
@@ -209,7 +224,7 @@ public final class AnsibleYaml {
         return o;
       }
       if (v.isObject()) {
-        if (v.size() == 1 && (v.has(UNSAFE_KEY) || v.has(VAULT_KEY))) {
+        if (v.size() == 1 && (v.has(UNSAFE_KEY) || v.has(VAULT_KEY) || v.has(BINARY_KEY) || v.has(SET_KEY))) {
           return v;
         }
         ObjectNode o = NODES.objectNode();
@@ -334,12 +349,28 @@ public final class AnsibleYaml {
 
     private JsonNode constructAs(Node node, int depth, String tag) {
       if (node instanceof MappingNode m) {
+        if ((CORE + "set").equals(tag)) {
+          return set(m, depth);
+        }
+        if ((CORE + "binary").equals(tag)) {
+          throw error(node, "!!binary must tag a scalar, the base64 text of the bytes, not a mapping");
+        }
         if (tag != null && !tag.equals(CORE + "map") && !tag.equals(CORE + "python/dict")) {
           throw unsupported(node, tag);
         }
-        return mapping(m, depth);
+        ObjectNode out = mapping(m, depth);
+        if (isBinary(out) || isSet(out)) {
+          throw error(node, "a mapping whose only key is '" + out.fieldNames().next() + "' is how this reader holds"
+              + " a " + (isBinary(out) ? "!!binary" : "!!set") + " value, and would be written to the managed"
+              + " inventory as one; rename the key");
+        }
+        return out;
       }
       if (node instanceof SequenceNode s) {
+        if ((CORE + "set").equals(tag) || (CORE + "binary").equals(tag)) {
+          throw error(node, (tag.endsWith("set") ? "!!set must tag a mapping ({a, b}, or '? a' lines): its keys are"
+              + " the set's elements" : "!!binary must tag a scalar, the base64 text of the bytes") + ", not a sequence");
+        }
         if (tag != null && !tag.equals(CORE + "seq")) {
           throw unsupported(node, tag);
         }
@@ -366,6 +397,11 @@ public final class AnsibleYaml {
           return floating(node, v);
         case CORE + "timestamp":
           return NODES.textNode(timestamp(node, v));
+        case CORE + "binary":
+          return binary(node, v);
+        case CORE + "set":
+          throw error(node, "!!set must tag a mapping ({a, b}, or '? a' lines): its keys are the set's elements, not"
+              + " a scalar");
         default:
           throw unsupported(node, t);
       }
@@ -395,6 +431,49 @@ public final class AnsibleYaml {
         lines.put(key, line);
       }
       keyLines.put(out, lines);
+      return out;
+    }
+
+    /**
+     * {@code !!binary}: PyYAML's {@code base64.decodebytes} of the text, which must be ASCII and
+     * base64 (characters outside the alphabet, such as line breaks, are skipped); kept as written.
+     */
+    private static JsonNode binary(Node node, String text) {
+      for (int i = 0; i < text.length(); i++) {
+        if (text.charAt(i) > 0x7f) {
+          throw error(node, "!!binary value is not base64: it holds the character '" + text.charAt(i) + "'");
+        }
+      }
+      try {
+        java.util.Base64.getMimeDecoder().decode(text);
+      } catch (IllegalArgumentException e) {
+        throw error(node, "!!binary value is not base64 (" + e.getMessage() + ")");
+      }
+      ObjectNode out = NODES.objectNode();
+      out.put(BINARY_KEY, text);
+      return out;
+    }
+
+    /**
+     * {@code !!set}: PyYAML's set of the mapping's keys (its values are read and dropped), each a
+     * scalar as a mapping key is; one written twice is an error naming both lines, as in a mapping.
+     */
+    private JsonNode set(MappingNode node, int depth) {
+      ArrayNode elements = NODES.arrayNode();
+      Map<String, Integer> lines = new HashMap<>();
+      for (NodeTuple p : flatten(node, depth)) {
+        Node keyNode = p.getKeyNode();
+        String key = keyText(keyNode, depth);
+        int line = keyNode.getStartMark().getLine() + 1;
+        Integer first = lines.putIfAbsent(key, line);
+        if (first != null) {
+          throw new YamlError(line, "duplicate element '" + key + "' of a !!set (first at line " + first + ")");
+        }
+        construct(p.getValueNode(), depth + 1);
+        elements.add(construct(keyNode, depth + 1));
+      }
+      ObjectNode out = NODES.objectNode();
+      out.set(SET_KEY, elements);
       return out;
     }
 
@@ -603,9 +682,8 @@ public final class AnsibleYaml {
       String written = tag.startsWith(CORE) ? "!!" + tag.substring(CORE.length()) : tag;
       String kind = node instanceof MappingNode ? "mapping" : node instanceof SequenceNode ? "sequence" : "scalar";
       return error(node, "unsupported YAML tag '" + written + "' on a " + kind + ": the tags read here are Ansible's"
-          + " !vault and !unsafe and YAML's !!str, !!int, !!float, !!bool, !!null, !!timestamp, !!map and !!seq"
-          + (written.equals("!!binary") ? "; give binary data as its base64 text, a plain string, and decode it where"
-              + " it is used (the b64decode filter)" : "; remove the tag, or quote the value to keep it as text"));
+          + " !vault and !unsafe and YAML's !!str, !!int, !!float, !!bool, !!null, !!timestamp, !!binary, !!map,"
+          + " !!set and !!seq; remove the tag, or quote the value to keep it as text");
     }
 
     private static YamlError error(Node node, String message) {
@@ -621,6 +699,26 @@ public final class AnsibleYaml {
   /** Whether {@code node} is Ansible's unsafe-text marker. */
   public static boolean isUnsafe(JsonNode node) {
     return node != null && node.isObject() && node.size() == 1 && node.has(UNSAFE_KEY);
+  }
+
+  /** Whether {@code node} is the marker of a {@code !!binary} value ({@link #binaryText}). */
+  public static boolean isBinary(JsonNode node) {
+    return node != null && node.isObject() && node.size() == 1 && node.path(BINARY_KEY).isTextual();
+  }
+
+  /** The base64 text of a {@code !!binary} marker, as written. */
+  public static String binaryText(JsonNode node) {
+    return node.get(BINARY_KEY).textValue();
+  }
+
+  /** Whether {@code node} is the marker of a {@code !!set} value ({@link #setElements}). */
+  public static boolean isSet(JsonNode node) {
+    return node != null && node.isObject() && node.size() == 1 && node.path(SET_KEY).isArray();
+  }
+
+  /** The elements of a {@code !!set} marker. */
+  public static JsonNode setElements(JsonNode node) {
+    return node.get(SET_KEY);
   }
 
   /** Whether {@code node} holds a vault value anywhere inside. */

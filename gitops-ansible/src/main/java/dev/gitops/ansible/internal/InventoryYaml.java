@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * Writes the managed inventory Ansible reads: YAML whose values are written in flow style so that
  * PyYAML reads back exactly the values that were decoded. Vault values keep their {@code !vault}
- * tag (Ansible decrypts them at run time), unsafe text its {@code !unsafe} tag; floats always carry
+ * tag (Ansible decrypts them at run time), unsafe text its {@code !unsafe} tag, bytes and sets their
+ * {@code !!binary} and {@code !!set} tags (Python bytes and a set to Ansible); floats always carry
  * a decimal point (PyYAML reads {@code 1e+16} as a string); strings are double-quoted with every
  * character PyYAML would refuse or read as a line break escaped.
  */
@@ -70,6 +71,20 @@ public final class InventoryYaml {
       sb.append("!vault ").append(string(v.get(AnsibleYaml.VAULT_KEY).asText()));
     } else if (AnsibleYaml.isUnsafe(v) && v.get(AnsibleYaml.UNSAFE_KEY).isTextual()) {
       sb.append("!unsafe ").append(string(v.get(AnsibleYaml.UNSAFE_KEY).textValue()));
+    } else if (AnsibleYaml.isBinary(v)) {
+      // PyYAML decodes the scalar's text, whatever its style: the bytes Ansible read from Git
+      sb.append("!!binary ").append(string(AnsibleYaml.binaryText(v)));
+    } else if (AnsibleYaml.isSet(v)) {
+      sb.append("!!set {");
+      JsonNode elements = AnsibleYaml.setElements(v);
+      for (int i = 0; i < elements.size(); i++) {
+        if (i > 0) {
+          sb.append(", ");
+        }
+        value(elements.get(i), sb);
+        sb.append(": null");
+      }
+      sb.append('}');
     } else if (v.isObject()) {
       sb.append('{');
       boolean first = true;

@@ -145,9 +145,10 @@ public final class YamlInventory {
     return name;
   }
 
-  /** A Python mapping (not the vault or unsafe-text markers, which are strings to Ansible). */
+  /** A Python mapping (not the vault or unsafe-text markers, strings to Ansible, nor bytes or a set). */
   static boolean isMapping(JsonNode v) {
-    return v != null && v.isObject() && !AnsibleYaml.isVault(v) && !AnsibleYaml.isUnsafe(v);
+    return v != null && v.isObject() && !AnsibleYaml.isVault(v) && !AnsibleYaml.isUnsafe(v)
+        && !AnsibleYaml.isBinary(v) && !AnsibleYaml.isSet(v);
   }
 
   private static boolean isString(JsonNode v) {
@@ -199,6 +200,12 @@ public final class YamlInventory {
     if (AnsibleYaml.isUnsafe(v) && v.get(AnsibleYaml.UNSAFE_KEY).isTextual()) {
       return v.get(AnsibleYaml.UNSAFE_KEY).textValue().isEmpty();
     }
+    if (AnsibleYaml.isBinary(v)) {
+      return java.util.Base64.getMimeDecoder().decode(AnsibleYaml.binaryText(v)).length == 0;
+    }
+    if (AnsibleYaml.isSet(v)) {
+      return AnsibleYaml.setElements(v).isEmpty();
+    }
     return v.size() == 0;
   }
 
@@ -211,6 +218,12 @@ public final class YamlInventory {
     }
     if (AnsibleYaml.isUnsafe(v)) {
       return "str";
+    }
+    if (AnsibleYaml.isBinary(v)) {
+      return "bytes";
+    }
+    if (AnsibleYaml.isSet(v)) {
+      return "set";
     }
     if (v.isObject()) {
       return "dict";

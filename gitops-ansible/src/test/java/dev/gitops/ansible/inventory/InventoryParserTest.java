@@ -149,16 +149,50 @@ class InventoryParserTest {
   @Test
   void anUnsupportedYamlTagIsNamedAtItsFileAndLineWithTheTagsThatAreRead() {
     DecodeException e = failure("inv", files("inv/hosts", "[web]\nh1\n", "inv/group_vars/web.yml",
-        "port: 80\ncert: !!binary |\n  R0lGODlhDAAMAIQAAP\n"));
+        "port: 80\nlist: !!omap [{a: 1}]\n"));
     assertThat(e.origin().path()).isEqualTo("inv/group_vars/web.yml");
     assertThat(e.origin().line()).isEqualTo(2);
-    assertThat(e.getMessage()).contains("inv/group_vars/web.yml").contains("unsupported YAML tag '!!binary'")
-        .contains("!vault and !unsafe").contains("!!str").contains("base64").doesNotContain("constructor")
-        .doesNotContain("tag:yaml.org");
-    e = failure("inv", files("inv/hosts.yml", "all:\n  hosts:\n    h1:\n      ports: !!set {80, 443}\n"));
-    assertThat(e.origin().path()).isEqualTo("inv/hosts.yml");
+    assertThat(e.getMessage()).contains("inv/group_vars/web.yml").contains("unsupported YAML tag '!!omap' on a sequence")
+        .contains("!vault and !unsafe").contains("!!str").contains("!!binary").contains("!!set")
+        .contains("remove the tag").doesNotContain("constructor").doesNotContain("tag:yaml.org");
+  }
+
+  /**
+   * {@code !!binary} and {@code !!set} are read as Ansible reads them (Python bytes, a set of the
+   * mapping's keys), held as markers the managed inventory writes back with their tags; what PyYAML
+   * refuses is an error at its file and line, as is a mapping that would pass for a marker.
+   */
+  @Test
+  void binaryAndSetValuesAreReadAsAnsibleReadsThem() {
+    Inventory inv = InventoryParser.parse("inv", files("inv/hosts.yml",
+        "all:\n  hosts:\n    h1:\n      cert: !!binary |\n        aGVsbG8g\n        d29ybGQ=\n"
+        + "      ports: !!set {80, '443', 80.5}\n      none: !!set {}\n      in_list: [!!binary aGk=]\n"), REV);
+    com.fasterxml.jackson.databind.JsonNode vars = inv.host("h1").vars();
+    assertThat(vars.get("cert").toString()).isEqualTo("{\"__yaml_binary\":\"aGVsbG8g\\nd29ybGQ=\\n\"}");
+    assertThat(vars.get("ports").toString()).isEqualTo("{\"__yaml_set\":[80,\"443\",80.5]}");
+    assertThat(vars.get("none").toString()).isEqualTo("{\"__yaml_set\":[]}");
+    assertThat(vars.get("in_list").toString()).isEqualTo("[{\"__yaml_binary\":\"aGk=\"}]");
+    // written back with their tags, which PyYAML reads to the same bytes and set
+    StringBuilder written = new StringBuilder();
+    dev.gitops.ansible.internal.InventoryYaml.value(vars, written);
+    assertThat(written.toString()).contains("\"cert\": !!binary \"aGVsbG8g\\nd29ybGQ=\\n\"")
+        .contains("\"ports\": !!set {80: null, \"443\": null, 80.5: null}").contains("\"none\": !!set {}");
+
+    DecodeException e = failure("inv", files("inv/hosts", "[web]\nh1\n", "inv/group_vars/web.yml",
+        "port: 80\ncert: !!binary \"not base64!\"\n"));
+    assertThat(e.origin().line()).isEqualTo(2);
+    assertThat(e.getMessage()).contains("inv/group_vars/web.yml").contains("!!binary value is not base64");
+    e = failure("inv", files("inv/hosts.yml", "all:\n  hosts:\n    h1:\n      ports: !!set [80, 443]\n"));
     assertThat(e.origin().line()).isEqualTo(4);
-    assertThat(e.getMessage()).contains("unsupported YAML tag '!!set' on a mapping").contains("remove the tag");
+    assertThat(e.getMessage()).contains("!!set must tag a mapping").contains("not a sequence");
+    e = failure("inv", files("inv/hosts.yml", "all:\n  hosts:\n    h1:\n      ports: !!set {80, 443, 80}\n"));
+    assertThat(e.getMessage()).contains("duplicate element '80' of a !!set");
+    e = failure("inv", files("inv/hosts.yml", "all:\n  hosts:\n    h1:\n      x: {__yaml_binary: aGk=}\n"));
+    assertThat(e.origin().line()).isEqualTo(4);
+    assertThat(e.getMessage()).contains("a mapping whose only key is '__yaml_binary'").contains("rename the key");
+    e = failure("inv", files("inv/hosts", "[web]\nh1\n", "inv/host_vars/h1.json", "{\"x\": {\"__yaml_set\": [1]}}"));
+    assertThat(e.origin().path()).isEqualTo("inv/host_vars/h1.json");
+    assertThat(e.getMessage()).contains("a mapping whose only key is '__yaml_set'");
   }
 
   @Test
