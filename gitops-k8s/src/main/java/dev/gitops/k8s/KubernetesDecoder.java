@@ -17,6 +17,7 @@ import dev.gitops.k8s.internal.Kinds;
 import dev.gitops.k8s.internal.KubernetesRules;
 import dev.gitops.k8s.internal.Names;
 import dev.gitops.k8s.internal.Normalization;
+import dev.gitops.k8s.internal.Quantities;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -93,7 +94,7 @@ public final class KubernetesDecoder implements Decoder {
     this.aggregated = b.aggregated;
     this.lists = new dev.gitops.core.merge.ThreeWayMerge(KubernetesRules.mergeRules(providerId));
     this.fingerprint = "KubernetesDecoder(provider=" + providerId + ",namespace=" + defaultNamespace + ",keepStatus="
-        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v8)";
+        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v9)";
   }
 
   /** A builder: provider {@code k8s}, default namespace {@code default}. */
@@ -520,6 +521,10 @@ public final class KubernetesDecoder implements Decoder {
     if (KindTable.builtIn(m.type()).isPresent()) {
       containerStrings(m, doc, doc.path("kind").textValue() + " " + name + ": ", "");
       patchDirectives(m, doc, doc.path("kind").textValue() + " " + name + ": ", "");
+      if (!m.type().equals(KindTable.CRD) && !m.type().equals(CONTROLLER_REVISION)) {
+        // a CRD's schema and a ControllerRevision's data hold raw JSON, whatever its fields are named
+        typedValues(m, doc, doc.path("kind").textValue() + " " + name + ": ");
+      }
     }
     ObjectNode d = (ObjectNode) Documents.mutableCopy(doc);
     ObjectNode meta = (ObjectNode) d.get("metadata");
@@ -687,6 +692,140 @@ public final class KubernetesDecoder implements Decoder {
             + " should be (render Kustomize patches with kustomize build and commit the output)");
       }
       patchDirectives(m, e.getValue(), what, at);
+    }
+  }
+
+  private static final String CONTROLLER_REVISION = "apps/ControllerRevision";
+
+  /**
+   * The {@code spec} fields of built-in kinds that are 32-bit integers ({@code int32}) in every
+   * version the API serves, by key type.
+   */
+  private static final Map<String, Set<String>> INT32_SPEC_FIELDS = Map.of(
+      "apps/Deployment", Set.of("replicas", "minReadySeconds", "revisionHistoryLimit", "progressDeadlineSeconds"),
+      "apps/ReplicaSet", Set.of("replicas", "minReadySeconds"),
+      "apps/StatefulSet", Set.of("replicas", "minReadySeconds", "revisionHistoryLimit"),
+      "apps/DaemonSet", Set.of("minReadySeconds", "revisionHistoryLimit"),
+      "/ReplicationController", Set.of("replicas", "minReadySeconds"),
+      "batch/Job", Set.of("parallelism", "completions", "backoffLimit", "ttlSecondsAfterFinished"),
+      "batch/CronJob", Set.of("successfulJobsHistoryLimit", "failedJobsHistoryLimit"),
+      "autoscaling/HorizontalPodAutoscaler", Set.of("minReplicas", "maxReplicas"));
+
+  /**
+   * Refuses, in a built-in kind, values the mock API server stores but a real one refuses or
+   * changes, where the kind's schema is certain: a resource quantity that is not one ({@code cpu:
+   * lots}, {@code memory: 1.5.5Gi}, {@code cpu: true}) in any {@code resources.limits} or {@code
+   * resources.requests} (containers, pod specs, claims) and in a ResourceQuota's {@code spec.hard};
+   * a 32-bit integer field ({@code replicas}, a container's {@code containerPort} and {@code
+   * hostPort}, a Service port's {@code port}, {@code nodePort} and numeric {@code targetPort},
+   * {@link #INT32_SPEC_FIELDS}) that is a string ({@code containerPort: "80"}), not whole, or out of
+   * range ({@code replicas: 99999999999999999999}); a {@code containerPort} or Service {@code port}
+   * outside 1 to 65535. Each named by its path; the server's refusal would come at apply time,
+   * naming no file, and a value it silently took another way would plan a change at every sync.
+   */
+  private static void typedValues(Manifest m, ObjectNode doc, String what) {
+    JsonNode spec = doc.path("spec");
+    for (String field : new TreeSet<>(INT32_SPEC_FIELDS.getOrDefault(m.type(), Set.of()))) {
+      int32(m, what + "spec." + field, spec.path(field), false);
+    }
+    if (m.type().equals("/Service")) {
+      JsonNode ports = spec.path("ports");
+      for (int i = 0; i < ports.size(); i++) {
+        JsonNode p = ports.get(i);
+        String at = what + "spec.ports[" + (p.path("name").isTextual() ? "name=" + p.path("name").textValue() : i) + "]";
+        int32(m, at + ".port", p.path("port"), true);
+        int32(m, at + ".nodePort", p.path("nodePort"), false);
+        if (!p.path("targetPort").isTextual()) {
+          int32(m, at + ".targetPort", p.path("targetPort"), false);  // a string names a container's port
+        }
+      }
+      int32(m, what + "spec.healthCheckNodePort", spec.path("healthCheckNodePort"), false);
+    }
+    if (m.type().equals("/ResourceQuota")) {
+      quantities(m, what + "spec.hard", spec.path("hard"));
+    }
+    typedValues(m, doc, what, "");
+  }
+
+  /** The containers' ports and every {@code resources.limits} and {@code resources.requests} below {@code node}. */
+  private static void typedValues(Manifest m, JsonNode node, String what, String path) {
+    if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        typedValues(m, node.get(i), what, path + "[" + i + "]");
+      }
+      return;
+    }
+    for (Map.Entry<String, JsonNode> e : node.properties()) {
+      String at = path.isEmpty() ? e.getKey() : path + "." + e.getKey();
+      JsonNode v = e.getValue();
+      if (e.getKey().equals("resources") && v.isObject()) {
+        quantities(m, what + at + ".limits", v.path("limits"));
+        quantities(m, what + at + ".requests", v.path("requests"));
+      }
+      if (!CONTAINER_LISTS.contains(e.getKey()) || !v.isArray()) {
+        typedValues(m, v, what, at);
+        continue;
+      }
+      for (int i = 0; i < v.size(); i++) {
+        JsonNode c = v.get(i);
+        String container = at + "[" + (c.path("name").isTextual() ? "name=" + c.path("name").textValue() : i) + "]";
+        JsonNode ports = c.path("ports");
+        for (int j = 0; j < ports.size(); j++) {
+          JsonNode p = ports.get(j);
+          String port = what + container + ".ports[" + (p.path("name").isTextual() ? "name=" + p.path("name").textValue()
+              : j) + "]";
+          int32(m, port + ".containerPort", p.path("containerPort"), true);
+          int32(m, port + ".hostPort", p.path("hostPort"), false);
+        }
+        typedValues(m, c, what, container);
+      }
+    }
+  }
+
+  /**
+   * Refuses {@code value} at {@code where}, a 32-bit integer field, when it is there, not null and
+   * not an integer in range (with {@code port}, a port number: 1 to 65535).
+   */
+  private static void int32(Manifest m, String where, JsonNode value, boolean port) {
+    if (value.isMissingNode() || value.isNull()) {
+      return;
+    }
+    String why = null;
+    if (value.isTextual()) {
+      why = "must be an integer, not a string" + (value.textValue().trim().matches("[+-]?\\d{1,10}")
+          ? ": write " + value.textValue().trim() + " without quotes" : "") + " (the API server refuses a string there)";
+    } else if (!value.isNumber()) {
+      why = "must be an integer, got a " + value.getNodeType().name().toLowerCase(Locale.ROOT);
+    } else if (!value.isIntegralNumber()) {
+      why = "must be a whole number without a fraction (the API server's field is an integer)";
+    } else if (!value.canConvertToInt()) {
+      why = "is out of range: the API server's field is a 32-bit integer (" + Integer.MIN_VALUE + " to "
+          + Integer.MAX_VALUE + ")";
+    } else if (port && (value.intValue() < 1 || value.intValue() > 65535)) {
+      why = "is not a port number (1 to 65535)";
+    }
+    if (why != null) {
+      throw m.place().error(where + ": " + shown(value.toString()) + " " + why);
+    }
+  }
+
+  /** Refuses, in the map of quantities {@code map} at {@code where}, a value that is not a quantity. */
+  private static void quantities(Manifest m, String where, JsonNode map) {
+    if (map.isMissingNode() || map.isNull()) {
+      return;
+    }
+    if (!map.isObject()) {
+      throw m.place().error(where + " must be a mapping of resource names to quantities, got "
+          + map.getNodeType().name().toLowerCase(Locale.ROOT));
+    }
+    for (Map.Entry<String, JsonNode> e : map.properties()) {
+      JsonNode v = e.getValue();
+      // a number is one (the reader refuses NaN and infinities); null is absent
+      boolean ok = v.isNull() || v.isNumber() || v.isTextual() && Quantities.isQuantity(v.textValue());
+      if (!ok) {
+        throw m.place().error(where + "." + e.getKey() + ": " + shown(v.toString()) + " is not a quantity (a number"
+            + " with an optional suffix: 250m, 2, 0.5, 128Mi, 1Gi, 1e3), which the API server requires there");
+      }
     }
   }
 

@@ -297,6 +297,77 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void aValueTheApiServerRefusesForABuiltInKindsTypedFieldIsAnErrorNamingItsPath() {
+    String deployment = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          replicas: %s
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec:
+              containers:
+              - name: app
+                image: nginx
+                ports: [{name: http, containerPort: %s}]
+                resources:
+                  limits: {cpu: %s, memory: %s}
+        """;
+    // what a real API server takes: numbers and quantities of every form
+    Resource ok = decode("d.yaml", deployment.formatted("3", "80", "\"500m\"", "1.5Gi")).get(0);
+    assertThat(ok.document().at("/spec/template/spec/containers/0/resources/limits/memory").asText())
+        .isEqualTo("1536Mi");
+    assertThat(decode("d.yaml", deployment.formatted("0", "65535", "2", "1e3"))).hasSize(1);
+    String[][] refused = {
+        {"3", "80", "lots", "1Gi", "spec.template.spec.containers[name=app].resources.limits.cpu: \"lots\" is not a quantity"},
+        {"3", "80", "1", "1.5.5Gi", "resources.limits.memory: \"1.5.5Gi\" is not a quantity"},
+        {"3", "80", "true", "1Gi", "resources.limits.cpu: true is not a quantity"},
+        {"99999999999999999999", "80", "1", "1Gi", "Deployment web: spec.replicas: 99999999999999999999 is out of range:"
+            + " the API server's field is a 32-bit integer"},
+        {"2147483648", "80", "1", "1Gi", "spec.replicas: 2147483648 is out of range"},
+        {"\"3\"", "80", "1", "1Gi", "spec.replicas: \"3\" must be an integer, not a string: write 3 without quotes"},
+        {"1.5", "80", "1", "1Gi", "spec.replicas: 1.5 must be a whole number"},
+        {"3", "\"80\"", "1", "1Gi", "spec.template.spec.containers[name=app].ports[name=http].containerPort: \"80\" must be"
+            + " an integer, not a string: write 80 without quotes"},
+        {"3", "http", "1", "1Gi", "containerPort: \"http\" must be an integer, not a string (the API server refuses"},
+        {"3", "70000", "1", "1Gi", "containerPort: 70000 is not a port number (1 to 65535)"},
+    };
+    for (String[] c : refused) {
+      assertThat(error("d.yaml", deployment.formatted(c[0], c[1], c[2], c[3])).getMessage()).as(String.join(" ", c))
+          .startsWith("d.yaml:1@").contains(c[4]);
+    }
+    String service = """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web}
+        spec:
+          ports: [{name: http, port: %s, targetPort: %s}]
+        """;
+    assertThat(decode("s.yaml", service.formatted("80", "http"))).hasSize(1);  // a named target port
+    assertThat(error("s.yaml", service.formatted("\"80\"", "8080")).getMessage())
+        .contains("Service web: spec.ports[name=http].port: \"80\" must be an integer, not a string");
+    assertThat(error("s.yaml", service.formatted("80", "4294967296")).getMessage())
+        .contains("spec.ports[name=http].targetPort: 4294967296 is out of range");
+    assertThat(error("c.yaml", """
+        apiVersion: v1
+        kind: PersistentVolumeClaim
+        metadata: {name: data}
+        spec:
+          accessModes: [ReadWriteOnce]
+          resources: {requests: {storage: 10 GB}}
+        """).getMessage()).contains("PersistentVolumeClaim data: spec.resources.requests.storage: \"10 GB\" is not a"
+        + " quantity");
+    assertThat(error("q.yaml", "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q}\nspec: {hard: {pods: many}}\n")
+        .getMessage()).contains("ResourceQuota q: spec.hard.pods: \"many\" is not a quantity");
+    // a custom kind's fields follow its own schema: the server's to judge
+    assertThat(decode("w.yaml", "apiVersion: example.com/v1\nkind: Runner\nmetadata: {name: r, namespace: shop}\n"
+        + "spec: {replicas: \"3\", containers: [{name: c, ports: [{containerPort: \"80\"}],"
+        + " resources: {limits: {cpu: lots}}}]}\n")).hasSize(1);
+  }
+
+  @Test
   void aStrategicMergePatchDirectiveInABuiltInKindIsAnErrorNotAFieldPlannedAtEverySync() {
     // a Kustomize patch committed beside its base: the directive would be sent as a field, which the server drops
     assertThat(error("patch.yaml", """

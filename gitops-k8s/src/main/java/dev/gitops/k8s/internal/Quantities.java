@@ -36,6 +36,16 @@ public final class Quantities {
 
   private Quantities() {}
 
+  /**
+   * Whether {@code text} is written as a quantity, as the API server parses one (surrounding
+   * whitespace aside): an optionally signed decimal number, then nothing, a binary suffix ({@code
+   * Ki} ... {@code Ei}), a decimal one ({@code n u m k M G T P E}) or an exponent ({@code e3}).
+   * Not whether the amount is in range: {@link #canonical(String)} may still be empty for it.
+   */
+  public static boolean isQuantity(String text) {
+    return QUANTITY.matcher(text.trim()).matches();
+  }
+
   /** The canonical text of {@code text}, or empty when it is not a quantity. */
   public static Optional<String> canonical(String text) {
     Matcher m = QUANTITY.matcher(text.trim());
