@@ -74,6 +74,37 @@ public interface Decoder {
     return out;
   }
 
+  /**
+   * Tells this decoder the whole desired state a source has just read with it: every resource of
+   * the tree at that revision, of every decoder (each with its origin), after the {@link #decode}
+   * and {@link #decodeTogether} calls of the read. A source decodes only the files that changed
+   * since its last read and never says which files are gone, so a decoder that keeps a record of
+   * what the desired state declares (where a key is declared, for a provider's messages) cannot
+   * tell from its decode calls alone that a file was removed, or that a key left a file decoded
+   * before: it replaces that record with what {@code resources} holds. {@code GitSource} calls it
+   * after every read that decoded (a full read, and one that decoded only the changed files), not
+   * when it returns the state of its last read again; a source of its own that decodes should do
+   * likewise. The default does nothing.
+   *
+   * <pre>{@code
+   * abstract class IndexingDecoder implements Decoder {
+   *   final Map<ResourceKey, Origin> declaredAt = new ConcurrentHashMap<>();
+   *
+   *   public void treeRead(List<Resource> resources) {   // what decode() added may be gone
+   *     Map<ResourceKey, Origin> now = new HashMap<>();
+   *     resources.forEach(r -> now.put(r.key(), r.origin()));
+   *     declaredAt.keySet().retainAll(now.keySet());
+   *     declaredAt.putAll(now);
+   *   }
+   * }
+   * }</pre>
+   *
+   * @param resources the desired state read, in the source's order
+   */
+  default void treeRead(List<Resource> resources) {
+    // a decoder that keeps nothing across reads has nothing to forget
+  }
+
   /** What shapes this decoder's output besides the file (for the decode cache key). */
   default String fingerprint() {
     return getClass().getName();

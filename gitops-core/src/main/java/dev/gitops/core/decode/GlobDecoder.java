@@ -53,6 +53,12 @@ public final class GlobDecoder implements Decoder {
     return decoder.decode(file);
   }
 
+  /** Tells the wrapped decoder, which may keep a record of what it decoded. */
+  @Override
+  public void treeRead(List<Resource> resources) {
+    decoder.treeRead(resources);
+  }
+
   /** The glob and the wrapped decoder's fingerprint: either one changing decodes the files again. */
   @Override
   public String fingerprint() {

@@ -477,6 +477,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         ObjectId tree = subTree(reader, commit, revision);
         resources = treeDecoder.read(reader, tree, path, revision, decoders, request.cancellation());
       }
+      treeRead(decoders, resources);
       readWarnings = treeDecoder.warnings();
       State state = walkOrder.state(revision, resources);
       last = new LastRead(target.advertised(), target.label(), commit.copy(), optionsKey, state,
@@ -765,6 +766,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         return Optional.empty();
       }
       State state = State.of(revision, delta.get().resources());
+      treeRead(decoders, delta.get().resources());
       if (rewritten(walk, now.target(), commit, revision, request)) {
         state = state.asHistoryRewritten();
       }
@@ -781,6 +783,17 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       LOG.debug("{}: cannot read {} from the store's records at {} ({}); reading in full", describe(), revision,
           before.substring(colon + 1), scrub(oneLine(e)));
       return Optional.empty();
+    }
+  }
+
+  /**
+   * Tells each decoder the desired state just read ({@link Decoder#treeRead}): a removed file, or
+   * a key gone from a file, is never handed to a decoder otherwise.
+   */
+  private static void treeRead(List<Decoder> decoders, List<Resource> resources) {
+    List<Resource> all = Collections.unmodifiableList(resources);
+    for (Decoder d : decoders) {
+      d.treeRead(all);
     }
   }
 

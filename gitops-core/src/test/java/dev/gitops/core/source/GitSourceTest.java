@@ -554,6 +554,48 @@ class GitSourceTest {
   }
 
   @Test
+  void everyReadTellsTheDecodersTheWholeTreeSoAFileGoneFromItIsNotDeclaredStill() throws Exception {
+    // a decoder is handed only the files that changed: the one removed and the one not decoded
+    // again (cached) are news only through treeRead
+    List<List<String>> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Decoder recording = new Decoder() {
+      public boolean claims(String path) {
+        return yaml.claims(path);
+      }
+
+      public List<Resource> decode(dev.gitops.api.spi.SourceFile f) {
+        return yaml.decode(f);
+      }
+
+      public String fingerprint() {
+        return yaml.fingerprint();
+      }
+
+      public void treeRead(List<Resource> resources) {
+        told.add(resources.stream().map(r -> r.key().name() + "@" + r.origin().path()).sorted().toList());
+      }
+    };
+    Source.ReadRequest request = new Source.ReadRequest(null, List.of(recording), new Cancellation());
+    repo.write("a.yaml", manifest("a", "0")).write("b.yaml", manifest("b", "1")).commit("init");
+    GitSource s = source(builder(daemon.url("repo")).ref("main"));
+    State before = s.read(request);
+    String fingerprint = s.lastRead().orElseThrow().fingerprint();
+    assertThat(told).containsExactly(List.of("a@a.yaml", "b@b.yaml"));
+
+    repo.delete("b.yaml").commit("b removed");
+    s.read(request);
+    assertThat(told).hasSize(2).last().isEqualTo(List.of("a@a.yaml"));
+    read(s);  // the state of the last read again: nothing decoded, nothing new to tell
+    assertThat(told).hasSize(2);
+
+    // a process started since reads only the files changed since the store's records
+    GitSource fresh = source(builder(daemon.url("repo")).ref("main"));  // its cache holds the earlier commit
+    assertThat(fresh.fingerprint(request)).isPresent();
+    assertThat(fresh.readSince(request, fingerprint, before.resources().values())).isPresent();
+    assertThat(told).hasSize(3).last().isEqualTo(List.of("a@a.yaml"));
+  }
+
+  @Test
   void aNameThatIsNotUtf8IsRefusedNamingItsBytesOnAFullReadAndAReadSinceTheLast() throws Exception {
     repo.write("a.yaml", manifest("a", "0")).commit("init");
     GitSource s = source(builder(daemon.url("repo")).ref("main"));
