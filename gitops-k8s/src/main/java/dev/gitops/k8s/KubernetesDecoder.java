@@ -28,6 +28,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
 import java.util.function.BiPredicate;
 
@@ -79,8 +80,12 @@ public final class KubernetesDecoder implements Decoder {
    * Each object of the desired state as decoded (its origin names file and line in the provider's
    * errors; its document tells the provider what a change will make of a field, such as a Job's
    * parallelism), by key. The resources are the ones handed to the engine: nothing is copied.
+   * Replaced by a whole-tree decode and by {@link #treeRead}; a file decoded alone replaces its
+   * own entries.
    */
-  private volatile Map<ResourceKey, Resource> declared = Map.of();
+  private volatile Map<ResourceKey, Resource> declared = new ConcurrentHashMap<>();
+  /** The keys each file declared in {@link #declared}, by path, so a file decoded again replaces its own. */
+  private volatile Map<String, Set<ResourceKey>> keysOfFile = new ConcurrentHashMap<>();
 
   private KubernetesDecoder(Builder b) {
     this.together = b.together;
@@ -259,13 +264,69 @@ public final class KubernetesDecoder implements Decoder {
       out.add(r);
     }
     if (wholeTree) {
-      declared = Map.copyOf(seen);
+      record(out);
     } else {
-      Map<ResourceKey, Resource> all = new HashMap<>(declared);
-      all.putAll(seen);
-      declared = Map.copyOf(all);
+      // a file decoded again (changed) replaces what it declared before: a key it no longer
+      // declares is no longer Git's; a file removed is forgotten at treeRead
+      Map<ResourceKey, Resource> record = declared;
+      Map<String, Set<ResourceKey>> byFile = keysOfFile;
+      for (SourceFile f : files) {
+        Set<ResourceKey> had = byFile.remove(f.path());
+        if (had != null) {
+          had.forEach(k -> record.computeIfPresent(k, (key, r) -> r.origin().path().equals(f.path()) ? null : r));
+        }
+      }
+      for (Resource r : out) {
+        record.put(r.key(), r);
+        byFile.computeIfAbsent(r.origin().path(), p -> ConcurrentHashMap.newKeySet()).add(r.key());
+      }
     }
     return out;
+  }
+
+  /**
+   * Takes {@code resources} (the whole desired state read, of every decoder) as what Git declares:
+   * this decoder's keys among them replace every record of earlier decodes. Decoded file by file
+   * ({@link Builder#decodeFilesTogether} off), a source hands over only the files that changed and
+   * never says which are gone: without this a key removed from Git stayed declared, at its old
+   * file and line, in the provider's messages, and an object of ours being deleted after it left
+   * Git was observed UNKNOWN ("Git declares it") rather than left to finish. Also forgets the kinds
+   * that only removed files named, as a whole-tree decode does.
+   */
+  @Override
+  public void treeRead(List<Resource> resources) {
+    List<Resource> mine = new ArrayList<>();
+    for (Resource r : resources) {
+      if (r.key().provider().equals(providerId)) {
+        mine.add(r);
+      }
+    }
+    record(mine);
+    if (!together) {
+      List<KindInfo> crds = new ArrayList<>();
+      java.util.Set<String> types = new java.util.HashSet<>();
+      for (Resource r : mine) {
+        types.add(r.key().type());
+        if (r.key().type().equals(KindTable.CRD)) {
+          Kinds.fromCrd(r.document()).ifPresent(crds::add);
+        }
+      }
+      kinds.desiredAre(crds);  // a CRD gone from Git no longer vouches for its kind
+      kinds.declaredAre(types);
+    }
+  }
+
+  /** Replaces what {@link #declared} holds with {@code resources} (the first of a key wins). */
+  private void record(List<Resource> resources) {
+    Map<ResourceKey, Resource> now = new ConcurrentHashMap<>();
+    Map<String, Set<ResourceKey>> files = new ConcurrentHashMap<>();
+    for (Resource r : resources) {
+      if (now.putIfAbsent(r.key(), r) == null) {
+        files.computeIfAbsent(r.origin().path(), p -> ConcurrentHashMap.newKeySet()).add(r.key());
+      }
+    }
+    declared = now;
+    keysOfFile = files;
   }
 
   /** Where the last decoded desired state declares {@code key}, if it does. */

@@ -76,6 +76,36 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void decodedFileByFileWhatGitDeclaresFollowsTheTreeNotEveryKeyEverRead() throws Exception {
+    KubernetesDecoder d = KubernetesDecoder.builder().decodeFilesTogether(false).build();
+    ResourceKey a = ResourceKey.of("k8s", "/ConfigMap", "default", "a");
+    ResourceKey b = ResourceKey.of("k8s", "/ConfigMap", "default", "b");
+    ResourceKey c = ResourceKey.of("k8s", "/ConfigMap", "default", "c");
+    try (dev.gitops.testkit.TempGitRepo repo = dev.gitops.testkit.TempGitRepo.create();
+         dev.gitops.core.source.GitSource source = dev.gitops.core.source.GitSource.builder().url(repo.uri())
+             .ref("main").build()) {
+      dev.gitops.api.spi.Source.ReadRequest read = new dev.gitops.api.spi.Source.ReadRequest(null, List.of(d),
+          new dev.gitops.api.Cancellation());
+      repo.write("a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+          .write("b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n").commit("a and b");
+      source.read(read);
+      assertThat(d.originOf(b)).map(o -> o.path()).contains("b.yaml");
+
+      // b.yaml removed: the source decodes nothing (a.yaml is cached) and says so only through treeRead
+      String sha = repo.delete("b.yaml").commit("b removed");
+      source.read(read);
+      assertThat(d.originOf(b)).as("a removed file's key is no longer declared").isEmpty();
+      assertThat(d.declared(b)).isEmpty();
+      assertThat(d.originOf(a)).map(o -> o.revision()).contains("main@sha1:" + sha);
+    }
+    // without a source that tells the tree, a file decoded again replaces what it declared
+    d.decode(file("x.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"));
+    d.decode(file("x.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"));
+    assertThat(d.originOf(c)).isPresent();
+    assertThat(d.originOf(a)).as("a key gone from its file").isEmpty();
+  }
+
+  @Test
   void customResourcesTakeTheirScopeFromCrdsAnywhereInTheDesiredState() {
     String crd = """
         apiVersion: apiextensions.k8s.io/v1
