@@ -193,6 +193,12 @@ public final class KubernetesDecoder implements Decoder {
                 ofFile, d);
           }
         } catch (DecodeException e) {
+          if (e.getMessage().endsWith("a document must be a mapping, got array")) {
+            // kubectl refuses a top-level list too; what it reads instead is not obvious from the message
+            throw withHint(e, "a list of objects is not read as manifests (kubectl refuses it too): write the objects"
+                + " one after the other" + (f.path().toLowerCase(Locale.ROOT).endsWith(".json") ? "" : " (separated by"
+                + " '---')") + ", or as the items of a List ({\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [...]})");
+          }
           throw unrendered(f).map(hint -> withHint(e, hint)).orElse(e);
         }
         ofFile = List.copyOf(ofFile);

@@ -106,6 +106,27 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void jsonIsReadAsKubectlReadsItAndWhatItRefusesIsNamedAtItsLine() {
+    String a = "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"a\"}}";
+    String b = "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"b\"}}";
+    // a stream of objects, with or without a line between them, a byte order mark, a trailing null
+    for (String text : List.of(a + "\n" + b + "\n", a + b, "\uFEFF" + a + "\n" + b, a + "\n" + b + "\nnull\n")) {
+      assertThat(decode("s.json", text)).as(text).extracting(r -> r.key().name()).containsExactly("a", "b");
+    }
+    assertThat(decode("s.json", a + "\n\n" + b).get(1).origin().line()).isEqualTo(3);
+    // a top-level array: kubectl refuses it, and so does the decoder, saying what to write instead
+    assertThat(error("arr.json", "[" + a + ",\n" + b + "]").getMessage()).startsWith("arr.json:1@")
+        .contains("got array").contains("one after the other").contains("\"kind\": \"List\"");
+    assertThat(error("arr.yaml", "- " + a + "\n- " + b + "\n").getMessage()).contains("separated by '---'");
+    // trailing garbage and a missing comma are JSON errors at their line and column
+    assertThat(error("t.json", a + "\nxyz\n").getMessage()).startsWith("t.json:2@").contains("document 2: malformed JSON")
+        .contains("(column 1)");
+    assertThat(error("t.json", a + ",\n" + b).getMessage()).startsWith("t.json:1@").contains("malformed JSON")
+        .contains("column");
+    assertThat(error("t.json", a + "\n42\n").getMessage()).startsWith("t.json:2@").contains("must be a mapping, got number");
+  }
+
+  @Test
   void customResourcesTakeTheirScopeFromCrdsAnywhereInTheDesiredState() {
     String crd = """
         apiVersion: apiextensions.k8s.io/v1
