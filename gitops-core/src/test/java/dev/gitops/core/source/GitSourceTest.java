@@ -577,7 +577,7 @@ class GitSourceTest {
     };
     Source.ReadRequest request = new Source.ReadRequest(null, List.of(recording), new Cancellation());
     repo.write("a.yaml", manifest("a", "0")).write("b.yaml", manifest("b", "1")).commit("init");
-    GitSource s = source(builder(daemon.url("repo")).ref("main"));
+    GitSource s = source(builder(repo.dir().toString()).ref("main"));
     State before = s.read(request);
     String fingerprint = s.lastRead().orElseThrow().fingerprint();
     assertThat(told).containsExactly(List.of("a@a.yaml", "b@b.yaml"));
@@ -589,7 +589,7 @@ class GitSourceTest {
     assertThat(told).hasSize(2);
 
     // a process started since reads only the files changed since the store's records
-    GitSource fresh = source(builder(daemon.url("repo")).ref("main"));  // its cache holds the earlier commit
+    GitSource fresh = source(builder(repo.dir().toString()).ref("main"));  // its cache holds the earlier commit
     assertThat(fresh.fingerprint(request)).isPresent();
     assertThat(fresh.readSince(request, fingerprint, before.resources().values())).isPresent();
     assertThat(told).hasSize(3).last().isEqualTo(List.of("a@a.yaml"));
