@@ -575,20 +575,10 @@ final class StoreCodec {
     String owner = n.has("owner") ? text(n, "owner") : "";
     String revision = text(n, "revision");
     String message = text(n, "message");
-    HistoryEntry.Operation operation = n.has("operation") ? operation(text(n, "operation"))
+    HistoryEntry.Operation operation = n.has("operation") ? constant(HistoryEntry.Operation.class, "operation", text(n, "operation"))
         : olderOperation(revision, message);
-    return new HistoryEntry(text(n, "id"), time, revision, text(n, "planId"), status(text(n, "status")),
+    return new HistoryEntry(text(n, "id"), time, revision, text(n, "planId"), constant(SyncResult.Status.class, "status", text(n, "status")),
         counts, message, owner, operation);
-  }
-
-  /** A history entry's operation: the name of a {@link HistoryEntry.Operation}. */
-  private static HistoryEntry.Operation operation(String name) throws BadContentException {
-    try {
-      return HistoryEntry.Operation.valueOf(name);
-    } catch (IllegalArgumentException e) {
-      throw new BadContentException("field 'operation' is '" + name + "', not one of "
-          + java.util.Arrays.toString(HistoryEntry.Operation.values()), e);
-    }
   }
 
   /**
@@ -610,13 +600,16 @@ final class StoreCodec {
   /** The start of the message of a forget's entry, as every build wrote it. */
   private static final java.util.regex.Pattern OLDER_FORGET = java.util.regex.Pattern.compile("forgot \\d+ of \\d+; ");
 
-  /** A history entry's status: the name of a {@link SyncResult.Status}, as every store version wrote it. */
-  private static SyncResult.Status status(String name) throws BadContentException {
+  /**
+   * The constant of {@code type} named {@code name}, the value of {@code field}: a history entry's
+   * status (as every store version wrote it) or operation.
+   */
+  private static <E extends Enum<E>> E constant(Class<E> type, String field, String name) throws BadContentException {
     try {
-      return SyncResult.Status.valueOf(name);
+      return Enum.valueOf(type, name);
     } catch (IllegalArgumentException e) {
-      throw new BadContentException("field 'status' is '" + name + "', not one of "
-          + java.util.Arrays.toString(SyncResult.Status.values()), e);
+      throw new BadContentException("field '" + field + "' is '" + name + "', not one of "
+          + java.util.Arrays.toString(type.getEnumConstants()), e);
     }
   }
 
