@@ -18,6 +18,7 @@ import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.ProviderPlanner;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -60,13 +61,19 @@ import org.junit.jupiter.api.Test;
  * applied is observed with the same value after {@link Provider#normalize}; override {@link
  * #assertObservedMatches} for exact round trips or looser systems); update and replace converge;
  * a field removed from the target disappears live (an update writes the whole target, it does
- * not lay it over the live object);
- * delete removes and deleting a missing object succeeds; {@code applyAll} reports every key;
- * concurrent applies to different keys all land; the version token changes when the object
- * changes; UNKNOWN is reported rather than guessed; failures name the key. Tests whose hook a
- * provider cannot support ({@link #modify}, {@link #withFieldRemoved}, {@link #makeUnobservable},
- * {@link #invalidChange})
- * are skipped by an assumption, not passed.
+ * not lay it over the live object); delete removes and deleting a missing object succeeds;
+ * {@code applyAll} reports every key, of a batch of creates, updates and deletes alike; concurrent
+ * applies to different keys all land; the version token changes when the object changes, after a
+ * replace, and after a delete and a create again with another document; {@link
+ * Provider#versions} answers only present keys, each with the token and mark observe gives it
+ * now; UNKNOWN is reported rather than guessed; failures name the key; {@link Provider#normalize}
+ * keeps the order of fields and is idempotent, and {@link Provider#health} answers. For a provider
+ * that {@linkplain Provider#marksObjects() marks its objects}: each object it creates carries the
+ * calling owner's mark, observe reads it, {@link Provider#listMarked} lists every one for that
+ * owner and none for another, and {@link Provider#unmark} removes only the given owner's mark and
+ * leaves the object. Tests whose hook a provider cannot support ({@link #modify}, {@link
+ * #makeUnobservable}, {@link #invalidChange}), or whose optional capability it
+ * lacks (marks, {@code versions}, {@code unmark}), are skipped by an assumption, not passed.
  *
  * <p>Changes are built directly (see {@link #createOf}, {@link #updateOf}, {@link #deleteOf}):
  * the suite tests the provider contract, not the merge engine. Each test gets a new provider from
@@ -83,6 +90,9 @@ import org.junit.jupiter.api.Test;
  * @param <P> the provider type, so hooks can use its test controls
  */
 public abstract class ProviderConformanceSuite<P extends Provider> {
+
+  /** An owner other than {@link #context()}'s, for the rules on marks. */
+  private static final String OTHER_OWNER = "conformance-other-owner";
 
   private P provider;
 
@@ -103,8 +113,10 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
   /**
    * A version of {@code resource} with at least one field of its document removed (same key), or
    * empty when the provider's documents have no field that can go. The default is {@link
-   * #modify}, which often drops fields; the test that a removed field disappears live is skipped
-   * when no sample loses one.
+   * #modify}, which often drops fields. When no sample loses one, the test that a removed field
+   * disappears live adds a field of its own ({@code conformanceExtraField}) to a sample whose
+   * document is an object, and checks that an update to the sample removes it; it is skipped when
+   * the provider refuses or drops that field.
    */
   protected Optional<Resource> withFieldRemoved(Resource resource) {
     return modify(resource);
@@ -143,6 +155,16 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
    */
   protected boolean moveStateBehindItsBack(P provider) throws Exception {
     return false;
+  }
+
+  /**
+   * How long {@link Provider#listMarked} may take to show a write (an object created, deleted or
+   * unmarked): zero (the default) for a provider whose listing reads the live system, longer for
+   * one that lists from a cache a watch keeps (Kubernetes' informers). The rules on marks ask again
+   * until the listing shows the write or this much time passed.
+   */
+  protected Duration listingLag() {
+    return Duration.ZERO;
   }
 
   /** The call context of every call; override for longer deadlines. */
@@ -225,6 +247,16 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
     assertThat(o.isOk()).as("%s %s: %s", c.action(), c.key(), o).isTrue();
   }
 
+  /** Creates {@code rs} in one {@code applyAll} (one run for a provider that batches), each OK. */
+  private void createAll(List<Resource> rs) {
+    List<Change> creates = rs.stream().map(ProviderConformanceSuite::createOf).toList();
+    Map<ResourceKey, Outcome> out = provider.applyAll(creates, context());
+    for (Change c : creates) {
+      Outcome o = out == null ? null : out.get(c.key());
+      assertThat(o != null && o.isOk()).as("CREATE %s in applyAll: %s", c.key(), o).isTrue();
+    }
+  }
+
   private JsonNode observePresent(ResourceKey key) {
     Observation obs = observeOne(key);
     assertThat(obs.status()).as("observe %s: %s", key, obs.reason()).isEqualTo(Observation.Status.PRESENT);
@@ -240,6 +272,34 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
       });
     }
     assumeFalse(out.isEmpty(), "modify() gives no updated resources");
+    return out;
+  }
+
+  /**
+   * {@code listMarked(owner)}, asked again every 20 ms within {@link #listingLag()} until {@code
+   * settled} holds for it (the last answer either way; null as it came).
+   */
+  private Collection<ResourceKey> listed(String owner, java.util.function.Predicate<Collection<ResourceKey>> settled) {
+    long end = System.nanoTime() + listingLag().toNanos();
+    Collection<ResourceKey> listed = provider.listMarked(owner, context());
+    while (listed != null && !settled.test(listed) && System.nanoTime() - end < 0) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      listed = provider.listMarked(owner, context());
+    }
+    return listed;
+  }
+
+  /** The pairs {@link #modifications()} gives, or none (no assumption). */
+  private List<Resource[]> modificationsOrNone() {
+    List<Resource[]> out = new ArrayList<>();
+    for (Resource r : samples()) {
+      modify(r).ifPresent(m -> out.add(new Resource[] {r, m}));
+    }
     return out;
   }
 
@@ -390,7 +450,47 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
             String.join("/", path), live).isNull();
       }
     }
-    assumeTrue(checked > 0, "withFieldRemoved() removes no field of any sample");
+    if (checked == 0) {
+      checked = aFieldOfItsOwnRemoved();
+    }
+    assumeTrue(checked > 0, "withFieldRemoved() removes no field of any sample, and the provider keeps no field "
+        + "'" + EXTRA_FIELD + "' added to one");
+  }
+
+  /** The field {@link #aFieldRemovedFromTheTargetDisappearsLive} adds to a sample when no hook removes one. */
+  private static final String EXTRA_FIELD = "conformanceExtraField";
+
+  /**
+   * Where no sample loses a field through {@link #withFieldRemoved}: creates the first sample whose
+   * document is an object with one field more ({@value #EXTRA_FIELD}), and, if the provider keeps
+   * that field live, updates it to the sample as it is, which must remove it. Returns 1 when it
+   * checked, 0 when the provider refused or dropped the extra field (a schema of its own).
+   */
+  private int aFieldOfItsOwnRemoved() {
+    for (Resource r : samples()) {
+      if (!r.document().isObject() || r.document().has(EXTRA_FIELD)) {
+        continue;
+      }
+      Map<String, JsonNode> fields = new java.util.LinkedHashMap<>();
+      r.document().properties().forEach(f -> fields.put(f.getKey(), f.getValue()));
+      fields.put(EXTRA_FIELD, Documents.nodes().textNode("added by the conformance suite"));
+      Resource more = r.withDocument(Documents.object(fields));
+      if (!provider.apply(createOf(more), context()).isOk()) {
+        provider.apply(deleteOf(more, null), context());
+        return 0;
+      }
+      Observation created = observeOne(r.key());
+      if (!created.isPresent() || !provider.normalize(r.key(), created.live()).has(EXTRA_FIELD)) {
+        provider.apply(deleteOf(more, created.live()), context());
+        return 0;
+      }
+      applyOk(updateOf(r, created.live()));
+      JsonNode live = provider.normalize(r.key(), observePresent(r.key()));
+      assertThat(live.get(EXTRA_FIELD)).as("%s: field /%s was removed from the target but is still live in %s",
+          r.key(), EXTRA_FIELD, live).isNull();
+      return 1;
+    }
+    return 0;
   }
 
   /** Object fields of {@code full} (at any depth, not inside arrays) that {@code less} does not have. */
@@ -431,6 +531,255 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
       assertThat(observeOne(pair[1].key()).version()).as("token after update of %s", pair[1].key())
           .isNotEqualTo(before.version());
     }
+  }
+
+  /**
+   * Contract: The version token tells documents apart across a delete and a replace: an object
+   * deleted and created again with another document has another token (a token counted per object
+   * from 1 again would give it the deleted one's, and the engine would take the new object for the
+   * one it verified in sync before), and so has an object after a replace.
+   */
+  @Test
+  public void versionTokenIsNewAfterAReplaceAndAfterADeleteAndCreateAgain() {
+    handBuilt();
+    for (Resource[] pair : modifications().subList(0, 1)) {  // one object tells: applies may be slow
+      applyOk(createOf(pair[0]));
+      Observation first = observeOne(pair[0].key());
+      assumeFalse(first.version().isEmpty(), "the provider has no version tokens");
+      applyOk(deleteOf(pair[0], first.live()));
+      applyOk(createOf(pair[1]));
+      Observation again = observeOne(pair[1].key());
+      assertThat(again.version())
+          .as("version token of %s deleted and created again with another document (the deleted one's: %s)",
+              pair[1].key(), first.version())
+          .isNotEqualTo(first.version());
+      applyOk(replaceOf(pair[0], again.live()));
+      assertThat(observeOne(pair[0].key()).version()).as("version token of %s after a replace (the token before it: %s)",
+          pair[0].key(), again.version()).isNotEqualTo(again.version());
+    }
+  }
+
+  /**
+   * Contract: {@link Provider#versions} answers a present key only with the token {@link
+   * Provider#observe} gives it now (and its mark), and leaves out absent keys. Skipped for a
+   * provider that answers no key (the default: every key is observed in full). A token kept from
+   * before a write would let the engine skip reading an object that changed.
+   */
+  @Test
+  public void versionsAnswerWhatObserveWouldNow() {
+    handBuilt();
+    List<Resource> rs = samples();
+    List<ResourceKey> ks = keys(rs);
+    assertThat(provider.versions(ks, context())).as("versions(...) of keys never created: they are absent")
+        .isEmpty();
+    createAll(rs);
+    Map<ResourceKey, dev.gitops.api.LiveVersion> answered = provider.versions(ks, context());
+    assumeFalse(answered.isEmpty(), "versions(...) answers no key: the provider reads no tokens without documents");
+    assertVersionsAsObserved(answered, "after create");
+    for (Resource[] pair : modificationsOrNone()) {
+      applyOk(updateOf(pair[1], observePresent(pair[1].key())));
+    }
+    assertVersionsAsObserved(provider.versions(ks, context()), "after update");
+    ResourceKey gone = rs.get(0).key();
+    applyOk(deleteOf(rs.get(0), observePresent(gone)));
+    assertThat(provider.versions(ks, context())).as("versions(...) after %s was deleted", gone)
+        .doesNotContainKey(gone);
+  }
+
+  private void assertVersionsAsObserved(Map<ResourceKey, dev.gitops.api.LiveVersion> answered, String when) {
+    Map<ResourceKey, Observation> seen = provider.observe(List.copyOf(answered.keySet()), context());
+    answered.forEach((k, v) -> {
+      assertThat(v).as("versions(...) %s: the answer for %s", when, k).isNotNull();
+      assertThat(v.key()).as("versions(...) %s: the answer for %s names its own key", when, k).isEqualTo(k);
+      Observation o = seen.get(k);
+      assertThat(o.isPresent()).as("versions(...) %s answered %s, which observe finds %s", when, k, o.status())
+          .isTrue();
+      assertThat(v.version()).as("versions(...) %s: the token of %s is the one observe gives now (a stale token?)",
+          when, k).isEqualTo(o.version());
+      assertThat(v.mark()).as("versions(...) %s: the mark of %s is the one observe reads", when, k)
+          .isEqualTo(o.mark());
+    });
+  }
+
+  /**
+   * Contract: A provider that {@linkplain Provider#marksObjects() marks its objects} marks each it
+   * creates with the calling owner and the object's key, observe reads that mark back, and {@link
+   * Provider#listMarked} lists every one of them for that owner, only keys of this provider, none
+   * for another owner, and no longer a deleted one. An object missing from the listing is an orphan
+   * the engine never finds (nor a rebuilt store).
+   */
+  @Test
+  public void markedObjectsAreReadBackAndListedForTheirOwnerOnly() {
+    handBuilt();
+    assumeTrue(provider.marksObjects(), "the provider marks no objects");
+    List<Resource> rs = samples();
+    String owner = context().owner();
+    createAll(rs);
+    for (Resource r : rs) {
+      Observation o = observeOne(r.key());
+      assertThat(o.mark()).as("the mark observe reads on %s, created by owner '%s'", r.key(), owner).isNotNull();
+      assertThat(o.mark().isOwnedBy(owner, r.key())).as("the mark on %s names owner '%s' and the key: %s", r.key(),
+          owner, o.mark()).isTrue();
+    }
+    Collection<ResourceKey> listed = listed(owner, l -> l.containsAll(keys(rs)));
+    assertThat(listed).as("listMarked('%s') after creating %s", owner, keys(rs)).isNotNull()
+        .containsAll(keys(rs)).doesNotContainNull()
+        .allSatisfy(k -> assertThat(k.provider()).as("listMarked lists keys of provider '%s' only", provider.id())
+            .isEqualTo(provider.id()));
+    assertThat(provider.listMarked(OTHER_OWNER, context())).as("listMarked('%s') of another owner", OTHER_OWNER)
+        .doesNotContainAnyElementsOf(keys(rs));
+    Resource gone = rs.get(0);
+    applyOk(deleteOf(gone, observePresent(gone.key())));
+    assertThat(listed(owner, l -> !l.contains(gone.key()))).as("listMarked('%s') after %s was deleted", owner,
+        gone.key())
+        .doesNotContain(gone.key());
+  }
+
+  /**
+   * Contract: {@link Provider#unmark} removes the given owner's mark only, and leaves the object as
+   * it is: unmarking for another owner leaves the creator's mark (and its listing); unmarking for the
+   * creator leaves the document, and the object is then no longer that owner's; it is idempotent,
+   * and succeeds for an object that is not there. Skipped for a provider that marks no objects, or whose
+   * {@code unmark} refuses ({@link UnsupportedOperationException}, the default).
+   */
+  @Test
+  public void unmarkRemovesOnlyThatOwnersMarkAndKeepsTheObject() {
+    handBuilt();
+    assumeTrue(provider.marksObjects(), "the provider marks no objects");
+    Resource r = samples().get(0);
+    ResourceKey k = r.key();
+    String owner = context().owner();
+    try {
+      provider.unmark(k, owner, context());  // an object that is not there: nothing to do
+    } catch (UnsupportedOperationException e) {
+      assumeTrue(false, "the provider cannot remove its marks: " + e.getMessage());
+    }
+    applyOk(createOf(r));
+    provider.unmark(k, OTHER_OWNER, context());
+    Observation kept = observeOne(k);
+    assertThat(kept.mark() != null && kept.mark().isOwnedBy(owner, k))
+        .as("unmark(%s, '%s') removed the mark of owner '%s': %s", k, OTHER_OWNER, owner, kept.mark()).isTrue();
+    assertThat(listed(owner, l -> l.contains(k))).as("listMarked('%s') after unmark(%s, '%s')", owner, k,
+        OTHER_OWNER).contains(k);
+
+    provider.unmark(k, owner, context());
+    Observation after = observeOne(k);
+    assertThat(after.status()).as("%s after unmark(%s, '%s'): the object stays", k, k, owner)
+        .isEqualTo(Observation.Status.PRESENT);
+    JsonNode was = provider.normalize(k, kept.live());
+    JsonNode is = provider.normalize(k, after.live());
+    assertThat(Documents.equal(was, is)).as("%s after unmark(%s, '%s'): the document stays %s, not %s", k, k, owner,
+        was, is).isTrue();
+    assertThat(after.mark() == null || !after.mark().isOwnedBy(owner, k))
+        .as("the mark on %s after unmark(%s, '%s'): %s", k, k, owner, after.mark()).isTrue();
+    assertThat(listed(owner, l -> !l.contains(k))).as("listMarked('%s') after unmark(%s, '%s')", owner, k, owner)
+        .doesNotContain(k);
+
+    provider.unmark(k, owner, context());  // idempotent
+    assertThat(observeOne(k).status()).as("%s after unmark(%s, '%s') twice", k, k, owner)
+        .isEqualTo(Observation.Status.PRESENT);
+  }
+
+  /**
+   * Contract: {@link Provider#normalize} of an observed document is frozen, keeps the order of the
+   * fields it keeps (the engine compares lists and renders fields in that order), and is idempotent;
+   * {@link Provider#health} answers for every applied object (a health, never null or an exception).
+   */
+  @Test
+  public void normalizeKeepsOrderAndIsIdempotentAndHealthAnswers() {
+    handBuilt();
+    List<Resource> rs = samples();
+    createAll(rs);
+    Map<ResourceKey, Observation> seen = provider.observe(keys(rs), context());
+    for (Resource r : rs) {
+      Observation o = seen.get(r.key());
+      assertThat(o).as("observe %s", r.key()).isNotNull();
+      assertThat(o.status()).as("observe %s: %s", r.key(), o.reason()).isEqualTo(Observation.Status.PRESENT);
+      JsonNode once = provider.normalize(r.key(), o.live());
+      assertThat(once).as("normalize(%s, ...)", r.key()).isNotNull();
+      assertThat(Documents.isFrozen(once)).as("normalize(%s, ...) returns a frozen document", r.key()).isTrue();
+      List<String> reordered = new ArrayList<>();
+      sameOrder("", o.live(), once, reordered);
+      assertThat(reordered).as("normalize(%s, ...) reordered fields of %s into %s", r.key(), o.live(), once)
+          .isEmpty();
+      assertThat(Documents.equal(provider.normalize(r.key(), once), once))
+          .as("normalize(%s, ...) is idempotent: once %s, twice %s", r.key(), once, provider.normalize(r.key(), once))
+          .isTrue();
+      assertThat(provider.health(r.key(), o)).as("health(%s, ...) of the applied object", r.key()).isNotNull();
+    }
+  }
+
+  /** Objects of {@code normalized} whose fields do not come in the order {@code raw} has them. */
+  private static void sameOrder(String path, JsonNode raw, JsonNode normalized, List<String> out) {
+    if (raw == null || normalized == null) {
+      return;
+    }
+    if (raw.isObject() && normalized.isObject()) {
+      List<String> rawOrder = new ArrayList<>();
+      raw.fieldNames().forEachRemaining(rawOrder::add);
+      List<String> kept = new ArrayList<>();
+      normalized.fieldNames().forEachRemaining(n -> {
+        if (rawOrder.contains(n)) {
+          kept.add(n);
+        }
+      });
+      List<String> expected = rawOrder.stream().filter(kept::contains).toList();
+      if (!kept.equals(expected)) {
+        out.add((path.isEmpty() ? "/" : path) + ": " + expected + " became " + kept);
+      }
+      for (String n : kept) {
+        sameOrder(path + "/" + n, raw.get(n), normalized.get(n), out);
+      }
+    } else if (raw.isArray() && normalized.isArray() && raw.size() == normalized.size()) {
+      for (int i = 0; i < raw.size(); i++) {
+        sameOrder(path + "/" + i, raw.get(i), normalized.get(i), out);
+      }
+    }
+  }
+
+  /**
+   * Contract: a provider that {@linkplain Provider#prefersBatches() prefers batches} takes at least
+   * one change per {@code applyAll} ({@link Provider#batchLimit()} of 1 or more), and a batch of a
+   * create, an update and a delete of different keys reports each key once, each applied.
+   */
+  @Test
+  public void aBatchOfMixedChangesReportsEachKeyAndLands() {
+    handBuilt();
+    if (provider.prefersBatches()) {
+      assertThat(provider.batchLimit()).as("batchLimit() of a provider that prefers batches").isPositive();
+    }
+    List<Resource[]> pairs = modificationsOrNone();
+    List<Resource> rs = samples();
+    assumeTrue(rs.size() >= 3 && !pairs.isEmpty(), "a mixed batch needs three samples and modify()");
+    Resource toCreate = rs.get(0);
+    Resource[] toUpdate = null;
+    for (Resource[] p : pairs) {
+      if (!p[0].key().equals(toCreate.key())) {
+        toUpdate = p;
+        break;
+      }
+    }
+    assumeTrue(toUpdate != null, "modify() gives an update of a second sample");
+    Resource toDelete = null;
+    for (Resource r : rs) {
+      if (!r.key().equals(toCreate.key()) && !r.key().equals(toUpdate[0].key())) {
+        toDelete = r;
+        break;
+      }
+    }
+    applyOk(createOf(toUpdate[0]));
+    applyOk(createOf(toDelete));
+    List<Change> batch = List.of(createOf(toCreate), updateOf(toUpdate[1], observePresent(toUpdate[0].key())),
+        deleteOf(toDelete, observePresent(toDelete.key())));
+    Map<ResourceKey, Outcome> out = provider.applyAll(batch, context());
+    assertThat(out).as("applyAll of a create, an update and a delete").isNotNull();
+    assertThat(out.keySet()).as("the keys applyAll reports").containsExactlyInAnyOrder(toCreate.key(),
+        toUpdate[1].key(), toDelete.key());
+    out.forEach((k, o) -> assertThat(o.isOk()).as("%s in a mixed batch: %s", k, o).isTrue());
+    assertObservedMatches(toCreate.key(), toCreate.document(), observePresent(toCreate.key()));
+    assertObservedMatches(toUpdate[1].key(), toUpdate[1].document(), observePresent(toUpdate[1].key()));
+    assertThat(observeOne(toDelete.key()).status()).as("%s deleted in a mixed batch", toDelete.key())
+        .isEqualTo(Observation.Status.ABSENT);
   }
 
   /** Contract: Delete removes the object and is idempotent. */
