@@ -28,7 +28,7 @@ class EncodedResourcesTest {
   @Test
   void theCommitOfTheResourceWrittenAsPendingReusesItsTextAndAnEqualCopyIsSerializedAgain() {
     EncodedResources encoded = new EncodedResources();
-    Resource r = StateStoreContract.richResource();
+    Resource r = StoreFixtures.richResource();
     var first = encoded.of(r, true);
     assertThat(encoded.of(r, true)).isSameAs(first);
     Resource copy = new Resource(r.key(), r.document().deepCopy(), r.origin(), r.dependsOn(), r.wave(), r.policy(),
@@ -45,7 +45,7 @@ class EncodedResourcesTest {
 
   @Test
   void journalRecordsAndTheSnapshotAreByteForByteThoseSerializedInPlace() {
-    Resource rich = StateStoreContract.richResource();
+    Resource rich = StoreFixtures.richResource();
     Resource plain = FileStateStoreJournalTest.res(A, 1);
     List<JournalDelta.Entry> pendings = List.of(
         new JournalDelta.Entry("pending", plain.key(), 1, plain, null),
@@ -76,7 +76,7 @@ class EncodedResourcesTest {
     // above the size from which the resources are serialized on the common pool first
     List<JournalDelta.Entry> pendings = new java.util.ArrayList<>();
     List<JournalDelta.Entry> commits = new java.util.ArrayList<>();
-    Resource rich = StateStoreContract.richResource();
+    Resource rich = StoreFixtures.richResource();
     pendings.add(new JournalDelta.Entry("pending", rich.key(), 1, rich, null));
     for (int i = 0; i < 700; i++) {
       Resource r = FileStateStoreJournalTest.res(FileStateStoreJournalTest.key(String.format("k%04d", i)), i);
@@ -97,7 +97,7 @@ class EncodedResourcesTest {
 
   @Test
   void aReusedTextWritesTheSameThroughACharGeneratorAndAPrettyOne() throws Exception {
-    Resource rich = StateStoreContract.richResource();
+    Resource rich = StoreFixtures.richResource();
     EncodedResources encoded = new EncodedResources();
     StoredResource stored = new StoredResource(rich, 7, "r1", PROOF);
     assertThat(StoreCodec.MAPPER.writeValueAsString(StoreCodec.inventoryEntry(stored, encoded, true)))
@@ -110,7 +110,7 @@ class EncodedResourcesTest {
   @SuppressWarnings("try")  // the lock is held for the block's scope
   void aSyncOfPendingThenAppliedOfOneObjectReplaysAndCompactsToTheSameState() {
     Path dir = tmp.resolve("s");
-    Resource rich = StateStoreContract.richResource();
+    Resource rich = StoreFixtures.richResource();
     Resource plain = FileStateStoreJournalTest.res(A, 1);
     FileStateStore.Options compacting = FileStateStore.Options.defaults().withCompactionBytes(0);
     try (FileStateStore s = FileStateStore.open(dir, compacting);

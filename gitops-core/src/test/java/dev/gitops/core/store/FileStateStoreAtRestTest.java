@@ -382,7 +382,7 @@ class FileStateStoreAtRestTest {
   void aStoreOfFormatOneIsReadAsItIsAndMigratedAtTheFirstWritableLock() throws IOException {
     StoredState before = written();
     try (FileStateStore s = FileStateStore.open(dir()); StoreLock l = s.lock(LONG)) {
-      s.appendHistory(StateStoreContract.entry(1));
+      s.appendHistory(StoreFixtures.entry(1));
     }
     before = loadFresh();
     LegacyStores.downgrade(dir());

@@ -43,7 +43,7 @@ class FileStateStoreJournalTest {
   }
 
   static Resource res(ResourceKey k, int v) {
-    return StateStoreContract.resource(k, "{\"v\":" + v + "}");
+    return StoreFixtures.resource(k, "{\"v\":" + v + "}");
   }
 
   private Path dir() {

@@ -48,7 +48,7 @@ class FileStateStoreOwnerTest {
       if (owner != null) {
         s.claimOwner(owner);
       }
-      s.commit(Resource.of(A, StateStoreContract.doc("{\"ansible_host\":\"10.0.0.1\"}")), "main@sha1:1");
+      s.commit(Resource.of(A, StoreFixtures.doc("{\"ansible_host\":\"10.0.0.1\"}")), "main@sha1:1");
       s.recordRevisions("main@sha1:1", "main@sha1:1");
     }
   }

@@ -3,6 +3,14 @@ package dev.gitops.core.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
+import static dev.gitops.core.store.StoreFixtures.A;
+import static dev.gitops.core.store.StoreFixtures.B;
+import static dev.gitops.core.store.StoreFixtures.LONG;
+import static dev.gitops.core.store.StoreFixtures.SHORT;
+import static dev.gitops.core.store.StoreFixtures.doc;
+import static dev.gitops.core.store.StoreFixtures.entry;
+import static dev.gitops.core.store.StoreFixtures.resource;
+import static dev.gitops.core.store.StoreFixtures.richResource;
 
 import dev.gitops.api.Documents;
 import dev.gitops.api.Origin;
@@ -41,30 +49,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 // locks are held for a try block's scope without being referenced in it
 @SuppressWarnings("try")
-class FileStateStoreTest extends StateStoreContract {
+class FileStateStoreTest {
 
   private static final ResourceKey C = ResourceKey.of("files", "file", "", "c.txt");
   private static final ResourceKey D = ResourceKey.of("files", "file", "", "d.txt");
 
   @TempDir
   Path tmp;
-  private int counter;
-
-  @Override
-  protected boolean sharesUnchangedMaps() {
-    return true;
-  }
-
-  @Override
-  protected StateStore newStore(int historyLimit) {
-    return FileStateStore.open(tmp.resolve("store" + counter++), FileStateStore.Options.defaults()
-        .withHistoryLimit(historyLimit).withLockPollInterval(Duration.ofMillis(20)));
-  }
-
-  @Override
-  protected StateStore sameStore(StateStore s) {
-    return FileStateStore.open(((FileStateStore) s).directory());
-  }
 
   private Path storeDir() {
     return tmp.resolve("s");

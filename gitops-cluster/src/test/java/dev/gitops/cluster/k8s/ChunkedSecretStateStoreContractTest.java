@@ -1,4 +1,4 @@
-package dev.gitops.core.store;
+package dev.gitops.cluster.k8s;
 
 /** The contract again with the smallest chunk (1 KiB): the larger states of the contract go into chunk Secrets. */
 class ChunkedSecretStateStoreContractTest extends SecretStateStoreContractTest {

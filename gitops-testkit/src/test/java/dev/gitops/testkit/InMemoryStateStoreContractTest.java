@@ -1,8 +1,10 @@
-package dev.gitops.core.store;
+package dev.gitops.testkit;
 
 import dev.gitops.api.spi.StateStore;
+import dev.gitops.core.store.InMemoryStateStore;
 
-class InMemoryStateStoreTest extends StateStoreContract {
+/** The {@link StateStoreContract} on gitops-core's in-memory store. */
+class InMemoryStateStoreContractTest extends StateStoreContract {
   @Override
   protected boolean sharesUnchangedMaps() {
     return true;

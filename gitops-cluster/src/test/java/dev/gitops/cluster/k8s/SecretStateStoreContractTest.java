@@ -1,18 +1,16 @@
-package dev.gitops.core.store;
+package dev.gitops.cluster.k8s;
 
 import dev.gitops.agent.StandInCluster;
 import dev.gitops.api.spi.StateStore;
-import dev.gitops.cluster.k8s.LeaseCoordinator;
-import dev.gitops.cluster.k8s.SecretStateStore;
+import dev.gitops.testkit.StateStoreContract;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
- * gitops-core's {@link StateStoreContract}, run against the Kubernetes Secret store on fabric8's
- * mock API server in CRUD mode (this class sits in the contract's package to extend it; it belongs
- * to gitops-cluster's tests), with the default chunk size; {@code
+ * gitops-testkit's {@link StateStoreContract}, run against the Kubernetes Secret store on fabric8's
+ * mock API server in CRUD mode, with the default chunk size; {@code
  * ChunkedSecretStateStoreContractTest} runs it with the smallest.
  */
 class SecretStateStoreContractTest extends StateStoreContract {

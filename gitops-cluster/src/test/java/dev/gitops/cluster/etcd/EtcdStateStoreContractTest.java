@@ -1,9 +1,7 @@
-package dev.gitops.core.store;
+package dev.gitops.cluster.etcd;
 
 import dev.gitops.api.spi.StateStore;
-import dev.gitops.cluster.etcd.EtcdCoordinator;
-import dev.gitops.cluster.etcd.EtcdServer;
-import dev.gitops.cluster.etcd.EtcdStateStore;
+import dev.gitops.testkit.StateStoreContract;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -11,8 +9,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
- * gitops-core's {@link StateStoreContract}, run against the etcd store on a real etcd (this class
- * sits in the contract's package to extend it; it belongs to gitops-cluster's tests).
+ * gitops-testkit's {@link StateStoreContract}, run against the etcd store on a real etcd.
  */
 class EtcdStateStoreContractTest extends StateStoreContract {
 

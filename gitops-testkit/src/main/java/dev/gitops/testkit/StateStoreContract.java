@@ -1,9 +1,12 @@
-package dev.gitops.core.store;
+package dev.gitops.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.api.Documents;
 import dev.gitops.api.ManagementPolicy;
@@ -12,6 +15,7 @@ import dev.gitops.api.PathPattern;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.StoreLockedException;
+import dev.gitops.api.StoreCorruptException;
 import dev.gitops.api.StoreOwnerException;
 import dev.gitops.api.SyncResult;
 import dev.gitops.api.spi.HistoryEntry;
@@ -19,6 +23,8 @@ import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
 import dev.gitops.api.spi.StoredResource;
 import dev.gitops.api.spi.StoredState;
+import dev.gitops.core.store.BatchedStateStore;
+import dev.gitops.core.store.StoreBatch;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,15 +38,49 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The {@link StateStore} contract, run against every implementation. */
+/**
+ * The {@link StateStore} contract as JUnit 5 tests, run against every store of the project (the
+ * file and in-memory stores, gitops-cluster's etcd and Secret stores). Extend it with a new, empty
+ * store of your own, and every test runs against it:
+ *
+ * <pre>{@code
+ * class MyStoreContractTest extends StateStoreContract {
+ *   protected StateStore newStore(int historyLimit) {
+ *     return new InMemoryStateStore(historyLimit);  // your store, empty, keeping historyLimit entries
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>What is checked: a new store loads empty and fresh; pending records and last-applied records
+ * (with every field of a resource, a document past Jackson's default bounds included) load back
+ * as written, by another object on the same store too ({@link #sameStore}); every mutation raises
+ * the serial by one; commit clears the key's pending record only, {@code clearPending} keeps
+ * last-applied, {@code forget} drops both; revisions; the history, newest first, bounded, every
+ * field of an entry kept, by another object on the store too; loaded maps are immutable
+ * snapshots and documents frozen; the lock (exclusive, not reentrant, refused writes without it,
+ * worker threads writing under it); the secret key; the owner claim; a store whose data is damaged
+ * ({@link #corrupt}) refuses to load and to write, with a {@link StoreCorruptException}; and for a
+ * {@link BatchedStateStore}, a batch lands whole, with its in-sync proofs where the store keeps them.
+ */
 // locks are held for a try block's scope without being referenced in it
 @SuppressWarnings("try")
-abstract class StateStoreContract {
+public abstract class StateStoreContract {
 
-  static final ResourceKey A = ResourceKey.of("files", "file", "", "conf/a.yaml");
-  static final ResourceKey B = ResourceKey.of("k8s", "apps/Deployment", "prod", "web");
-  static final Duration SHORT = Duration.ofMillis(200);
-  static final Duration LONG = Duration.ofSeconds(10);
+  /** A key of the files provider, the one most tests write. */
+  protected static final ResourceKey A = ResourceKey.of("files", "file", "", "conf/a.yaml");
+  /** A key with a scope, of another provider. */
+  protected static final ResourceKey B = ResourceKey.of("k8s", "apps/Deployment", "prod", "web");
+  /** How long a test waits for a lock it must not get. */
+  protected static final Duration SHORT = Duration.ofMillis(200);
+  /** How long a test waits for a lock it must get. */
+  protected static final Duration LONG = Duration.ofSeconds(10);
+
+  /** Reads the contract's documents: exact decimals, as a store must keep them. */
+  private static final ObjectMapper JSON = JsonMapper.builder().nodeFactory(Documents.nodes())
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).build();
+
+  /** Creates the contract; subclasses supply the store. */
+  protected StateStoreContract() {}
 
   private final List<StoreLock> locks = new ArrayList<>();
   private final List<StateStore> stores = new ArrayList<>();
@@ -48,6 +88,7 @@ abstract class StateStoreContract {
   /** A new, empty store keeping {@code historyLimit} history entries. */
   protected abstract StateStore newStore(int historyLimit);
 
+  /** A new store of the running test, closed after it. */
   protected StateStore store() {
     StateStore s = newStore(5);
     stores.add(s);
@@ -68,31 +109,36 @@ abstract class StateStoreContract {
     return s;
   }
 
+  /** Takes {@code s}'s lock for the rest of the running test. */
   protected StoreLock lock(StateStore s) {
     StoreLock l = s.lock(LONG);
     locks.add(l);
     return l;
   }
 
+  /** Releases the locks and closes the stores of the test. */
   @AfterEach
-  void releaseAll() {
+  public void releaseAll() {
     locks.forEach(StoreLock::close);
     stores.forEach(StateStore::close);
   }
 
-  static JsonNode doc(String json) {
+  /** The frozen document of {@code json}. */
+  protected static JsonNode doc(String json) {
     try {
-      return Documents.freeze(StoreCodec.MAPPER.readTree(json));
+      return Documents.freeze(JSON.readTree(json));
     } catch (Exception e) {
       throw new IllegalArgumentException(json, e);
     }
   }
 
-  static Resource resource(ResourceKey key, String json) {
+  /** A resource of {@code key} with the document {@code json}. */
+  protected static Resource resource(ResourceKey key, String json) {
     return Resource.of(key, doc(json));
   }
 
-  static Resource richResource() {
+  /** A resource with every field set: origin, dependencies, wave, policy, sensitive paths, and odd numbers and text. */
+  protected static Resource richResource() {
     return Resource.builder(B)
         .document(doc("{\"spec\":{\"replicas\":3,\"ratio\":0.25,\"big\":123456789012345678901234567890,"
             + "\"list\":[1,\"two\",null,true,{\"x\":[]}],\"empty\":{}},\"note\":\"ünïcødé \\\"q\\\"\"}"))
@@ -104,17 +150,19 @@ abstract class StateStoreContract {
         .build();
   }
 
-  static HistoryEntry entry(int i) {
+  /** The {@code i}th history entry of a test. */
+  protected static HistoryEntry entry(int i) {
     return new HistoryEntry("sync-" + i, Instant.parse("2025-01-01T00:00:00Z").plusSeconds(i), "main@sha1:" + i,
-        "plan-" + i, i % 2 == 0 ? SyncResult.Status.SUCCEEDED : SyncResult.Status.FAILED, Map.of("created", i, "deleted", 0), "sync number " + i);
+        "plan-" + i, i % 2 == 0 ? SyncResult.Status.SUCCEEDED : SyncResult.Status.FAILED, Map.of("created", i, "deleted", 0), "sync number " + i,
+        i % 3 == 0 ? "" : "team-" + i);
   }
 
   /**
    * A document past each of Jackson's default bounds for untrusted input: a number of 1,500 digits,
    * a field name of 60,000 characters, arrays nested 1,100 deep, and a decimal no double holds.
    */
-  static JsonNode pastJacksonsDefaultBounds() {
-    com.fasterxml.jackson.databind.node.ObjectNode o = StoreCodec.MAPPER.createObjectNode();
+  protected static JsonNode pastJacksonsDefaultBounds() {
+    com.fasterxml.jackson.databind.node.ObjectNode o = Documents.nodes().objectNode();
     o.put("n", new java.math.BigInteger("9".repeat(1_500)));
     o.put("x".repeat(60_000), 1);
     o.put("d", new java.math.BigDecimal("0.10000000000000000000000001"));
@@ -126,8 +174,9 @@ abstract class StateStoreContract {
     return Documents.freeze(o);
   }
 
+  /** Contract: What a store recorded it loads again whatever its size or depth. */
   @Test
-  void whatAStoreRecordedItLoadsAgainWhateverItsSizeOrDepth() {
+  public void whatAStoreRecordedItLoadsAgainWhateverItsSizeOrDepth() {
     StateStore s = store();
     lock(s);
     Resource big = Resource.of(A, pastJacksonsDefaultBounds());
@@ -142,8 +191,9 @@ abstract class StateStoreContract {
     assertThat(st.pending().get(B)).isEqualTo(pending);
   }
 
+  /** Contract: New store loads empty and fresh. */
   @Test
-  void newStoreLoadsEmptyAndFresh() {
+  public void newStoreLoadsEmptyAndFresh() {
     StoredState s = store().load();
     assertThat(s.inventory()).isEmpty();
     assertThat(s.pending()).isEmpty();
@@ -153,8 +203,9 @@ abstract class StateStoreContract {
     assertThat(s.lastAppliedRevision()).isEmpty();
   }
 
+  /** Contract: Write pending records the desired document and ends freshness. */
   @Test
-  void writePendingRecordsTheDesiredDocumentAndEndsFreshness() {
+  public void writePendingRecordsTheDesiredDocumentAndEndsFreshness() {
     StateStore s = store();
     lock(s);
     Resource a = resource(A, "{\"a\":1}");
@@ -166,8 +217,9 @@ abstract class StateStoreContract {
     assertThat(st.serial()).isEqualTo(1);
   }
 
+  /** Contract: Commit records last applied with serial and revision and clears pending. */
   @Test
-  void commitRecordsLastAppliedWithSerialAndRevisionAndClearsPending() {
+  public void commitRecordsLastAppliedWithSerialAndRevisionAndClearsPending() {
     StateStore s = store();
     lock(s);
     Resource a = resource(A, "{\"a\":1}");
@@ -188,8 +240,9 @@ abstract class StateStoreContract {
     return false;
   }
 
+  /** Contract: Loaded maps are immutable and stay as they were while later writes show in later loads. */
   @Test
-  void loadedMapsAreImmutableAndStayAsTheyWereWhileLaterWritesShowInLaterLoads() {
+  public void loadedMapsAreImmutableAndStayAsTheyWereWhileLaterWritesShowInLaterLoads() {
     StateStore s = store();
     lock(s);
     Resource a = resource(A, "{\"a\":1}");
@@ -224,8 +277,9 @@ abstract class StateStoreContract {
     assertThat(copied.inventory()).containsOnlyKeys(A, B);
   }
 
+  /** Contract: Commit keeps pending of other keys. */
   @Test
-  void commitKeepsPendingOfOtherKeys() {
+  public void commitKeepsPendingOfOtherKeys() {
     StateStore s = store();
     lock(s);
     s.writePending(resource(A, "{}"));
@@ -234,8 +288,9 @@ abstract class StateStoreContract {
     assertThat(s.load().pending()).containsOnlyKeys(B);
   }
 
+  /** Contract: Keeps metadata of resources. */
   @Test
-  void keepsMetadataOfResources() {
+  public void keepsMetadataOfResources() {
     StateStore s = store();
     lock(s);
     Resource r = richResource();
@@ -247,8 +302,9 @@ abstract class StateStoreContract {
     assertThat(st.inventory().get(B).resource().origin()).isEqualTo(r.origin());
   }
 
+  /** Contract: Clear pending keeps last applied. */
   @Test
-  void clearPendingKeepsLastApplied() {
+  public void clearPendingKeepsLastApplied() {
     StateStore s = store();
     lock(s);
     Resource old = resource(A, "{\"v\":1}");
@@ -260,8 +316,9 @@ abstract class StateStoreContract {
     assertThat(st.inventory().get(A).resource()).isEqualTo(old);
   }
 
+  /** Contract: Forget drops inventory and pending. */
   @Test
-  void forgetDropsInventoryAndPending() {
+  public void forgetDropsInventoryAndPending() {
     StateStore s = store();
     lock(s);
     s.commit(resource(A, "{}"), "r1");
@@ -273,8 +330,9 @@ abstract class StateStoreContract {
     assertThat(st.pending()).isEmpty();
   }
 
+  /** Contract: Every mutation increases the serial by one. */
   @Test
-  void everyMutationIncreasesTheSerialByOne() {
+  public void everyMutationIncreasesTheSerialByOne() {
     StateStore s = store();
     lock(s);
     long before = s.load().serial();
@@ -287,8 +345,9 @@ abstract class StateStoreContract {
     assertThat(s.load().serial()).isEqualTo(before + 6);
   }
 
+  /** Contract: Record revisions keeps the applied revision when null. */
   @Test
-  void recordRevisionsKeepsTheAppliedRevisionWhenNull() {
+  public void recordRevisionsKeepsTheAppliedRevisionWhenNull() {
     StateStore s = store();
     lock(s);
     s.recordRevisions("main@sha1:1", "main@sha1:1");
@@ -298,8 +357,9 @@ abstract class StateStoreContract {
     assertThat(st.lastAppliedRevision()).isEqualTo("main@sha1:1");
   }
 
+  /** Contract: History is newest first and bounded by the limit. */
   @Test
-  void historyIsNewestFirstAndBoundedByTheLimit() {
+  public void historyIsNewestFirstAndBoundedByTheLimit() {
     StateStore s = store();
     lock(s);
     for (int i = 1; i <= 8; i++) {
@@ -309,12 +369,12 @@ abstract class StateStoreContract {
   }
 
   /**
-   * Each entry's operation is kept, also as another process reads the store: a forget or a destroy
+   * Contract: each entry's operation is kept, also as another process reads the store: a forget or a destroy
    * read back as a sync would be a rollback target. The entries' other fields are a sync's, so only
    * the operation the store kept can tell them apart.
    */
   @Test
-  void historyKeepsEachEntrysOperation() {
+  public void historyKeepsEachEntrysOperation() {
     StateStore s = store();
     lock(s);
     for (HistoryEntry.Operation op : HistoryEntry.Operation.values()) {
@@ -329,8 +389,9 @@ abstract class StateStoreContract {
         "team-a", HistoryEntry.Operation.DESTROY_ORPHAN));
   }
 
+  /** Contract: Mutations without the lock are refused. */
   @Test
-  void mutationsWithoutTheLockAreRefused() {
+  public void mutationsWithoutTheLockAreRefused() {
     StateStore s = store();
     assertThatThrownBy(() -> s.writePending(resource(A, "{}"))).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("lock");
@@ -342,8 +403,9 @@ abstract class StateStoreContract {
     assertThat(s.load().serial()).isZero();
   }
 
+  /** Contract: Mutations after the lock is released are refused. */
   @Test
-  void mutationsAfterTheLockIsReleasedAreRefused() {
+  public void mutationsAfterTheLockIsReleasedAreRefused() {
     StateStore s = store();
     try (StoreLock l = s.lock(LONG)) {
       s.writePending(resource(A, "{}"));
@@ -352,8 +414,9 @@ abstract class StateStoreContract {
     assertThat(s.load().pending()).containsOnlyKeys(A);
   }
 
+  /** Contract: A second lock from another thread times out. */
   @Test
-  void aSecondLockFromAnotherThreadTimesOut() throws Exception {
+  public void aSecondLockFromAnotherThreadTimesOut() throws Exception {
     StateStore s = store();
     lock(s);
     ExecutorService pool = Executors.newSingleThreadExecutor();
@@ -365,15 +428,17 @@ abstract class StateStoreContract {
     }
   }
 
+  /** Contract: The lock is not reentrant. */
   @Test
-  void theLockIsNotReentrant() {
+  public void theLockIsNotReentrant() {
     StateStore s = store();
     lock(s);
     assertThatThrownBy(() -> s.lock(SHORT)).isInstanceOf(StoreLockedException.class);
   }
 
+  /** Contract: A released lock can be taken by another thread. */
   @Test
-  void aReleasedLockCanBeTakenByAnotherThread() throws Exception {
+  public void aReleasedLockCanBeTakenByAnotherThread() throws Exception {
     StateStore s = store();
     s.lock(LONG).close();
     ExecutorService pool = Executors.newSingleThreadExecutor();
@@ -390,8 +455,9 @@ abstract class StateStoreContract {
     }
   }
 
+  /** Contract: Closing a lock twice releases it once. */
   @Test
-  void closingALockTwiceReleasesItOnce() {
+  public void closingALockTwiceReleasesItOnce() {
     StateStore s = store();
     StoreLock l = s.lock(LONG);
     l.close();
@@ -400,8 +466,9 @@ abstract class StateStoreContract {
     assertThatThrownBy(() -> s.lock(SHORT)).isInstanceOf(StoreLockedException.class);
   }
 
+  /** Contract: Worker threads may write while the lock is held. */
   @Test
-  void workerThreadsMayWriteWhileTheLockIsHeld() throws Exception {
+  public void workerThreadsMayWriteWhileTheLockIsHeld() throws Exception {
     StateStore s = store();
     lock(s);
     ExecutorService pool = Executors.newFixedThreadPool(4);
@@ -428,13 +495,15 @@ abstract class StateStoreContract {
     assertThat(st.serial()).isEqualTo(40);
   }
 
+  /** Contract: Negative lock timeout is rejected. */
   @Test
-  void negativeLockTimeoutIsRejected() {
+  public void negativeLockTimeoutIsRejected() {
     assertThatThrownBy(() -> store().lock(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class);
   }
 
+  /** Contract: Secret key is thirty two stable bytes. */
   @Test
-  void secretKeyIsThirtyTwoStableBytes() {
+  public void secretKeyIsThirtyTwoStableBytes() {
     StateStore s = store();
     byte[] first = s.secretKey();
     assertThat(first).hasSize(32);
@@ -445,8 +514,9 @@ abstract class StateStoreContract {
     assertThat(store().secretKey()).isNotEqualTo(first);
   }
 
+  /** Contract: Loaded documents are frozen. */
   @Test
-  void loadedDocumentsAreFrozen() {
+  public void loadedDocumentsAreFrozen() {
     StateStore s = store();
     lock(s);
     s.commit(resource(A, "{\"a\":{\"b\":1}}"), "r");
@@ -455,8 +525,9 @@ abstract class StateStoreContract {
     assertThat(Documents.isFrozen(d)).isTrue();
   }
 
+  /** Contract: The first claim records the owner for every object of the store. */
   @Test
-  void theFirstClaimRecordsTheOwnerForEveryObjectOfTheStore() {
+  public void theFirstClaimRecordsTheOwnerForEveryObjectOfTheStore() {
     StateStore s = store();
     assertThat(s.owner()).isEmpty();
     try (StoreLock l = s.lock(LONG)) {
@@ -469,8 +540,9 @@ abstract class StateStoreContract {
     assertThat(s.owner()).contains("team-a");
   }
 
+  /** Contract: Another owners claim is refused naming both and changes nothing. */
   @Test
-  void anotherOwnersClaimIsRefusedNamingBothAndChangesNothing() {
+  public void anotherOwnersClaimIsRefusedNamingBothAndChangesNothing() {
     StateStore s = store();
     try (StoreLock l = s.lock(LONG)) {
       s.claimOwner("team-a");
@@ -496,11 +568,115 @@ abstract class StateStoreContract {
     assertThat(s.owner()).contains("team-a");
   }
 
+  /** Contract: Claiming needs the lock. */
   @Test
-  void claimingNeedsTheLock() {
+  public void claimingNeedsTheLock() {
     StateStore s = store();
     assertThatThrownBy(() -> s.claimOwner("team-a")).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("lock");
     assertThat(s.owner()).isEmpty();
+  }
+
+  /**
+   * Damages what {@code s} keeps (its lock released, the store written) so that it cannot be read
+   * as a store: garbage, or a truncated entry, where the store reads its records. Returns false
+   * when that cannot be simulated (the default), which skips the test that a damaged store is
+   * refused.
+   */
+  protected boolean corrupt(StateStore s) throws Exception {
+    return false;
+  }
+
+  /**
+   * Contract: A store whose data is damaged refuses to load, with a {@link StoreCorruptException}
+   * that says what cannot be read, and refuses every write (which would build on records it cannot
+   * read and so lose them); the damage stays for a person to look at, nothing is rebuilt empty.
+   */
+  @Test
+  public void aDamagedStoreRefusesToLoadAndToWrite() throws Exception {
+    StateStore s = store();
+    try (StoreLock l = s.lock(LONG)) {
+      s.writePending(resource(A, "{\"a\":1}"));
+      s.commit(resource(A, "{\"a\":1}"), "r1");
+      s.writePending(resource(B, "{\"b\":1}"));
+      s.appendHistory(entry(1));
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(corrupt(s), "the store cannot be damaged by the test");
+    StateStore damaged = track(sameStore(s));
+    try (StoreLock l = damaged.lock(LONG)) {
+      Throwable refusal = refused("load() of a damaged store", damaged::load);
+      assertThat(refusal.getMessage()).as("what the refusal of load() says").isNotBlank();
+      refused("writePending on a damaged store", () -> damaged.writePending(resource(A, "{}")));
+      refused("commit on a damaged store", () -> damaged.commit(resource(A, "{}"), "r2"));
+      refused("forget on a damaged store", () -> damaged.forget(A));
+      refused("clearPending on a damaged store", () -> damaged.clearPending(B));
+      refused("load() of a damaged store, again (nothing rebuilt)", damaged::load);
+    }
+  }
+
+  /** What {@code call} threw, after asserting that it was a {@link StoreCorruptException}. */
+  private static Throwable refused(String what, org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+    Throwable t = org.assertj.core.api.Assertions.catchThrowable(call);
+    assertThat(t).as("%s: refused with a StoreCorruptException", what).isInstanceOf(StoreCorruptException.class);
+    return t;
+  }
+
+  /**
+   * Contract: The history is kept with every field of each entry, newest first and bounded, for
+   * another object opened on the same store (another process) as well.
+   */
+  @Test
+  public void historyIsReadAgainWholeByAnotherObjectOnTheStore() {
+    StateStore s = store();
+    try (StoreLock l = s.lock(LONG)) {
+      for (int i = 1; i <= 7; i++) {
+        s.appendHistory(entry(i));
+      }
+    }
+    List<HistoryEntry> again = track(sameStore(s)).history();
+    assertThat(again).as("history() read by another object on the store").hasSize(5);
+    for (int i = 0; i < again.size(); i++) {
+      HistoryEntry want = entry(7 - i);
+      HistoryEntry got = again.get(i);
+      assertThat(got.owner()).as("the owner of history entry %s", want.id()).isEqualTo(want.owner());
+      assertThat(got.counts()).as("the counts of history entry %s", want.id()).isEqualTo(want.counts());
+      assertThat(got.status()).as("the status of history entry %s", want.id()).isEqualTo(want.status());
+      assertThat(got).as("history entry %d, newest first", i).isEqualTo(want);
+    }
+  }
+
+  /**
+   * Contract: For a {@link BatchedStateStore}, a batch's ops land in order, each with its serial,
+   * pending records and forgets included; a store that {@linkplain BatchedStateStore#keepsInSync()
+   * keeps in-sync proofs} loads each applied record back with its proof (another object on the
+   * store too), and one that does not, without any. Skipped for a store that is no batched store.
+   */
+  @Test
+  public void aBatchLandsWholeInOrderWithItsInSyncProofs() {
+    StateStore s = store();
+    org.junit.jupiter.api.Assumptions.assumeTrue(s instanceof BatchedStateStore, "not a BatchedStateStore");
+    BatchedStateStore batched = (BatchedStateStore) s;
+    StoredResource.InSync proof = new StoredResource.InSync("desired-digest", "rules-fingerprint", "rv-42");
+    Resource a = resource(A, "{\"a\":1}");
+    Resource b = resource(B, "{\"b\":2}");
+    try (StoreLock l = s.lock(LONG)) {
+      s.commit(resource(B, "{\"old\":true}"), "r0");
+      long before = s.load().serial();
+      List<StoredResource> stored = batched.writeBatch(StoreBatch.builder().pending(a).applied(a, "r1", proof)
+          .forget(B).pending(b).build());
+      assertThat(stored).as("the stored records of the batch's applied ops").hasSize(1);
+      StoredState st = s.load();
+      assertThat(st.serial()).as("serial after a batch of 4 ops").isEqualTo(before + 4);
+      assertThat(stored.get(0).serial()).as("serial of the batch's second op").isEqualTo(before + 2);
+      assertThat(st.inventory()).containsOnlyKeys(A);
+      assertThat(st.pending()).as("pending after the batch").containsExactly(Map.entry(B, b));
+      assertThat(st.inventory().get(A).resource()).isEqualTo(a);
+    }
+    StoredResource.InSync want = batched.keepsInSync() ? proof : null;
+    assertThat(s.load().inventory().get(A).inSync()).as("in-sync proof loaded (keepsInSync %s)",
+        batched.keepsInSync()).isEqualTo(want);
+    assertThat(track(sameStore(s)).load().inventory().get(A).inSync())
+        .as("in-sync proof loaded by another object on the store (keepsInSync %s)", batched.keepsInSync())
+        .isEqualTo(want);
   }
 }

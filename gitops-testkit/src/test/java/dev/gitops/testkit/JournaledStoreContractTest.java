@@ -1,4 +1,4 @@
-package dev.gitops.core.store;
+package dev.gitops.testkit;
 
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
@@ -7,6 +7,8 @@ import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
 import dev.gitops.api.spi.StoredResource;
 import dev.gitops.api.spi.StoredState;
+import dev.gitops.core.store.FileStateStore;
+import dev.gitops.core.store.StoreBatch;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -14,8 +16,8 @@ import java.util.Optional;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The whole {@link StateStore} contract with every key write sent through {@link
- * FileStateStore#writeBatch} as a batch of one: the journal path keeps every promise the per-key
+ * The whole {@link StateStoreContract} on gitops-core's file store with every key write sent
+ * through {@link FileStateStore#writeBatch} as a batch of one: the journal path keeps every promise the per-key
  * path keeps (serials, pending, locking, reads by other store objects, compaction at release).
  */
 class JournaledStoreContractTest extends StateStoreContract {
@@ -39,6 +41,11 @@ class JournaledStoreContractTest extends StateStoreContract {
   @Override
   protected StateStore sameStore(StateStore s) {
     return new ThroughBatches(FileStateStore.open(((ThroughBatches) s).files().directory()));
+  }
+
+  @Override
+  protected boolean corrupt(StateStore s) throws java.io.IOException {
+    return FileStateStoreContractTest.damage(((ThroughBatches) s).files().directory());
   }
 
   /** Sends each key write as a batch. */
