@@ -21,7 +21,7 @@ class ReadmeCopyTest {
   private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
   private static final Pattern BLOCK =
       Pattern.compile("// readme-example: begin\\n(.*?)// readme-example: end", Pattern.DOTALL);
-  private static final Pattern ARTIFACT = Pattern.compile("<artifactId>(gitops-[a-z-]+)</artifactId>");
+  private static final Pattern ARTIFACT = Pattern.compile("<artifactId>(gitops-[a-z0-9-]+)</artifactId>");
 
   @Test
   void theConsumerRunsTheReadmeEmbeddingExampleVerbatim() throws IOException {
@@ -46,6 +46,31 @@ class ReadmeCopyTest {
     assertThat(shown).as("README's dependency lines").containsAll(bom).contains("gitops-bom");
     assertThat(bom).as("every module the README shows is in the BOM").containsAll(without(shown, "gitops-bom"));
     assertThat(artifacts(read("examples/consumer/pom.xml"))).as("the consumer's dependencies").containsAll(bom);
+  }
+
+  /**
+   * The BOM manages exactly the reactor's modules that are deployed (those whose pom does not set
+   * {@code maven.deploy.skip}): a module added to the build and left out of the BOM would reach users
+   * without a managed version, and one the BOM names but the build no longer deploys would not
+   * resolve.
+   */
+  @Test
+  void theBomManagesEveryDeployedModuleOfTheReactorAndNoOther() throws IOException {
+    Matcher modules = Pattern.compile("<module>([^<]+)</module>").matcher(read("pom.xml"));
+    Set<String> deployed = new LinkedHashSet<>();
+    while (modules.find()) {
+      String module = modules.group(1).trim();
+      String pom = read(module + "/pom.xml");
+      if (!module.equals("gitops-bom") && !pom.contains("<maven.deploy.skip>true</maven.deploy.skip>")) {
+        Matcher id = Pattern.compile("</parent>\\s*<artifactId>([^<]+)</artifactId>").matcher(pom);
+        assertThat(id.find()).as("%s/pom.xml names its artifactId after its parent", module).isTrue();
+        deployed.add(id.group(1));
+      }
+    }
+    assertThat(deployed).as("the reactor's deployed modules").contains("gitops-core", "gitops-testkit")
+        .doesNotContain("examples", "benchmarks", "gitops-cli");
+    assertThat(without(artifacts(read("gitops-bom/pom.xml")), "gitops-bom")).as("the gitops artifacts gitops-bom/pom.xml manages")
+        .containsExactlyInAnyOrderElementsOf(deployed);
   }
 
   private static String read(String path) throws IOException {
