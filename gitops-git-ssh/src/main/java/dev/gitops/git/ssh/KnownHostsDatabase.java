@@ -11,9 +11,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
-import org.apache.sshd.client.config.hosts.KnownHostEntry;
-import org.apache.sshd.common.config.keys.AuthorizedKeyEntry;
 import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
 import org.eclipse.jgit.transport.CredentialsProvider;
 import org.eclipse.jgit.transport.sshd.ServerKeyDatabase;
@@ -22,8 +21,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Checks SSH host keys against one OpenSSH {@code known_hosts} file (plain or hashed host names,
- * {@code [host]:port} entries, {@code @revoked} markers), never the user's {@code ~/.ssh}. The file
- * is never written.
+ * {@code [host]:port} entries, {@code *}, {@code ?} and {@code !} patterns, {@code @revoked}
+ * markers; lines matched as OpenSSH matches them), never the user's {@code ~/.ssh}. The file is
+ * never written, and is read again at every check.
  *
  * <ul>
  *   <li>a key listed for the host is accepted;
@@ -61,19 +61,15 @@ final class KnownHostsDatabase implements ServerKeyDatabase {
     return r;
   }
 
-  /** A host key entry of the file and the key it holds. */
-  private record Known(KnownHostEntry entry, PublicKey key) {
-    boolean revoked() {
-      return "revoked".equalsIgnoreCase(entry.getMarker());
-    }
-  }
+  /** A key the file lists for the host, and whether its line is marked {@code @revoked}. */
+  private record Known(PublicKey key, boolean revoked) {}
 
   @Override
   public List<PublicKey> lookup(String address, InetSocketAddress remoteAddress, Configuration config) {
     String connectAddress = asOpenSshWritesIt(address);
     try {
       return matching(connectAddress).stream().filter(k -> !k.revoked()).map(Known::key).toList();
-    } catch (IOException | GeneralSecurityException | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       // only orders the host key algorithms offered; accept() reports the unreadable file
       LOG.debug("cannot read known_hosts file {}: {}", file, e.toString());
       return List.of();
@@ -90,20 +86,20 @@ final class KnownHostsDatabase implements ServerKeyDatabase {
     List<Known> known;
     try {
       known = matching(connectAddress);
-    } catch (IOException | GeneralSecurityException | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       return reject("cannot read the known_hosts file " + file + " to check the host key of " + host
           + " port " + port + ": " + e.getMessage());
     }
-    for (Known k : known) {
-      if (KeyUtils.compareKeys(k.key(), serverKey)) {
-        if (k.revoked()) {
-          return reject("the host key of " + host + " port " + port + " (" + fingerprint
-              + ") is marked @revoked in the known_hosts file " + file);
-        }
-        LOG.debug("host key of {} port {} ({}) is known", host, port, fingerprint);
-        rejection = null;
-        return true;
-      }
+    // a revoked key is refused wherever else the file lists it, as OpenSSH refuses it: so every
+    // line is looked at before one that lists the key can accept it
+    if (known.stream().anyMatch(k -> k.revoked() && KeyUtils.compareKeys(k.key(), serverKey))) {
+      return reject("the host key of " + host + " port " + port + " (" + fingerprint
+          + ") is marked @revoked in the known_hosts file " + file);
+    }
+    if (known.stream().anyMatch(k -> KeyUtils.compareKeys(k.key(), serverKey))) {
+      LOG.debug("host key of {} port {} ({}) is known", host, port, fingerprint);
+      rejection = null;
+      return true;
     }
     List<Known> listed = known.stream().filter(k -> !k.revoked()).toList();
     if (!listed.isEmpty()) {
@@ -139,7 +135,16 @@ final class KnownHostsDatabase implements ServerKeyDatabase {
     return false;
   }
 
-  private List<Known> matching(String connectAddress) throws IOException, GeneralSecurityException {
+  /**
+   * The keys of the file's lines for {@code connectAddress}, matched as OpenSSH matches them: each
+   * line's comma-separated patterns ({@code *} and {@code ?} wildcards, {@code !} negating the
+   * whole line), or its hashed name ({@code |1|salt|hash}), against the host as OpenSSH names it:
+   * {@code host} for port 22, {@code [host]:port} for another, so {@code @revoked * KEY} revokes a
+   * key on every port. {@code @cert-authority} lines vouch for nothing (host certificates are not
+   * supported), and a line that cannot be read is skipped, as OpenSSH skips it, with a warning naming
+   * it once.
+   */
+  private List<Known> matching(String connectAddress) throws IOException {
     if (file == null || !Files.exists(file)) {
       return List.of();
     }
@@ -147,21 +152,114 @@ final class KnownHostsDatabase implements ServerKeyDatabase {
     int port = portOf(connectAddress);
     // an IPv6 address is matched as OpenSSH writes it (::1) and, as JGit gave it, in full
     String expanded = host.contains(":") ? fullIpv6(host) : null;
-    List<Known> result = new ArrayList<>();
-    for (KnownHostEntry e : KnownHostEntry.readKnownHostEntries(file)) {
-      if (e.getMarker() != null && !"revoked".equalsIgnoreCase(e.getMarker())) {
-        continue;  // @cert-authority: host certificates are not supported, so such lines vouch for nothing
-      }
-      if (!e.isHostMatch(host, port) && !(expanded != null && e.isHostMatch(expanded, port))) {
-        continue;
-      }
-      AuthorizedKeyEntry keyEntry = e.getKeyEntry();
-      PublicKey key = keyEntry == null ? null : keyEntry.resolvePublicKey(null, PublicKeyEntryResolver.IGNORING);
-      if (key != null) {
-        result.add(new Known(e, key));
+    List<String> names = new ArrayList<>();
+    for (String h : expanded == null ? List.of(host) : List.of(host, expanded)) {
+      names.add(port == 22 ? h : "[" + h + "]:" + port);
+      if (port == 22) {
+        names.add("[" + h + "]:22");  // never written by OpenSSH, but meaning the same host
       }
     }
+    List<Known> result = new ArrayList<>();
+    List<String> lines = Files.readAllLines(file, java.nio.charset.StandardCharsets.UTF_8);
+    for (int n = 0; n < lines.size(); n++) {
+      String line = lines.get(n).strip();
+      if (line.isEmpty() || line.startsWith("#")) {
+        continue;
+      }
+      boolean revoked = false;
+      if (line.startsWith("@")) {
+        String[] marked = line.split("\\s+", 2);
+        if (!marked[0].equalsIgnoreCase("@revoked")) {
+          continue;  // @cert-authority, or a marker OpenSSH does not know either
+        }
+        revoked = true;
+        line = marked.length < 2 ? "" : marked[1];
+      }
+      String[] fields = line.split("\\s+", 3);  // host patterns, key type, key (and comment)
+      if (fields.length < 3) {
+        skipped(n + 1, "it has no key");
+        continue;
+      }
+      if (!names.stream().anyMatch(name -> hostMatches(fields[0], name))) {
+        continue;
+      }
+      PublicKey key;
+      try {
+        key = PublicKeyEntry.parsePublicKeyEntry(fields[1] + " " + fields[2])
+            .resolvePublicKey(null, java.util.Map.of(), PublicKeyEntryResolver.IGNORING);
+      } catch (IOException | GeneralSecurityException | RuntimeException e) {
+        skipped(n + 1, "its key cannot be read: " + e.getMessage());
+        continue;
+      }
+      if (key == null) {
+        skipped(n + 1, "its key type " + fields[1] + " is not supported");
+        continue;
+      }
+      result.add(new Known(key, revoked));
+    }
     return result;
+  }
+
+  private void skipped(int line, String why) {
+    if (warned.add("line " + line + " " + why)) {
+      LOG.warn("skipping line {} of the known_hosts file {}: {}", line, file, why);
+    }
+  }
+
+  /**
+   * Whether the host field of a known_hosts line ({@code name,!other,*.example.com} or a hashed
+   * {@code |1|salt|hash}) matches {@code name}, as OpenSSH's {@code match_hostname} decides it:
+   * case-insensitive, a matching negated pattern excludes the line whatever else matches.
+   */
+  static boolean hostMatches(String field, String name) {
+    if (field.startsWith("|1|")) {
+      String[] parts = field.split("\\|");
+      if (parts.length != 4) {
+        return false;
+      }
+      try {
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA1");
+        mac.init(new javax.crypto.spec.SecretKeySpec(java.util.Base64.getDecoder().decode(parts[2]), "HmacSHA1"));
+        byte[] hash = mac.doFinal(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return java.security.MessageDigest.isEqual(hash, java.util.Base64.getDecoder().decode(parts[3]));
+      } catch (GeneralSecurityException | IllegalArgumentException e) {
+        return false;  // not a hash OpenSSH wrote: it matches no host for OpenSSH either
+      }
+    }
+    String lower = name.toLowerCase(java.util.Locale.ROOT);
+    boolean matched = false;
+    for (String pattern : field.split(",")) {
+      boolean negated = pattern.startsWith("!");
+      String p = (negated ? pattern.substring(1) : pattern).toLowerCase(java.util.Locale.ROOT);
+      if (glob(p, 0, lower, 0)) {
+        if (negated) {
+          return false;
+        }
+        matched = true;
+      }
+    }
+    return matched;
+  }
+
+  /** Whether {@code text} from {@code t} matches {@code pattern} from {@code p} ({@code *}, {@code ?}). */
+  private static boolean glob(String pattern, int p, String text, int t) {
+    while (p < pattern.length()) {
+      char c = pattern.charAt(p);
+      if (c == '*') {
+        for (int k = t; k <= text.length(); k++) {
+          if (glob(pattern, p + 1, text, k)) {
+            return true;
+          }
+        }
+        return false;
+      }
+      if (t >= text.length() || (c != '?' && c != text.charAt(t))) {
+        return false;
+      }
+      p++;
+      t++;
+    }
+    return t == text.length();
   }
 
   /**

@@ -147,6 +147,19 @@ class GitSourceSshTest {
   }
 
   @Test
+  void aRevokedHostKeyIsRefusedEvenWhereItIsAlsoListedAndStrictCheckingIsOff() throws Exception {
+    String key = server.knownHostsLine().split(" ", 2)[1];
+    Files.writeString(knownHosts, server.knownHostsLine() + "@revoked * " + key);
+    GitSource s = source(builder(Credentials.sshKey(keyFile)).knownHosts(knownHosts).strictHostKeyChecking(false));
+    assertThatThrownBy(() -> read(s))
+        .isInstanceOf(SourceException.class)
+        .hasMessageContaining("host key of 127.0.0.1 port " + server.port())
+        .hasMessageContaining("marked @revoked in the known_hosts file " + knownHosts);
+    assertThat(server.authAttempts()).as("the key is never offered to a revoked host key").isZero();
+    assertThat(server.uploads()).isZero();
+  }
+
+  @Test
   @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)  // MINA alone waits 2 minutes
   void aServerThatAcceptsAndNeverSpeaksSshFailsTheReadAtTheTimeout() throws Exception {
     try (SilentServer silent = SilentServer.start()) {
