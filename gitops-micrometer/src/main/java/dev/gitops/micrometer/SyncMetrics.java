@@ -21,9 +21,13 @@ import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.Timer;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -33,6 +37,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Records what the syncs of one target do as Micrometer meters, tagged {@code target} and {@code
@@ -55,6 +61,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Thread-safe: events of one sync may come from the executor's threads at once.
  */
 public final class SyncMetrics implements SyncListener, AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SyncMetrics.class);
 
   /** What a sync ended as: the {@code result} tag. */
   public enum Result {
@@ -206,38 +214,114 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
   }
 
   /**
-   * {@code source}, timed: each read is recorded as {@code gitops.source.fetch.duration}, whether
-   * it succeeds or throws.
+   * {@code source}, timed: the time a sync spends in it (listing refs, fetching, decoding) is
+   * recorded as one {@code gitops.source.fetch.duration} sample per sync, when this listener hears
+   * the sync's source read or its end, whether the read succeeded or threw; so the source must be
+   * given to the same reconciler as this listener.
+   *
+   * <p>What is returned implements every interface {@code source} does, not only {@link Source}:
+   * the reconciler still sees what else the source can do (a Git source's fingerprint, from which
+   * a sync of content the store already vouches for takes the desired state from the store's
+   * records without decoding; its {@link AutoCloseable#close()}, which a closed reconciler calls).
+   * Such a sync, one that neither {@code read}s nor {@code readSince}s the source, counts as a
+   * {@code gitops.source.fetch.skips} as a read of an unchanged commit does.
    */
   public Source timed(Source source) {
     Objects.requireNonNull(source, "source");
-    return new Source() {
-      @Override
-      public State read(ReadRequest request) {
-        Timer.Sample sample = Timer.start(registry);
-        try {
-          return source.read(request);
-        } finally {
-          sample.stop(fetch);
+    Set<Class<?>> interfaces = new LinkedHashSet<>();
+    for (Class<?> c = source.getClass(); c != null; c = c.getSuperclass()) {
+      interfaces.addAll(List.of(c.getInterfaces()));
+    }
+    interfaces.add(Source.class);
+    InvocationHandler timing = (proxy, method, args) -> {
+      if (method.getDeclaringClass() == Object.class) {
+        return switch (method.getName()) {
+          case "equals" -> proxy == args[0];
+          case "hashCode" -> System.identityHashCode(proxy);
+          default -> "timed " + source;
+        };
+      }
+      boolean timed = !UNTIMED.contains(method.getName()) || method.getParameterCount() > 0;
+      long start = timed ? registry.config().clock().monotonicTime() : 0;
+      try {
+        return method.invoke(source, args);
+      } catch (InvocationTargetException e) {
+        throw e.getCause();
+      } finally {
+        if (timed) {
+          inSource.addAndGet(registry.config().clock().monotonicTime() - start);
+          sourceCalled = true;
+          if (method.getName().equals("read") || method.getName().equals("readSince")) {
+            sourceDecoded = true;
+          }
         }
       }
-
-      @Override
-      public String describe() {
-        return source.describe();
-      }
-
-      @Override
-      public Optional<String> historyRewrittenReason() {
-        return source.historyRewrittenReason();
-      }
     };
+    try {
+      return (Source) Proxy.newProxyInstance(source.getClass().getClassLoader(), interfaces.toArray(Class<?>[]::new),
+          timing);
+    } catch (IllegalArgumentException e) {
+      // an interface the source's class loader cannot see, or two package-private ones of different packages
+      LOG.warn("target {}: timing the source {} as a plain Source, hiding its other interfaces {} from the reconciler"
+          + " (a Git source's no-change fast path among them): {}", target, source.describe(), interfaces,
+          e.getMessage());
+      return new Source() {
+        @Override
+        public State read(ReadRequest request) {
+          return (State) invoke(timing, this, "read", request);
+        }
+
+        @Override
+        public String describe() {
+          return source.describe();
+        }
+
+        @Override
+        public Optional<String> historyRewrittenReason() {
+          return source.historyRewrittenReason();
+        }
+      };
+    }
+  }
+
+  /** The calls of a source that read nothing and are not timed (without parameters). */
+  private static final Set<String> UNTIMED = Set.of("describe", "historyRewrittenReason", "close", "lastRead");
+
+  private static Object invoke(InvocationHandler handler, Object proxy, String method, Source.ReadRequest request) {
+    try {
+      return handler.invoke(proxy, Source.class.getMethod(method, Source.ReadRequest.class), new Object[] {request});
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException("source read failed: " + e, e);
+    }
+  }
+
+  /** The time spent in the timed source since its time was last recorded (nanoseconds). */
+  private final AtomicLong inSource = new AtomicLong();
+  /** Whether the timed source was called since its time was last recorded. */
+  private volatile boolean sourceCalled;
+  /** Whether it was read or read since a fingerprint (decoded) since its time was last recorded. */
+  private volatile boolean sourceDecoded;
+
+  /** Records the time the sync spent in the timed source, if it called it; returns whether it decoded it. */
+  private boolean sourceTimed() {
+    boolean decoded = sourceDecoded;
+    if (sourceCalled) {
+      sourceCalled = false;
+      sourceDecoded = false;
+      fetch.record(inSource.getAndSet(0), TimeUnit.NANOSECONDS);
+    }
+    return decoded;
   }
 
   @Override
   public void onEvent(SyncEvent event) {
     if (event instanceof SyncEvent.SourceRead r) {
-      if (r.skipped()) {
+      boolean called = sourceCalled;
+      boolean decoded = sourceTimed();
+      // a timed source that was called but neither read nor read since: the records stood for it
+      if (r.skipped() || (called && !decoded)) {
         skips.increment();
       }
     } else if (event instanceof SyncEvent.DriftDetected) {
@@ -247,6 +331,7 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
     } else if (event instanceof SyncEvent.Finished f) {
       finished(f.result());
     } else if (event instanceof SyncEvent.Aborted a) {
+      sourceTimed();  // a read that threw, or a sync that ended before the read was announced
       aborted(a.error());
     }
   }

@@ -22,7 +22,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Every meter of SyncMetrics, driven by real syncs of a Reconciler over an in-memory live system. */
 class SyncMetricsTest {
@@ -240,5 +242,60 @@ class SyncMetricsTest {
     assertThat(metrics.timed(saying).historyRewrittenReason()).hasValue("main moved back to an older commit");
     assertThat(metrics.timed(dev.gitops.api.spi.Source.of(() -> dev.gitops.api.State.of("r1", java.util.List.of())))
         .historyRewrittenReason()).isEmpty();
+  }
+
+  /** A Git source's stand-in: it fingerprints its content, and counts its reads and its close. */
+  static final class FingerprintedSource implements dev.gitops.core.source.Fingerprinted, AutoCloseable {
+    final AtomicReference<State> content;
+    final java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+    boolean closed;
+
+    FingerprintedSource(AtomicReference<State> content) {
+      this.content = content;
+    }
+
+    @Override
+    public State read(ReadRequest request) {
+      reads.incrementAndGet();
+      return content.get();
+    }
+
+    @Override
+    public java.util.Optional<Resolved> fingerprint(ReadRequest request) {
+      return lastRead();
+    }
+
+    @Override
+    public java.util.Optional<Resolved> lastRead() {
+      return java.util.Optional.of(new Resolved(content.get().revision(), "content-of-" + content.get().revision()));
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+    }
+  }
+
+  @Test
+  void aTimedSourceKeepsWhatElseItsSourceIsSoANoChangeSyncTakesTheStoresRecordsAndCountsASkip(@TempDir Path dir) {
+    FingerprintedSource git = new FingerprintedSource(desired);
+    Source timed = metrics.timed(git);
+    assertThat(timed).isInstanceOf(dev.gitops.core.source.Fingerprinted.class).isInstanceOf(AutoCloseable.class);
+    want("r1", res("a", 1), res("b", 1));
+    Reconciler r = Reconciler.builder().source(timed).provider(live)
+        .store(dev.gitops.core.store.FileStateStore.open(dir.resolve("store"))).listener(metrics).build();
+    r.sync();  // creates, and records the store's no-change marker for this content
+
+    r.sync();  // the content the marker vouches for: taken from the store's records, nothing read
+    r.sync();
+
+    assertThat(git.reads.get()).as("reads of the source: the first sync's only").isEqualTo(1);
+    assertThat(syncs("succeeded")).isEqualTo(3);
+    assertThat(registry.get("gitops.source.fetch.skips").tags("target", "web").counter().count())
+        .as("the no-change syncs skipped the decode").isEqualTo(2);
+    assertThat(registry.get("gitops.source.fetch.duration").tags("target", "web").timer().count())
+        .as("one fetch per sync").isEqualTo(3);
+    r.close();
+    assertThat(git.closed).as("the reconciler closed the source it was given").isTrue();
   }
 }
