@@ -55,12 +55,13 @@ class DocumentedMetersTest {
     AtomicReference<State> desired = new AtomicReference<>(State.of("r1", List.of(
         Resource.of(ResourceKey.of("memory", "thing", "", "a"), json.createObjectNode().put("n", 1)),
         Resource.of(ResourceKey.of("memory", "thing", "", "b"), json.createObjectNode().put("n", 1)))));
-    Reconciler r = Reconciler.builder().source(metrics.timed(request -> desired.get()))
+    try (Reconciler r = Reconciler.builder().source(metrics.timed(request -> desired.get()))
         .provider(InMemoryProvider.builder().id("memory").build()).store(new InMemoryStateStore()).listener(metrics)
-        .build();
-    r.sync();
-    desired.set(State.of("r2", List.of()));
-    assertThat(catchThrowable(r::sync)).isInstanceOf(PlanRefusedException.class);
+        .build()) {
+      r.sync();
+      desired.set(State.of("r2", List.of()));
+      assertThat(catchThrowable(r::sync)).isInstanceOf(PlanRefusedException.class);
+    }
 
     Map<String, String> registered = new TreeMap<>();
     for (Meter meter : registry.getMeters()) {
