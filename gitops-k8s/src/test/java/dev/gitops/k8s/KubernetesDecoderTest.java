@@ -419,6 +419,22 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void quantitiesPastTheSuffixesAreSentAsTheApiServerStoresThemAndAnExponentItRefusesIsAnError() {
+    String pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: app\n    image: x\n"
+        + "    resources: {limits: {cpu: %s, memory: %s}}\n";
+    // the server stores 1E30 and the number 1e30 (kubectl sends 1e+30) as 1e30, and 10^21 written out as 1e21
+    Resource r = decode("p.yaml", pod.formatted("\"1E30\"", "1e+30")).get(0);
+    assertThat(r.document().at("/spec/containers/0/resources/limits/cpu").asText()).isEqualTo("1e30");
+    assertThat(r.document().at("/spec/containers/0/resources/limits/memory").asText()).isEqualTo("1e30");
+    r = decode("p.yaml", pod.formatted("\"1" + "0".repeat(21) + "\"", "8Ei")).get(0);
+    assertThat(r.document().at("/spec/containers/0/resources/limits/cpu").asText()).isEqualTo("1e21");
+    assertThat(r.document().at("/spec/containers/0/resources/limits/memory").asText()).isEqualTo("9223372036854775807");
+    // an exponent past 64 bits is refused by the server's parser: here, at its file and line
+    assertThat(error("p.yaml", pod.formatted("1", "\"1e99999999999999999999\"")).getMessage()).startsWith("p.yaml:1@")
+        .contains("Pod p: spec.containers[name=app].resources.limits.memory: \"1e99999999999999999999\" is not a quantity");
+  }
+
+  @Test
   void aStrategicMergePatchDirectiveInABuiltInKindIsAnErrorNotAFieldPlannedAtEverySync() {
     // a Kustomize patch committed beside its base: the directive would be sent as a field, which the server drops
     assertThat(error("patch.yaml", """

@@ -30,6 +30,31 @@ class QuantitiesProperties {
     assertThat(Quantities.canonical("1Xi")).isEmpty();
   }
 
+  @Example
+  void amountsPastTheSuffixesAreWrittenAsTheApiServerWritesThem() {
+    // the server's ParseQuantity and String: no cap on decimal amounts, an exponent past E, a binary cap at 2^63-1
+    String[][] cases = {{"1e30", "1e30"}, {"1E30", "1e30"}, {"1e+30", "1e30"}, {"+1E+030", "1e30"},
+        {"1" + "0".repeat(30), "1e30"}, {"1000E", "1e21"}, {"100E", "100E"}, {"123" + "0".repeat(40), "1230e39"},
+        {"1.5e28", "15e27"}, {"1e-200", "1e-9"}, {"-1e-200", "-1e-9"}, {"0.0000000000001", "1n"}, {"1E-3", "1e-3"}, {"8Ei", "9223372036854775807"},
+        {"99999999999999Ei", "9223372036854775807"}, {"7Ei", "7Ei"}, {"1e4294967296", "1"},
+        {"1e9223372036854775807", "100e-3"}, {"1" + "0".repeat(200000) + "m", "100e199995"}};
+    for (String[] c : cases) {
+      assertThat(Quantities.canonical(c[0])).as(c[0].length() > 40 ? c[0].substring(0, 40) : c[0]).hasValue(c[1]);
+      assertThat(Quantities.isQuantity(c[0])).isTrue();
+    }
+    // an exponent past 64 bits: the server refuses the suffix
+    assertThat(Quantities.canonical("1e9223372036854775808")).isEmpty();
+    assertThat(Quantities.isQuantity("1e99999999999999999999")).isFalse();
+    // a number in a quantity field: what kubectl sends for it (an integer of 64 bits as is, else a double as Go writes it)
+    assertThat(Quantities.canonical(new java.math.BigDecimal("1E+30"))).isEqualTo("1e30");
+    assertThat(Quantities.canonical(new java.math.BigDecimal("1" + "0".repeat(30)))).isEqualTo("1e30");
+    assertThat(Quantities.canonical(new java.math.BigDecimal("100000000000000000000"))).isEqualTo("100E");
+    assertThat(Quantities.canonical(new java.math.BigDecimal("18446744073709551615"))).isEqualTo("18446744073709551615");
+    assertThat(Quantities.canonical(new java.math.BigDecimal("0.5"))).isEqualTo("500m");
+    assertThat(Quantities.canonical(new java.math.BigDecimal("1E-7"))).isEqualTo("100e-9");
+    assertThat(Quantities.canonical(new java.math.BigDecimal("2"))).isEqualTo("2");
+  }
+
   @Property
   void canonicalFormIsStable(@ForAll("quantities") String q) {
     String once = Quantities.canonical(q).orElseThrow();
