@@ -782,7 +782,9 @@ public final class KubernetesDecoder implements Decoder {
    * Refuses, in a built-in kind, values the mock API server stores but a real one refuses or
    * changes, where the kind's schema is certain: a resource quantity that is not one ({@code cpu:
    * lots}, {@code memory: 1.5.5Gi}, {@code cpu: true}) in any {@code resources.limits} or {@code
-   * resources.requests} (containers, pod specs, claims) and in a ResourceQuota's {@code spec.hard};
+   * resources.requests} (containers, pod specs, claims), a pod spec's {@code overhead}, an {@code
+   * emptyDir}'s {@code sizeLimit}, a ResourceQuota's {@code spec.hard}, a LimitRange's limits, a
+   * PersistentVolume's {@code spec.capacity} and a RuntimeClass's {@code overhead.podFixed};
    * a 32-bit integer field ({@code replicas}, a container's {@code containerPort} and {@code
    * hostPort}, a Service port's {@code port}, {@code nodePort} and numeric {@code targetPort},
    * {@link #INT32_SPEC_FIELDS}) that is a string ({@code containerPort: "80"}), not whole, or out of
@@ -811,6 +813,20 @@ public final class KubernetesDecoder implements Decoder {
     if (m.type().equals("/ResourceQuota")) {
       quantities(m, what + "spec.hard", spec.path("hard"));
     }
+    if (m.type().equals("/PersistentVolume")) {
+      quantities(m, what + "spec.capacity", spec.path("capacity"));
+    }
+    if (m.type().equals("node.k8s.io/RuntimeClass")) {
+      quantities(m, what + "overhead.podFixed", doc.path("overhead").path("podFixed"));
+    }
+    if (m.type().equals("/LimitRange")) {
+      JsonNode limits = spec.path("limits");
+      for (int i = 0; i < limits.size(); i++) {
+        for (String field : List.of("max", "min", "default", "defaultRequest", "maxLimitRequestRatio")) {
+          quantities(m, what + "spec.limits[" + i + "]." + field, limits.get(i).path(field));
+        }
+      }
+    }
     typedValues(m, doc, what, "");
   }
 
@@ -828,6 +844,12 @@ public final class KubernetesDecoder implements Decoder {
       if (e.getKey().equals("resources") && v.isObject()) {
         quantities(m, what + at + ".limits", v.path("limits"));
         quantities(m, what + at + ".requests", v.path("requests"));
+      }
+      if (e.getKey().equals("overhead") && node.has("containers")) {
+        quantities(m, what + at, v);  // a pod spec's overhead
+      }
+      if (e.getKey().equals("sizeLimit") && path.endsWith("emptyDir")) {
+        quantity(m, what + at, v);
       }
       if (!CONTAINER_LISTS.contains(e.getKey()) || !v.isArray()) {
         typedValues(m, v, what, at);
@@ -886,13 +908,17 @@ public final class KubernetesDecoder implements Decoder {
           + map.getNodeType().name().toLowerCase(Locale.ROOT));
     }
     for (Map.Entry<String, JsonNode> e : map.properties()) {
-      JsonNode v = e.getValue();
-      // a number is one (the reader refuses NaN and infinities); null is absent
-      boolean ok = v.isNull() || v.isNumber() || v.isTextual() && Quantities.isQuantity(v.textValue());
-      if (!ok) {
-        throw m.place().error(where + "." + e.getKey() + ": " + shown(v.toString()) + " is not a quantity (a number"
-            + " with an optional suffix: 250m, 2, 0.5, 128Mi, 1Gi, 1e3), which the API server requires there");
-      }
+      quantity(m, where + "." + e.getKey(), e.getValue());
+    }
+  }
+
+  /** Refuses {@code v} at {@code where} when it is not a quantity the API server takes. */
+  private static void quantity(Manifest m, String where, JsonNode v) {
+    // a number is one (the reader refuses NaN and infinities); null or missing is absent
+    boolean ok = v.isMissingNode() || v.isNull() || v.isNumber() || v.isTextual() && Quantities.isQuantity(v.textValue());
+    if (!ok) {
+      throw m.place().error(where + ": " + shown(v.toString()) + " is not a quantity (a number"
+          + " with an optional suffix: 250m, 2, 0.5, 128Mi, 1Gi, 1e3), which the API server requires there");
     }
   }
 

@@ -429,6 +429,32 @@ class KubernetesDecoderTest {
     r = decode("p.yaml", pod.formatted("\"1" + "0".repeat(21) + "\"", "8Ei")).get(0);
     assertThat(r.document().at("/spec/containers/0/resources/limits/cpu").asText()).isEqualTo("1e21");
     assertThat(r.document().at("/spec/containers/0/resources/limits/memory").asText()).isEqualTo("9223372036854775807");
+    // every quantity field the normalization canonicalizes is checked: a pod's overhead (in templates too), a
+    // LimitRange's limits, a PersistentVolume's capacity, a RuntimeClass's overhead, an emptyDir's sizeLimit
+    String[][] refused = {
+        {"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  overhead: {cpu: lots}\n  containers: [{name: a, image: x}]\n",
+            "Pod p: spec.overhead.cpu: \"lots\" is not a quantity"},
+        {"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  selector: {matchLabels: {a: b}}\n"
+            + "  template:\n    metadata: {labels: {a: b}}\n    spec:\n      overhead: {memory: \"1e99999999999999999999\"}\n"
+            + "      containers: [{name: a, image: x}]\n",
+            "Deployment d: spec.template.spec.overhead.memory: \"1e99999999999999999999\" is not a quantity"},
+        {"apiVersion: v1\nkind: LimitRange\nmetadata: {name: l}\nspec:\n  limits:\n  - {type: Container, max: {cpu: '2'},"
+            + " defaultRequest: {memory: 1.5.5Gi}}\n", "LimitRange l: spec.limits[0].defaultRequest.memory: \"1.5.5Gi\" is not"},
+        {"apiVersion: v1\nkind: LimitRange\nmetadata: {name: l}\nspec:\n  limits: [{type: Pod, maxLimitRequestRatio: {cpu: x}}]\n",
+            "spec.limits[0].maxLimitRequestRatio.cpu: \"x\" is not a quantity"},
+        {"apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv}\nspec: {capacity: {storage: 10 GB}}\n",
+            "PersistentVolume pv: spec.capacity.storage: \"10 GB\" is not a quantity"},
+        {"apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: rc}\nhandler: runc\noverhead: {podFixed: {cpu: lots}}\n",
+            "RuntimeClass rc: overhead.podFixed.cpu: \"lots\" is not a quantity"},
+        {"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  volumes: [{name: v, emptyDir: {sizeLimit: 1 Gi}}]\n"
+            + "  containers: [{name: a, image: x}]\n", "Pod p: spec.volumes[0].emptyDir.sizeLimit: \"1 Gi\" is not a quantity"},
+    };
+    for (String[] c : refused) {
+      assertThat(error("q.yaml", c[0]).getMessage()).as(c[1]).startsWith("q.yaml:1@").contains(c[1]);
+    }
+    assertThat(decode("q.yaml", "apiVersion: v1\nkind: LimitRange\nmetadata: {name: l}\nspec:\n  limits:\n"
+        + "  - {type: Container, max: {cpu: 2, memory: 1E30}, min: {cpu: 100m}, maxLimitRequestRatio: {cpu: 4}}\n")
+        .get(0).document().at("/spec/limits/0/max/memory").asText()).isEqualTo("1e30");
     // an exponent past 64 bits is refused by the server's parser: here, at its file and line
     assertThat(error("p.yaml", pod.formatted("1", "\"1e99999999999999999999\"")).getMessage()).startsWith("p.yaml:1@")
         .contains("Pod p: spec.containers[name=app].resources.limits.memory: \"1e99999999999999999999\" is not a quantity");
