@@ -68,7 +68,10 @@ public sealed interface TagOrder {
     return new Alphabetical(Objects.requireNonNull(direction, "direction"));
   }
 
-  /** The last value in numerical order; values that are not numbers are skipped. */
+  /**
+   * The last value in numerical order; values that are not numbers are skipped, and so are those
+   * too large for a 64-bit float ({@code 1e400}), which Flux's {@code strconv.ParseFloat} refuses.
+   */
   static TagOrder numerical(Direction direction) {
     return new Numerical(Objects.requireNonNull(direction, "direction"));
   }
@@ -170,11 +173,20 @@ public sealed interface TagOrder {
       if (value.isEmpty() || value.length() > 100) {
         return Optional.empty();
       }
+      BigDecimal number;
       try {
-        return Optional.of(new BigDecimal(value));
+        number = new BigDecimal(value);
       } catch (NumberFormatException e) {
         return Optional.empty();  // not a number: the tag is skipped and counted
       }
+      // Flux reads the value with Go's strconv.ParseFloat(value, 64), which refuses one that rounds
+      // past the largest float64 (1e400: ErrRange), so Flux never takes it; here it is skipped, as a
+      // value that is no number is. BigDecimal.doubleValue rounds as ParseFloat does (IEEE 754,
+      // to nearest even), so it is infinite exactly where ParseFloat overflows.
+      if (Double.isInfinite(number.doubleValue())) {
+        return Optional.empty();
+      }
+      return Optional.of(number);
     }
 
     @Override

@@ -215,6 +215,20 @@ class ImagePolicyTest {
     assertThat(s.candidates()).isEqualTo(3);
   }
 
+  @Test
+  void aNumberPastTheLargestFloat64IsSkippedAsFluxsParseFloatRefusesIt() {
+    // Flux reads a numerical value with strconv.ParseFloat(v, 64): 1e400 is ErrRange there, so never chosen
+    List<String> tags = List.of("1e400", "-1e400", "1.8e308", "1.7976931348623157e308", "-1e308", "12", "1e-400");
+    ImagePolicy.Selection newest = policy().order(TagOrder.numerical(TagOrder.Direction.ASC)).build().select(tags);
+    assertThat(newest.tag()).contains("1.7976931348623157e308");  // the largest float64 is still a number
+    assertThat(newest.candidates()).isEqualTo(4);                   // 1e-400 is 0 to ParseFloat, no error
+    assertThat(newest.skipped()).isEqualTo(3);
+    ImagePolicy.Selection oldest = policy().order(TagOrder.numerical(TagOrder.Direction.DESC)).build().select(tags);
+    assertThat(oldest.tag()).contains("-1e308");
+    ImagePolicy p = policy().order(TagOrder.numerical(TagOrder.Direction.ASC)).build();
+    assertThat(p.ranksAbove("1e400", "12")).isFalse();  // cannot be ranked: a marked 1e400 is no newer tag to keep
+  }
+
   /** Numerical order takes the greatest number, whatever order the registry listed the tags in. */
   @Property
   void numericalTakesTheGreatestInAnyListingOrder(@ForAll @Size(min = 1, max = 30) List<@IntRange(min = 0, max = 1_000_000) Integer> builds,
