@@ -48,7 +48,12 @@ public final class SemverConstraints {
   /** Operators, longest first (a shorter one is never what a longer one's text means). */
   private static final List<String> OPERATORS = List.of("!=", ">=", "=>", "<=", "=<", "~>", ">", "<", "=", "~", "^");
 
-  /** A version: numbers, and the pre-release ("" for a release). Build metadata plays no part. */
+  /**
+   * A version: numbers, and the pre-release ("" for a release). Build metadata plays no part. The
+   * numbers are unsigned 64-bit, as Masterminds semver v3 reads them ({@code strconv.ParseUint(s,
+   * 10, 64)}): {@code 18446744073709551615.0.0} is a version, compared as unsigned; one number
+   * larger is no version there, nor here.
+   */
   record Version(long major, long minor, long patch, String pre) implements Comparable<Version> {
 
     static Optional<Version> parseTag(String tag) {
@@ -57,10 +62,10 @@ public final class SemverConstraints {
         return Optional.empty();
       }
       try {
-        return Optional.of(new Version(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)),
-            Long.parseLong(m.group(3)), m.group(4) == null ? "" : m.group(4)));
+        return Optional.of(new Version(Long.parseUnsignedLong(m.group(1)), Long.parseUnsignedLong(m.group(2)),
+            Long.parseUnsignedLong(m.group(3)), m.group(4) == null ? "" : m.group(4)));
       } catch (NumberFormatException tooLarge) {
-        return Optional.empty();  // not a version Flux can read either
+        return Optional.empty();  // above 2^64-1: Masterminds' ParseUint fails, so not a version Flux can read either
       }
     }
 
@@ -70,12 +75,12 @@ public final class SemverConstraints {
 
     @Override
     public int compareTo(Version o) {
-      int c = Long.compare(major, o.major);
+      int c = Long.compareUnsigned(major, o.major);
       if (c == 0) {
-        c = Long.compare(minor, o.minor);
+        c = Long.compareUnsigned(minor, o.minor);
       }
       if (c == 0) {
-        c = Long.compare(patch, o.patch);
+        c = Long.compareUnsigned(patch, o.patch);
       }
       return c != 0 ? c : comparePrerelease(pre, o.pre);
     }
@@ -112,7 +117,8 @@ public final class SemverConstraints {
 
     @Override
     public String toString() {
-      return major + "." + minor + "." + patch + (pre.isEmpty() ? "" : "-" + pre);
+      return Long.toUnsignedString(major) + "." + Long.toUnsignedString(minor) + "." + Long.toUnsignedString(patch)
+          + (pre.isEmpty() ? "" : "-" + pre);
     }
   }
 
@@ -168,14 +174,15 @@ public final class SemverConstraints {
       if (!dirty) {
         return v.compareTo(con) > 0;
       }
-      if (v.major() > con.major()) {
+      int major = Long.compareUnsigned(v.major(), con.major());
+      if (major > 0) {
         return true;
-      } else if (v.major() < con.major()) {
+      } else if (major < 0) {
         return false;
       } else if (minorDirty) {
         return false;  // >11 wants 12 or higher
       } else if (patchDirty) {
-        return v.minor() > con.minor();  // >11.1 wants 11.2 or higher
+        return Long.compareUnsigned(v.minor(), con.minor()) > 0;  // >11.1 wants 11.2 or higher
       }
       return v.compareTo(con) > 0;
     }
@@ -184,10 +191,10 @@ public final class SemverConstraints {
       if (!dirty) {
         return v.compareTo(con) <= 0;
       }
-      if (v.major() > con.major()) {
+      if (Long.compareUnsigned(v.major(), con.major()) > 0) {
         return false;
       }
-      return !(v.major() == con.major() && v.minor() > con.minor() && !minorDirty);
+      return !(v.major() == con.major() && Long.compareUnsigned(v.minor(), con.minor()) > 0 && !minorDirty);
     }
 
     private boolean tilde(Version v) {
@@ -207,16 +214,17 @@ public final class SemverConstraints {
       if (v.compareTo(con) < 0) {
         return false;
       }
-      if (con.major() > 0 || minorDirty) {
+      // the numbers are unsigned: "above 0" is "not 0"
+      if (con.major() != 0 || minorDirty) {
         return v.major() == con.major();
       }
-      if (v.major() > 0) {
+      if (v.major() != 0) {
         return false;
       }
-      if (con.minor() > 0 || patchDirty) {
+      if (con.minor() != 0 || patchDirty) {
         return v.minor() == con.minor();
       }
-      if (v.minor() > 0) {
+      if (v.minor() != 0) {
         return false;
       }
       return v.patch() == con.patch();
@@ -326,13 +334,14 @@ public final class SemverConstraints {
         return new Comparator(op, new Version(0, 0, 0, pre), true, false, false);
       }
       if (minor == null || isX(minor)) {
-        return new Comparator(op, new Version(Long.parseLong(major), 0, 0, pre), true, true, false);
+        return new Comparator(op, new Version(Long.parseUnsignedLong(major), 0, 0, pre), true, true, false);
       }
       if (patch == null || isX(patch)) {
-        return new Comparator(op, new Version(Long.parseLong(major), Long.parseLong(minor), 0, pre), true, false, true);
+        return new Comparator(op, new Version(Long.parseUnsignedLong(major), Long.parseUnsignedLong(minor), 0, pre),
+            true, false, true);
       }
-      return new Comparator(op, new Version(Long.parseLong(major), Long.parseLong(minor), Long.parseLong(patch), pre),
-          false, false, false);
+      return new Comparator(op, new Version(Long.parseUnsignedLong(major), Long.parseUnsignedLong(minor),
+          Long.parseUnsignedLong(patch), pre), false, false, false);
     } catch (NumberFormatException e) {
       throw improper(range, m.group());
     }

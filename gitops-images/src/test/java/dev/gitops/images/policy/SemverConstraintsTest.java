@@ -42,6 +42,33 @@ class SemverConstraintsTest {
   }
 
   @Test
+  void versionNumbersAreUnsigned64BitAsMastermindsReadsThem() {
+    // Masterminds semver v3 reads each number with strconv.ParseUint(s, 10, 64): up to 2^64-1, compared unsigned
+    String max = "18446744073709551615.0.0";
+    String above63 = "9223372036854775808.0.0";
+    String tooLarge = "18446744073709551616.0.0";  // ParseUint's range error: no version, skipped
+    SemverConstraints any = SemverConstraints.parse(">=1.0.0");
+    assertThat(any.highest(List.of("2.0.0", above63, max, tooLarge, "v1.0.0"))).contains(max);
+    assertThat(any.includes(above63)).isTrue();
+    assertThat(any.includes("v1." + "18446744073709551615" + ".0")).isTrue();
+    assertThat(any.includes(tooLarge)).isFalse();
+    assertThat(any.includes("1.0.18446744073709551616")).isFalse();
+    // compared as unsigned: 2^63 is above 2^63-1, never below 0
+    assertThat(SemverConstraints.parse("<9223372036854775808.0.0").includes("9223372036854775807.0.0")).isTrue();
+    assertThat(SemverConstraints.parse("<9223372036854775808.0.0").includes(max)).isFalse();
+    assertThat(SemverConstraints.parse("<=9223372036854775808").includes("9223372036854775808.5.0")).isTrue();
+    assertThat(SemverConstraints.parse(">9223372036854775807").includes(above63)).isTrue();
+    assertThat(SemverConstraints.parse("^9223372036854775808.1").includes("9223372036854775808.2.0")).isTrue();
+    assertThat(SemverConstraints.parse("^0.9223372036854775808").includes("0.9223372036854775808.3")).isTrue();
+    assertThat(SemverConstraints.parse("^0.9223372036854775808").includes("0.9223372036854775809.0")).isFalse();
+    assertThat(SemverConstraints.parse("~18446744073709551615.1").includes("18446744073709551615.1.9")).isTrue();
+    assertThat(TagOrder.semver(">=1.0.0").ranksAbove(max, "v2.0.0")).isTrue();
+    assertThat(TagOrder.semver(">=1.0.0").ranksAbove(tooLarge, "v2.0.0")).isFalse();
+    assertThatThrownBy(() -> SemverConstraints.parse(">=18446744073709551616")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'18446744073709551616' is not a constraint");
+  }
+
+  @Test
   void hyphenRangesCommasAndSpacesAfterOperatorsAreRanges() {
     assertThat(SemverConstraints.parse("1.0.0 - 2.0.0").highest(List.of("1.0.0", "2.0.0", "2.0.1"))).contains("2.0.0");
     assertThat(SemverConstraints.parse(">= 1.0, < 2.0").highest(List.of("0.9.0", "1.9.9", "2.0.0"))).contains("1.9.9");
