@@ -9,6 +9,7 @@ import dev.gitops.images.git.GitWriteBack;
 import dev.gitops.images.git.ImageUpdate;
 import dev.gitops.images.git.PathNotFoundException;
 import dev.gitops.images.git.RefusedDowngrade;
+import dev.gitops.images.marker.ImageMarker;
 import dev.gitops.images.marker.Setter;
 import dev.gitops.images.policy.FluxPolicies;
 import dev.gitops.images.registry.RegistryClient;
@@ -195,13 +196,13 @@ final class ImagesCommand implements Callable<Integer> {
         for (EditConflict c : r.conflicts()) {
           err.println("gitops: conflict: " + PlanRenderer.oneLine(c.describe()));
         }
-        for (String u : r.unresolved()) {
-          // "file:line setter": a marker of a policy that failed is said with the failure above
-          String setter = u.substring(u.lastIndexOf(' ') + 1);
-          if (Setter.resolve(setter, r.policyFailures().keySet()).isEmpty()
-              && Setter.resolve(setter, flux.suspended().keySet()).isEmpty()) {
-            err.println("gitops: warning: " + PlanRenderer.oneLine(u) + ": the marker names no policy of --policies "
-                + policies + "; left as it is");
+        for (ImageMarker m : r.unresolvedMarkers()) {
+          // a marker of a policy that failed is said with the failure above; the setter is the marker's own,
+          // never cut from "file:line setter" text (a setter may hold a space: "apps:my web")
+          if (Setter.resolve(m.setter(), r.policyFailures().keySet()).isEmpty()
+              && Setter.resolve(m.setter(), flux.suspended().keySet()).isEmpty()) {
+            err.println("gitops: warning: " + PlanRenderer.oneLine(m.location() + " " + m.setter())
+                + ": the marker names no policy of --policies " + policies + "; left as it is");
           }
         }
         // a policy no marker names set nothing: said, so that no line below claims its images were checked
@@ -209,7 +210,7 @@ final class ImagesCommand implements Callable<Integer> {
         for (String p : r.unmarkedPolicies()) {
           err.println("gitops: warning: image policy " + PlanRenderer.oneLine(p) + " of --policies " + policies
               + ": no marker " + where + " names it, so it set nothing; a marker names it as # {\"$imagepolicy\": \""
-              + PlanRenderer.oneLine(p) + "\"} (or with :tag, :name, :digest)" + otherNamespace(p, r.unresolved()));
+              + PlanRenderer.oneLine(p) + "\"} (or with :tag, :name, :digest)" + otherNamespace(p, r.unresolvedMarkers()));
         }
         for (ImageUpdate u : r.updates()) {
           out.println(PlanRenderer.oneLine(u.describe()));
@@ -254,16 +255,16 @@ final class ImagesCommand implements Callable<Integer> {
      * A hint when markers name {@code policy}'s name in another namespace ({@code apps:web} where the
      * policy, without metadata.namespace, is {@code flux-system:web}); "" when none do.
      */
-    private static String otherNamespace(String policy, List<String> unresolved) {
+    private static String otherNamespace(String policy, List<ImageMarker> unresolved) {
       int colon = policy.indexOf(':');
       String namespace = policy.substring(0, colon);
       String name = policy.substring(colon + 1);
-      for (String u : unresolved) {
-        // "file:line setter", the setter "<namespace>:<name>" with an optional ":tag", ":name" or ":digest"
-        String setter = u.substring(u.lastIndexOf(' ') + 1);
+      for (ImageMarker m : unresolved) {
+        // the setter "<namespace>:<name>" with an optional ":tag", ":name" or ":digest"
+        String setter = m.setter();
         String[] parts = setter.split(":");
         if (parts.length >= 2 && parts[1].equals(name) && !parts[0].equals(namespace)) {
-          return "; " + PlanRenderer.oneLine(u.substring(0, u.lastIndexOf(' '))) + " names " + PlanRenderer.oneLine(setter)
+          return "; " + PlanRenderer.oneLine(m.location()) + " names " + PlanRenderer.oneLine(setter)
               + ": the policy's namespace is " + PlanRenderer.oneLine(namespace) + " (its metadata.namespace; "
               + "flux-system when it has none)";
         }

@@ -215,6 +215,34 @@ class ImagesCommandTest {
   }
 
   @Test
+  void aMarkerWhosePolicyNameHoldsASpaceIsNamedWholeNeverByItsLastWord() throws Exception {
+    // the policy fails (^9 fits no tag); "x apps:web" names no policy, though its last word names the failed one
+    Files.writeString(policies, Files.readString(policies).replace("range: ^1.2", "range: ^9"));
+    seed.write("apps/api.yaml", "image: " + host + "/team/web:v1.0.0 # {\"$imagepolicy\": \"x apps:web\"}\n")
+        .commit("a marker naming 'x apps:web'");
+    seed.git("push", "-q", bare.toString(), "HEAD:main");
+    StringWriter err = new StringWriter();
+    assertThat(run(new StringWriter(), err, "images", "update", "--repo", bare.toString(), "--policies",
+        policies.toString())).isEqualTo(ExitCodes.ERROR);
+    assertThat(err.toString()).contains("gitops: image policy apps:web: no tag of")
+        .contains("gitops: warning: apps/api.yaml:1 x apps:web: the marker names no policy of --policies " + policies
+            + "; left as it is");
+
+    // a policy without metadata.namespace is flux-system:web; the hint names the marker's file, line and whole setter
+    Path flux = Files.writeString(tmp.resolve("flux-system.yaml"), Files.readString(policies)
+        .replace("range: ^9", "range: ^1.2").replace("metadata: {name: web, namespace: apps}", "metadata: {name: web}"));
+    seed.write("apps/api.yaml", "image: " + host + "/team/web:v1.0.0\n")
+        .write("apps/web.yaml", "image: " + host + "/team/web:v1.2.3 # {\"$imagepolicy\": \"my apps:web\"}\n")
+        .commit("a marker naming 'my apps:web'");
+    seed.git("push", "-q", bare.toString(), "HEAD:main");
+    err = new StringWriter();
+    assertThat(run(new StringWriter(), err, "images", "update", "--repo", bare.toString(), "--policies",
+        flux.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+    assertThat(err.toString()).contains("; apps/web.yaml:1 names my apps:web: the policy's namespace is flux-system"
+        + " (its metadata.namespace; flux-system when it has none)");
+  }
+
+  @Test
   void aSuspendedImageRepositoryIsNotScannedItsMarkersStayAndItIsSaid() throws Exception {
     // flux suspend image repository web: Flux scans nothing, so nothing newer is written
     Files.writeString(policies, Files.readString(policies).replace("insecure: true}", "insecure: true, suspend: true}"));

@@ -83,6 +83,22 @@ public record ImageUpdateResult(Status status, Map<String, ImageChoice> choices,
     return write.map(WriteResult::unresolved).orElse(List.of());
   }
 
+  /**
+   * The markers of {@link #unresolved()}, in the same order, with their file, line and setter
+   * apart: a setter may hold spaces ({@code apps:my web}) or colons, so read it from here, not by
+   * splitting the text of an {@code unresolved()} entry.
+   *
+   * <pre>{@code
+   * ImageUpdateResult r = updater.run();
+   * for (ImageMarker m : r.unresolvedMarkers()) {
+   *   log.warn("{}: marker {} names no policy", m.location(), m.setter());
+   * }
+   * }</pre>
+   */
+  public List<dev.gitops.images.marker.ImageMarker> unresolvedMarkers() {
+    return write.map(WriteResult::unresolvedMarkers).orElse(List.of());
+  }
+
   /** Marked tags newer than their policy allows (and the digests beside them), left as they are: never downgraded. */
   public List<dev.gitops.images.git.RefusedDowngrade> downgradesRefused() {
     return write.map(WriteResult::downgradesRefused).orElse(List.of());

@@ -342,11 +342,13 @@ public final class GitWriteBack implements AutoCloseable {
         LOG.info("{} ({}): images up to date at {}{}", display, pushBranch, base.name(),
             plan.conflicts.isEmpty() ? "" : "; " + plan.conflicts.size() + " conflicting edits left alone");
         return new WriteResult(pushBranch, Optional.of(base.name()), Optional.empty(), List.of(), plan.conflicts,
-            plan.problems, plan.unresolved, attempts, plan.refused, plan.marked, plan.warnings);
+            plan.problems, plan.unresolved, attempts, plan.refused, plan.marked, plan.warnings,
+            plan.unresolvedMarkers);
       }
       if (!push) {
         return new WriteResult(pushBranch, Optional.of(base.name()), Optional.empty(), plan.updates, plan.conflicts,
-            plan.problems, plan.unresolved, 0, plan.refused, plan.marked, plan.warnings);
+            plan.problems, plan.unresolved, 0, plan.refused, plan.marked, plan.warnings,
+            plan.unresolvedMarkers);
       }
       ObjectId commit = commit(base, plan);
       beforePush.accept(attempt);
@@ -356,7 +358,8 @@ public final class GitWriteBack implements AutoCloseable {
       if (rejected == null) {
         LOG.info("{} ({}): pushed {} with {} image updates", display, pushBranch, commit.name(), plan.updates.size());
         return new WriteResult(pushBranch, Optional.of(base.name()), Optional.of(commit.name()), plan.updates,
-            plan.conflicts, plan.problems, plan.unresolved, attempts, plan.refused, plan.marked, plan.warnings);
+            plan.conflicts, plan.problems, plan.unresolved, attempts, plan.refused, plan.marked, plan.warnings,
+            plan.unresolvedMarkers);
       }
       if (!rejected.race) {
         throw new GitWriteException(display + ": push to " + pushBranch + " refused: " + rejected.message);  // scrubbed
@@ -379,6 +382,8 @@ public final class GitWriteBack implements AutoCloseable {
     /** Files not read for markers that hold none as far as can be told (not UTF-8 text). */
     final List<String> warnings = new ArrayList<>();
     final List<String> unresolved = new ArrayList<>();
+    /** The markers of {@link #unresolved}, file, line and setter apart. */
+    final List<ImageMarker> unresolvedMarkers = new ArrayList<>();
     final List<RefusedDowngrade> refused = new ArrayList<>();
     final Map<String, String> seen = new HashMap<>();
     /** The policies of the choices that a marker names. */
@@ -647,6 +652,7 @@ public final class GitWriteBack implements AutoCloseable {
       Optional<Setter> setter = Setter.resolve(m.setter(), choices.keySet());
       if (setter.isEmpty()) {
         plan.unresolved.add(m.location() + " " + m.setter());
+        plan.unresolvedMarkers.add(m);
         continue;
       }
       plan.marked.add(setter.get().policy());

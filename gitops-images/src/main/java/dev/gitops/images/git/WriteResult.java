@@ -1,5 +1,6 @@
 package dev.gitops.images.git;
 
+import dev.gitops.images.marker.ImageMarker;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -31,10 +32,15 @@ import java.util.Set;
  * @param warnings files under the path that were not read for markers though no marker in them is
  *     known, each naming the file and why: one that is not UTF-8 text (UTF-16, UTF-32, Latin-1), which
  *     no marker is read in (one that mentions the marker field is a {@linkplain #problems problem})
+ * @param unresolvedMarkers the markers of {@code unresolved}, in the same order, each with its file,
+ *     line and setter apart: a setter may hold spaces ({@code apps:my web}), so the text of an
+ *     {@code unresolved} entry cannot be split back into them (empty when the result was made
+ *     without them)
  */
 public record WriteResult(String branch, Optional<String> base, Optional<String> commit, List<ImageUpdate> updates,
     List<EditConflict> conflicts, List<String> problems, List<String> unresolved, int pushAttempts,
-    List<RefusedDowngrade> downgradesRefused, Set<String> markedPolicies, List<String> warnings) {
+    List<RefusedDowngrade> downgradesRefused, Set<String> markedPolicies, List<String> warnings,
+    List<ImageMarker> unresolvedMarkers) {
 
   /** A result. */
   public WriteResult {
@@ -45,6 +51,15 @@ public record WriteResult(String branch, Optional<String> base, Optional<String>
     downgradesRefused = List.copyOf(downgradesRefused);
     markedPolicies = Set.copyOf(markedPolicies);
     warnings = List.copyOf(warnings);
+    unresolvedMarkers = List.copyOf(unresolvedMarkers);
+  }
+
+  /** A result without the {@linkplain #unresolvedMarkers unresolved markers} apart from their text. */
+  public WriteResult(String branch, Optional<String> base, Optional<String> commit, List<ImageUpdate> updates,
+      List<EditConflict> conflicts, List<String> problems, List<String> unresolved, int pushAttempts,
+      List<RefusedDowngrade> downgradesRefused, Set<String> markedPolicies, List<String> warnings) {
+    this(branch, base, commit, updates, conflicts, problems, unresolved, pushAttempts, downgradesRefused,
+        markedPolicies, warnings, List.of());
   }
 
   /** A result without warnings. */

@@ -310,6 +310,15 @@ class GitWriteBackTest {
     try (GitWriteBack git = writer().path("other").build()) {
       assertThat(git.preview(chosen).markedPolicies()).containsExactly("apps:web");
     }
+    // a marker naming no chosen policy: its text, and the marker itself with file, line and setter apart
+    try (GitWriteBack git = writer().build()) {
+      WriteResult r = git.preview(Map.of("apps:web", chosen.get("apps:web")));
+      assertThat(r.unresolved()).containsExactly("apps/api.yaml:3 apps:api");
+      assertThat(r.unresolvedMarkers()).singleElement().satisfies(m -> {
+        assertThat(m.location()).isEqualTo("apps/api.yaml:3");
+        assertThat(m.setter()).isEqualTo("apps:api");
+      });
+    }
   }
 
   @Test
