@@ -53,6 +53,15 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
     Objects.requireNonNull(delivery, "delivery");
   }
 
+  /** Refuses {@code key: []}, which the filter would read as all; absent is all. */
+  private static void notEmpty(ConfigNode c, String key, String all, String none) {
+    ConfigNode list = c.get(key);
+    if (!list.isAbsent() && list.json().isArray() && list.json().isEmpty()) {
+      throw list.error("an empty list would send " + all + ", as no '" + key + "' key does: remove the key to send "
+          + all + " (or " + none + " to send nothing), or list what to send");
+    }
+  }
+
   static NotifierConfig read(ConfigNode c, Set<String> targetNames) {
     String type = c.string("type", "the kind of notifier: webhook, github or gitlab");
     Set<String> common = Set.of("type", "events", "targets", "minSeverity", "queueCapacity", "maxAttempts");
@@ -65,6 +74,10 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
     }
     c.allowOnly(allowed.toArray(String[]::new));
 
+    // the filter reads an empty set as "all": an empty list written out (to send nothing, or a template that
+    // listed none) would send every event, or to every target, without a word
+    notEmpty(c, "events", "every event", "remove the notifier");
+    notEmpty(c, "targets", "every target's notifications", "remove the notifier");
     Set<Event> events = EnumSet.noneOf(Event.class);
     for (ConfigNode e : c.list("events")) {
       e.notReadOtherwise();  // events: [on] is the boolean true

@@ -447,6 +447,29 @@ class AgentConfigTest {
   }
 
   @Test
+  void aNotifierWithAnEmptyEventsOrTargetsListIsRefusedAtItsLineNotSentEverything() {
+    // the filter reads an empty set as all: events: [] (meant as none, or a template listing none) sent every event
+    String head = """
+        targets:
+          - name: web
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv}
+        notifications:
+          - type: webhook
+            url: https://h.example.com/
+        """;
+    ConfigException events = error(head + "    events: []\n");
+    assertThat(events.getMessage()).contains("agent.yaml:8: notifications[0].events: an empty list would send every"
+        + " event, as no 'events' key does: remove the key to send every event (or remove the notifier to send"
+        + " nothing), or list what to send");
+    assertThat(error(head + "    minSeverity: warning\n    targets: [ ]\n").getMessage())
+        .contains("agent.yaml:9: notifications[0].targets: an empty list would send every target's notifications");
+    assertThat(error(head + "    targets:\n      []\n").line()).as("the key's line").isEqualTo(8);
+    assertThatCode(() -> load(head + "    events: [sync-failed]\n    targets: [web]\n")).doesNotThrowAnyException();
+    assertThatCode(() -> load(head)).as("no key: every event, every target").doesNotThrowAnyException();
+  }
+
+  @Test
   void anEmptyFileOrOneWithoutTargetsIsRefusedNamingTheFile() {
     Path f = dir.resolve("agent.yaml");
     for (String truncated : new String[] {"", "# only a comment\n", "agent:\n  stateDir: state\n", "targets:\n"}) {
