@@ -154,6 +154,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
       }
       separateStore(t, c, stores);
       claim(t, c, claims, stateDir);
+      backoffShorterThanStuck(agent, stuckAfter, t, c);
       targets.add(c);
     }
     ConfigNode notifications = root.get("notifications");
@@ -363,6 +364,56 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
         policies.bool("detectOnly", false), adopt, policies.integer("maxDeletions", 0, Integer.MAX_VALUE, -1),
         policies.integer("maxDeletionPercent", 0, 100, -1), policies.bool("allowEmpty", false), t.json().deepCopy(),
         t.line());
+  }
+
+  /**
+   * Refuses a target whose longest wait after failures ({@code maxBackoff}, stretched by {@code
+   * jitter}) is longer than the time after which it is stuck ({@code agent.stuckAfter}, or three
+   * of its intervals if longer): a failing target would be reported stuck, and /readyz 503, while
+   * it merely waits out its backoff, and ready again when the retry ends. Said at the target's
+   * {@code maxBackoff} when it is written, else at {@code agent.stuckAfter} (the default {@code
+   * maxBackoff} is longer than the {@code stuckAfter} written), naming the other's line.
+   */
+  private static void backoffShorterThanStuck(ConfigNode agent, Duration stuckAfter, ConfigNode t, TargetConfig c) {
+    Duration threeIntervals = c.interval().multipliedBy(3);
+    boolean byIntervals = threeIntervals.compareTo(stuckAfter) > 0;
+    Duration stuck = byIntervals ? threeIntervals : stuckAfter;
+    // the loop waits maxBackoff times (1 + jitter * r), r in [-1, 1): in milliseconds, as ReconcileLoop counts
+    double longestWait = c.maxBackoff().toMillis() * (1 + c.jitter());
+    if (longestWait <= stuck.toMillis()) {
+      return;
+    }
+    ConfigNode written = t.get("maxBackoff");
+    boolean backoffWritten = !written.isAbsent();
+    String stuckWhy = show(stuck) + ", " + (!byIntervals
+        ? "agent.stuckAfter" + (agent.get("stuckAfter").isAbsent() ? " (the default)"
+            : " (line " + agent.get("stuckAfter").line() + ")")
+        : "three of its intervals (interval " + show(c.interval()) + (t.get("interval").isAbsent() ? ", the default"
+            : ", line " + t.get("interval").line()) + "; longer than agent.stuckAfter " + show(stuckAfter) + ")");
+    String wait = "target '" + c.name() + "' waits up to " + show(Duration.ofMillis((long) Math.ceil(longestWait)))
+        + " after failures (maxBackoff " + show(c.maxBackoff()) + (backoffWritten ? "" : ", the default,")
+        + (c.jitter() > 0 ? " stretched by jitter " + c.jitter() : "") + ")";
+    String fix = "make maxBackoff at most " + show(Duration.ofSeconds((long) Math.floor(
+        stuck.toMillis() / (1 + c.jitter()) / 1000))) + " on target '" + c.name() + "'"
+        + (backoffWritten ? "" : " (its entry is at line " + t.line() + ")") + ", or stuckAfter longer";
+    String message = wait + ", longer than it may go without a finished sync before it is stuck (" + stuckWhy
+        + "): it would be reported stuck while it waits out its backoff; " + fix;
+    if (backoffWritten) {
+      throw written.error(message);
+    }
+    // only a stuckAfter written below the default maxBackoff gets here (the defaults agree: 10m, 15m)
+    ConfigNode at = agent.get("stuckAfter").isAbsent() ? t : agent.get("stuckAfter");
+    throw at.error(message);
+  }
+
+  /** A duration as the file would write it: 90s, 15m, 2h, 1500ms. */
+  private static String show(Duration d) {
+    long ms = d.toMillis();
+    if (ms % 1000 != 0) {
+      return ms + "ms";
+    }
+    long s = ms / 1000;
+    return s != 0 && s % 3600 == 0 ? s / 3600 + "h" : s != 0 && s % 60 == 0 ? s / 60 + "m" : s + "s";
   }
 
   /**

@@ -904,6 +904,43 @@ class AgentConfigTest {
   }
 
   @Test
+  void aBackoffLongerThanStuckAfterIsRefusedNamingBothLinesNotReportedStuckWhileItWaits() throws IOException {
+    // a failing target waits up to maxBackoff x (1 + jitter): longer than stuckAfter, /readyz said stuck meanwhile
+    String file = """
+        agent:
+          stuckAfter: %s
+        targets:
+          - name: web
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv}
+            interval: 1m
+            %s
+        """;
+    assertThat(error(file.formatted("15m", "maxBackoff: 20m")).getMessage()).contains("agent.yaml:8: targets[0]"
+        + ".maxBackoff: target 'web' waits up to 22m after failures (maxBackoff 20m stretched by jitter 0.1), longer"
+        + " than it may go without a finished sync before it is stuck (15m, agent.stuckAfter (line 2)): it would be"
+        + " reported stuck while it waits out its backoff; make maxBackoff at most 818s on target 'web', or"
+        + " stuckAfter longer");
+    // jitter counts: 14m is 15m24s at most with 0.1, and 14m at most without
+    assertThat(error(file.formatted("15m", "maxBackoff: 14m")).line()).isEqualTo(8);
+    assertThat(load(file.formatted("15m", "maxBackoff: 14m\n    jitter: 0")).targets().get(0).maxBackoff())
+        .isEqualTo(Duration.ofMinutes(14));
+    // the default maxBackoff (10m) against a stuckAfter written shorter: said at stuckAfter, naming the target's line
+    assertThat(error(file.formatted("5m", "jitter: 0.1")).getMessage()).contains("agent.yaml:2: agent.stuckAfter:"
+        + " target 'web' waits up to 11m after failures (maxBackoff 10m, the default, stretched by jitter 0.1)")
+        .contains("make maxBackoff at most 272s on target 'web' (its entry is at line 4), or stuckAfter longer");
+    // three intervals longer than stuckAfter are what the target waits before it is stuck
+    assertThat(error(file.formatted("5m", "maxBackoff: 5m\n    interval: 2m\n    jitter: 0.5").replace(
+        "    interval: 1m\n", "")).getMessage()).contains("targets[0].maxBackoff: target 'web' waits up to 450s")
+        .contains("before it is stuck (6m, three of its intervals (interval 2m, line 8; longer than agent.stuckAfter"
+            + " 5m)): it would be reported stuck");
+    assertThat(load(file.formatted("5m", "maxBackoff: 4m\n    interval: 2m").replace("    interval: 1m\n", ""))
+        .targets()).hasSize(1);
+    // the defaults agree: 10m, with the largest jitter 15m, is no longer than stuckAfter's 15m
+    assertThat(load(file.replace("agent:\n  stuckAfter: %s\n", "").formatted("jitter: 0.5")).targets()).hasSize(1);
+  }
+
+  @Test
   void yamlAliasesAndMergeKeysAreRefusedNotReadAsTheAnchorsName() {
     // Jackson reads *repo as the string "repo": the second target would sync from the local path ./repo
     assertThat(error("""
