@@ -1,8 +1,15 @@
 package dev.gitops.agent.config;
 
 import dev.gitops.core.source.Credentials;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -23,8 +30,18 @@ import java.util.Optional;
  * @param password the HTTPS password (with {@code username}), or null
  * @param sshKey an SSH private key file, or null
  * @param passphrase the SSH key's passphrase, or null
+ * @param sshKeyDigest the SHA-256 (hex) of the SSH key file's content when the configuration was
+ *     read, or null (no {@code sshKey}, or a file that could not be read then): a reload compares
+ *     it, as it compares the values of the other secrets, so that a key replaced in its file
+ *     restarts the target, which reads the key when it starts
  */
-public record GitCredentials(SecretRef token, String username, SecretRef password, Path sshKey, SecretRef passphrase) {
+public record GitCredentials(SecretRef token, String username, SecretRef password, Path sshKey, SecretRef passphrase,
+    String sshKeyDigest) {
+
+  /** Credentials without a digest of the SSH key's content (a reload tells no replaced key by them). */
+  public GitCredentials(SecretRef token, String username, SecretRef password, Path sshKey, SecretRef passphrase) {
+    this(token, username, password, sshKey, passphrase, null);
+  }
 
   static Optional<GitCredentials> read(ConfigNode c) {
     if (c.isAbsent()) {
@@ -33,6 +50,9 @@ public record GitCredentials(SecretRef token, String username, SecretRef passwor
     c.allowOnly("token", "username", "password", "sshKey", "passphrase");
     GitCredentials g = new GitCredentials(c.secret("token").orElse(null), c.optionalString("username").orElse(null),
         c.secret("password").orElse(null), c.optionalPath("sshKey").orElse(null), c.secret("passphrase").orElse(null));
+    if (g.sshKey != null) {
+      g = new GitCredentials(g.token, g.username, g.password, g.sshKey, g.passphrase, digest(g.sshKey));
+    }
     int kinds = (g.token != null ? 1 : 0) + (g.username != null || g.password != null ? 1 : 0) + (g.sshKey != null ? 1 : 0);
     if (kinds != 1) {
       throw c.error("give one of: token, username with password, or sshKey (with an optional passphrase)");
@@ -68,7 +88,34 @@ public record GitCredentials(SecretRef token, String username, SecretRef passwor
       return a == b;
     }
     return SecretRef.sameValue(a.token, b.token) && SecretRef.sameValue(a.password, b.password)
-        && SecretRef.sameValue(a.passphrase, b.passphrase);
+        && SecretRef.sameValue(a.passphrase, b.passphrase) && Objects.equals(a.sshKeyDigest, b.sshKeyDigest);
+  }
+
+  /**
+   * The SHA-256 (hex) of the key file's content, or null when it is no regular file or cannot be
+   * read: a strict load refuses such a file at its line ({@code AgentConfig}'s file checks), and
+   * a load that is not strict ({@code gitops status}) starts no target, so needs no digest. A FIFO
+   * or a device is never read (it could block the load).
+   */
+  private static String digest(Path key) {
+    if (!Files.isRegularFile(key)) {
+      return null;
+    }
+    MessageDigest sha256;
+    try {
+      sha256 = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
+    try (InputStream in = Files.newInputStream(key)) {
+      byte[] buffer = new byte[8192];
+      for (int n; (n = in.read(buffer)) > 0; ) {
+        sha256.update(buffer, 0, n);
+      }
+    } catch (IOException e) {
+      return null;  // not readable: the strict file checks say so at the sshKey line (see above)
+    }
+    return HexFormat.of().formatHex(sha256.digest());
   }
 
   /** Resolves every secret once, so a missing one fails the configuration instead of the target. */

@@ -85,9 +85,10 @@ public record TargetConfig(String name, String url, String ref, String path, Git
   }
 
   /**
-   * Whether the secrets of {@code credentials} (a token, a password, a passphrase) had the same
-   * values when last read here as in {@code other}: a token rotated in its file, the entry
-   * unchanged, is a change (the target reads its secrets when it starts).
+   * Whether the secrets of {@code credentials} (a token, a password, a passphrase, the SSH key
+   * file's content) had the same values when last read here as in {@code other}: a token rotated
+   * in its file, or a key replaced in its file, the entry unchanged, is a change (the target reads
+   * its secrets and its key when it starts).
    */
   public boolean sameSecretsAs(TargetConfig other) {
     return GitCredentials.sameSecrets(credentials, other.credentials);

@@ -411,6 +411,30 @@ class AgentConfigTest {
   }
 
   @Test
+  void aTargetWhoseSshKeyWasReplacedInItsFileIsNotTheSameTargetThoughItsEntryIs() throws IOException {
+    // the key is read when the target starts: a reload must restart it to use a replaced key, as for a token
+    Files.writeString(dir.resolve("id_ed25519"), "first key\n");
+    Files.writeString(dir.resolve("known_hosts"), "");
+    String yaml = """
+        targets:
+          - name: web
+            source:
+              url: ssh://git@git.example.com/ops.git
+              credentials: {sshKey: id_ed25519}
+              knownHosts: known_hosts
+            provider: {type: files, directory: /srv}
+        """;
+    TargetConfig running = load(yaml).targets().get(0);
+    assertThat(running.credentials().sshKeyDigest()).hasSize(64);
+    assertThat(load(yaml).targets().get(0).sameAs(running)).as("nothing changed").isTrue();
+    Files.writeString(dir.resolve("id_ed25519"), "rotated key\n");
+    TargetConfig next = load(yaml).targets().get(0);
+    assertThat(next.definition()).isEqualTo(running.definition());
+    assertThat(next.sameSecretsAs(running)).as("the key a reload reads is another: the target restarts").isFalse();
+    assertThat(next.sameAs(running)).isFalse();
+  }
+
+  @Test
   void aNotifierEventItWouldNeverSendIsRefusedAtItsLine() {
     String targets = """
         targets:
