@@ -572,7 +572,6 @@ class AgentTest {
             source: {url: "%s"}
             provider: {type: memory, applyDelay: 60s}
             interval: 1s
-            maxBackoff: 50s
         """.formatted(repo("hung", "a").uri())), clock, null);
     await("an apply is in flight", () -> memory.applying.containsKey("hung") && memory.applying.get("hung").get() == 1);
     assertThat(agent.notReady()).containsExactly("target hung has not finished a successful sync yet");

@@ -147,7 +147,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     List<TargetConfig> stores = new ArrayList<>();
     List<Claim> claims = new ArrayList<>();
     for (ConfigNode t : root.list("targets")) {
-      TargetConfig c = target(t, stateDir, factories, environment, strict);
+      TargetConfig c = target(t, stateDir, factories, environment, strict, stuckAfter);
       Integer first = names.putIfAbsent(c.name(), c.line());
       if (first != null) {
         throw t.get("name").error("a second target named '" + c.name() + "' (the first is at line " + first + ")");
@@ -283,7 +283,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
   }
 
   private static TargetConfig target(ConfigNode t, Path stateDir, Map<String, ProviderFactory> factories,
-      Map<String, String> environment, boolean strict) {
+      Map<String, String> environment, boolean strict, Duration stuckAfter) {
     t.allowOnly("name", "source", "provider", "store", "owner", "interval", "jitter", "maxBackoff", "callTimeout",
         "syncTimeout", "prune", "policies");
     String name = t.string("name", "the target's name (" + NAME_RULE + ")");
@@ -344,6 +344,8 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
           throw provider.get("type").error("unknown provider type '" + type + "'");
         });
     Duration interval = atLeast(t, "interval", Duration.ofMinutes(3));
+    double jitter = t.number("jitter", 0, 0.5, 0.1);
+    Duration maxBackoff = atLeast(t, "maxBackoff", defaultMaxBackoff(stuckAfter, interval, jitter));
     String owner = t.optionalString("owner").orElse(name);
     try {
       Reconciler.builder().owner(owner);  // as the target's reconciler takes it when the target starts
@@ -357,8 +359,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
         source.size("maxFileSize", GitSource.DEFAULT_MAX_FILE_SIZE),
         SourceVerification.read(source.get("verify"), strict, source.optionalString("ref").orElse(null)).orElse(null),
         type, setup, store,
-        owner, interval, t.number("jitter", 0, 0.5, 0.1),
-        atLeast(t, "maxBackoff", Duration.ofMinutes(10)),
+        owner, interval, jitter, maxBackoff,
         t.duration("callTimeout", ExecutionOptions.defaults().callTimeout()),
         t.duration("syncTimeout", ExecutionOptions.defaults().syncTimeout()), t.bool("prune", true),
         policies.bool("detectOnly", false), adopt, policies.integer("maxDeletions", 0, Integer.MAX_VALUE, -1),
@@ -366,44 +367,54 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
         t.line());
   }
 
+  /** How long a target goes without a finished sync before it is stuck: {@code stuckAfter}, or three intervals. */
+  private static Duration stuckTime(Duration stuckAfter, Duration interval) {
+    Duration threeIntervals = interval.multipliedBy(3);
+    return threeIntervals.compareTo(stuckAfter) > 0 ? threeIntervals : stuckAfter;
+  }
+
+  /** The longest {@code maxBackoff} that, stretched by {@code jitter}, waits no longer than {@code stuck} (whole seconds). */
+  private static Duration longestBackoff(Duration stuck, double jitter) {
+    return Duration.ofSeconds(Math.max(1, (long) Math.floor(stuck.toMillis() / (1 + jitter) / 1000)));
+  }
+
   /**
-   * Refuses a target whose longest wait after failures ({@code maxBackoff}, stretched by {@code
-   * jitter}) is longer than the time after which it is stuck ({@code agent.stuckAfter}, or three
-   * of its intervals if longer): a failing target would be reported stuck, and /readyz 503, while
-   * it merely waits out its backoff, and ready again when the retry ends. Said at the target's
-   * {@code maxBackoff} when it is written, else at {@code agent.stuckAfter} (the default {@code
-   * maxBackoff} is longer than the {@code stuckAfter} written), naming the other's line.
+   * The {@code maxBackoff} of a target that writes none: 10 minutes, or shorter where that,
+   * stretched by the target's {@code jitter}, would be longer than the time after which it is stuck
+   * ({@link #stuckTime}), so a short {@code stuckAfter} never makes a target that writes no {@code
+   * maxBackoff} wrong.
+   */
+  private static Duration defaultMaxBackoff(Duration stuckAfter, Duration interval, double jitter) {
+    Duration fits = longestBackoff(stuckTime(stuckAfter, interval), jitter);
+    return fits.compareTo(Duration.ofMinutes(10)) < 0 ? fits : Duration.ofMinutes(10);
+  }
+
+  /**
+   * Refuses a target whose {@code maxBackoff}, stretched by its {@code jitter}, is longer than the
+   * time after which it is stuck ({@link #stuckTime}): a failing target would be reported stuck,
+   * and /readyz 503, while it merely waits out its backoff, and ready again when the retry ends.
+   * Said at the target's {@code maxBackoff}, naming the other's line; a default {@code maxBackoff}
+   * always fits ({@link #defaultMaxBackoff}).
    */
   private static void backoffShorterThanStuck(ConfigNode agent, Duration stuckAfter, ConfigNode t, TargetConfig c) {
-    Duration threeIntervals = c.interval().multipliedBy(3);
-    boolean byIntervals = threeIntervals.compareTo(stuckAfter) > 0;
-    Duration stuck = byIntervals ? threeIntervals : stuckAfter;
+    Duration stuck = stuckTime(stuckAfter, c.interval());
     // the loop waits maxBackoff times (1 + jitter * r), r in [-1, 1): in milliseconds, as ReconcileLoop counts
     double longestWait = c.maxBackoff().toMillis() * (1 + c.jitter());
-    if (longestWait <= stuck.toMillis()) {
+    ConfigNode written = t.get("maxBackoff");
+    if (longestWait <= stuck.toMillis() || written.isAbsent()) {
       return;
     }
-    ConfigNode written = t.get("maxBackoff");
-    boolean backoffWritten = !written.isAbsent();
-    String stuckWhy = show(stuck) + ", " + (!byIntervals
+    String stuckWhy = show(stuck) + ", " + (stuck.equals(stuckAfter)
         ? "agent.stuckAfter" + (agent.get("stuckAfter").isAbsent() ? " (the default)"
             : " (line " + agent.get("stuckAfter").line() + ")")
         : "three of its intervals (interval " + show(c.interval()) + (t.get("interval").isAbsent() ? ", the default"
             : ", line " + t.get("interval").line()) + "; longer than agent.stuckAfter " + show(stuckAfter) + ")");
-    String wait = "target '" + c.name() + "' waits up to " + show(Duration.ofMillis((long) Math.ceil(longestWait)))
-        + " after failures (maxBackoff " + show(c.maxBackoff()) + (backoffWritten ? "" : ", the default,")
-        + (c.jitter() > 0 ? " stretched by jitter " + c.jitter() : "") + ")";
-    String fix = "make maxBackoff at most " + show(Duration.ofSeconds((long) Math.floor(
-        stuck.toMillis() / (1 + c.jitter()) / 1000))) + " on target '" + c.name() + "'"
-        + (backoffWritten ? "" : " (its entry is at line " + t.line() + ")") + ", or stuckAfter longer";
-    String message = wait + ", longer than it may go without a finished sync before it is stuck (" + stuckWhy
-        + "): it would be reported stuck while it waits out its backoff; " + fix;
-    if (backoffWritten) {
-      throw written.error(message);
-    }
-    // only a stuckAfter written below the default maxBackoff gets here (the defaults agree: 10m, 15m)
-    ConfigNode at = agent.get("stuckAfter").isAbsent() ? t : agent.get("stuckAfter");
-    throw at.error(message);
+    throw written.error("target '" + c.name() + "' waits up to " + show(Duration.ofMillis((long) Math.ceil(longestWait)))
+        + " after failures (maxBackoff " + show(c.maxBackoff())
+        + (c.jitter() > 0 ? " stretched by jitter " + c.jitter() : "") + "), longer than it may go without a finished"
+        + " sync before it is stuck (" + stuckWhy + "): it would be reported stuck while it waits out its backoff;"
+        + " make maxBackoff at most " + show(longestBackoff(stuck, c.jitter())) + " on target '" + c.name() + "', or"
+        + " stuckAfter longer");
   }
 
   /** A duration as the file would write it: 90s, 15m, 2h, 1500ms. */

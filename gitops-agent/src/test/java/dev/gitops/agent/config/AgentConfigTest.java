@@ -949,10 +949,11 @@ class AgentConfigTest {
     assertThat(error(file.formatted("15m", "maxBackoff: 14m")).line()).isEqualTo(8);
     assertThat(load(file.formatted("15m", "maxBackoff: 14m\n    jitter: 0")).targets().get(0).maxBackoff())
         .isEqualTo(Duration.ofMinutes(14));
-    // the default maxBackoff (10m) against a stuckAfter written shorter: said at stuckAfter, naming the target's line
-    assertThat(error(file.formatted("5m", "jitter: 0.1")).getMessage()).contains("agent.yaml:2: agent.stuckAfter:"
-        + " target 'web' waits up to 11m after failures (maxBackoff 10m, the default, stretched by jitter 0.1)")
-        .contains("make maxBackoff at most 272s on target 'web' (its entry is at line 4), or stuckAfter longer");
+    // a target that writes no maxBackoff gets the longest that fits under a stuckAfter written short (10m at most)
+    assertThat(load(file.formatted("5m", "jitter: 0.1")).targets().get(0).maxBackoff()).isEqualTo(Duration.ofSeconds(272));
+    assertThat(load(file.formatted("5m", "interval: 4m\n    jitter: 0").replace("    interval: 1m\n", ""))
+        .targets().get(0).maxBackoff()).as("three intervals, 12m, are the stuck time").isEqualTo(Duration.ofMinutes(10));
+    assertThat(load(file.formatted("3s", "jitter: 0.5")).targets().get(0).maxBackoff()).isEqualTo(Duration.ofSeconds(120));
     // three intervals longer than stuckAfter are what the target waits before it is stuck
     assertThat(error(file.formatted("5m", "maxBackoff: 5m\n    interval: 2m\n    jitter: 0.5").replace(
         "    interval: 1m\n", "")).getMessage()).contains("targets[0].maxBackoff: target 'web' waits up to 450s")
