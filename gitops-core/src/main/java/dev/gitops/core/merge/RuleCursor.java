@@ -117,6 +117,8 @@ final class RuleCursor {
   private final boolean atomicMap;
   private final boolean ignored;
   private final boolean sensitive;
+  /** Whether some active pattern is a sensitive rule's: else nothing here or below is sensitive. */
+  private final boolean sensitiveAhead;
   /** Whether some active pattern part names a list element literally (else every element steps alike). */
   private final boolean elementLiteral;
   /** Children by field name, and the child for any list element; filled as walks go by. */
@@ -141,6 +143,11 @@ final class RuleCursor {
       }
     }
     this.elementLiteral = lit;
+    boolean ahead = false;
+    for (int s : states) {
+      ahead |= compiled.kind[s >>> PART_BITS] == SENSITIVE;
+    }
+    this.sensitiveAhead = ahead;
     int list = -1;
     boolean am = false;
     boolean ig = false;
@@ -329,6 +336,16 @@ final class RuleCursor {
   /** Whether a value here is sensitive. */
   boolean isSensitive() {
     return sensitive;
+  }
+
+  /** Whether {@code o} is in the same states: every rule applies alike here and below. */
+  boolean sameStates(RuleCursor o) {
+    return o == this || Arrays.equals(states, o.states);
+  }
+
+  /** Whether a value here or below may be sensitive: false when no sensitive rule's pattern is still live. */
+  boolean mayBeSensitive() {
+    return sensitiveAhead;
   }
 
   private static boolean contains(int[] a, int n, int v) {

@@ -24,7 +24,7 @@ final class SensitivePaths {
   }
 
   private static void walk(JsonNode node, RuleCursor cur, Trail at, Set<FieldPath> out) {
-    if (cur.isEmpty()) {
+    if (!cur.mayBeSensitive()) {
       return;
     }
     if (cur.isSensitive()) {
@@ -62,7 +62,7 @@ final class SensitivePaths {
 
   /** Whether {@code node} is, or holds, a value that is sensitive under {@code cur} (any list read as atomic). */
   private static boolean holds(JsonNode node, RuleCursor cur) {
-    if (cur.isEmpty()) {
+    if (!cur.mayBeSensitive()) {
       return false;
     }
     if (cur.isSensitive()) {
@@ -78,8 +78,12 @@ final class SensitivePaths {
     } else if (node.isArray()) {
       for (int i = 0; i < node.size(); i++) {
         JsonNode e = node.get(i);
-        // any element segment a rule may name: by index, and by value for rules that name elements
-        if (holds(e, cur.step(new FieldPath.Index(i))) || holds(e, cur.step(new FieldPath.Element(e)))) {
+        // any element segment a rule may name: by index, and by value for rules that name elements.
+        // Where both are in the same states (no rule names this element) one is walked: walking it twice per
+        // level took 2^depth steps for nested lists (a 30-deep [[[..]]] never finished).
+        RuleCursor byIndex = cur.step(new FieldPath.Index(i));
+        RuleCursor byValue = cur.step(new FieldPath.Element(e));
+        if (holds(e, byIndex) || !byValue.sameStates(byIndex) && holds(e, byValue)) {
           return true;
         }
       }

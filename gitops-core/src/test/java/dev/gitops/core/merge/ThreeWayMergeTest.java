@@ -472,4 +472,38 @@ class ThreeWayMergeTest {
     assertThat(r).isEqualTo(r);
     assertThat(List.copyOf(r.owned())).containsExactly(FieldPath.of("a"));
   }
+
+  /** {@code {'spec':{'m':[[..[[x]]..]]}}}, {@code depth} lists deep. */
+  private static JsonNode nestedLists(int depth, String x) {
+    return j("{'spec':{'m':" + "[".repeat(depth) + x + "]".repeat(depth) + "}}");
+  }
+
+  /**
+   * Nested lists (a matrix in a custom resource) under rules with a {@code **} pattern, as the
+   * Kubernetes rules have: looking for secrets in a changed atomic list stepped into each element
+   * twice (by index and by value) although both gave the same rules, 2^depth steps; a 40-deep
+   * list never finished its field report, or its sensitive paths, and the plan hung.
+   */
+  @Test
+  void nestedListsAreSearchedForSecretsInLinearTime() {
+    JsonNode d = nestedLists(40, "1");
+    JsonNode v = nestedLists(40, "2");
+    for (MergeRules rules : List.of(
+        MergeRules.builder().keyedList("/**/containers", KeyField.of("name")).build(),
+        MergeRules.builder().keyedList("/**/containers", KeyField.of("name")).sensitive("/**/password", KeySelector.ANY).build())) {
+      org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> {
+        MergeResult r = new ThreeWayMerge(rules).merge(KEY, d, d, v);
+        assertThat(r.fields()).singleElement().satisfies(f -> {
+          assertThat(f.path()).isEqualTo(FieldPath.of("spec", "m"));
+          assertThat(f.sensitive()).isFalse();
+        });
+        assertThat(ThreeWayMerge.sensitivePaths(KEY, d, rules, java.util.Set.of(), new byte[32])).isEmpty();
+      }, () -> "rules " + rules);
+    }
+    // a secret deep inside is still found
+    MergeRules secret = MergeRules.builder().sensitive("/**/password", KeySelector.ANY).build();
+    JsonNode withSecret = nestedLists(40, "{'password':'p'}");
+    assertThat(ThreeWayMerge.sensitivePaths(KEY, withSecret, secret, java.util.Set.of(), new byte[32]))
+        .containsExactly(FieldPath.of("spec", "m"));
+  }
 }
