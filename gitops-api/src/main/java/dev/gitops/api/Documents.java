@@ -680,6 +680,11 @@ public final class Documents {
         long v = (long) d;
         return v == (int) v ? NODES.numberNode((int) v) : NODES.numberNode(v);
       }
+      if (d == Math.rint(d)) {
+        // past 2^53 every double is an integer: 1e16 is the long 10000000000000000, as a
+        // BigDecimal 1E+16 or a JSON integer of the same value are, so they compare equal
+        return integral(new BigDecimal(d).toBigIntegerExact(), null);
+      }
       if (n.isDouble()) {
         return n;
       }

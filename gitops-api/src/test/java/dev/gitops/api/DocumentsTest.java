@@ -88,6 +88,23 @@ class DocumentsTest {
     assertThat(Documents.equal(F.numberNode(3L), F.numberNode(3.0))).isTrue();
   }
 
+  /**
+   * Integral doubles past 9e15 (a YAML or JSON {@code 1e16}, read as a double) equal the integer
+   * of the same value: they stayed doubles, so a live {@code 10000000000000000} never equalled a
+   * desired {@code 1e16} and every sync updated it again.
+   */
+  @Test
+  void largeIntegralDoublesCompareNumericallyWithIntegers() {
+    assertThat(Documents.freeze(F.numberNode(1e16))).isEqualTo(Documents.freeze(F.numberNode(10_000_000_000_000_000L)));
+    assertThat(Documents.freeze(F.numberNode(-1e18))).isEqualTo(Documents.freeze(F.numberNode(-1_000_000_000_000_000_000L)));
+    assertThat(Documents.freeze(F.numberNode(1e20)))
+        .isEqualTo(Documents.freeze(F.numberNode(new BigInteger("100000000000000000000"))))
+        .isEqualTo(Documents.freeze(F.numberNode(new BigDecimal("1E+20"))));
+    assertThat(Documents.digest(F.numberNode(1e20))).isEqualTo(Documents.digest(F.numberNode(new BigDecimal("1E+20"))));
+    assertThat(Documents.equal(F.numberNode(1e16), F.numberNode(10_000_000_000_000_001L))).isFalse();
+    assertThat(Documents.freeze(F.numberNode(Double.POSITIVE_INFINITY)).isDouble()).isTrue();
+  }
+
   @Test
   void keyOrderNeverMattersForEqualityOrDigests() throws Exception {
     JsonNode a = Documents.freeze(json("{\"a\":1,\"b\":{\"x\":[1,{\"p\":true,\"q\":null}]}}"));

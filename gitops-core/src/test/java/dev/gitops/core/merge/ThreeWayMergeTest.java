@@ -506,4 +506,15 @@ class ThreeWayMergeTest {
     assertThat(ThreeWayMerge.sensitivePaths(KEY, withSecret, secret, java.util.Set.of(), new byte[32]))
         .containsExactly(FieldPath.of("spec", "m"));
   }
+
+  /** A desired {@code 1e16} (read as a double) is the live integer 10000000000000000: no update on every sync. */
+  @Test
+  void aLargeIntegralDoubleMatchesTheLiveIntegerOfTheSameValue() {
+    JsonNode d = Documents.freeze(Documents.nodes().objectNode().put("bytes", 1e16));
+    JsonNode v = Documents.freeze(Documents.nodes().objectNode().put("bytes", 10_000_000_000_000_000L));
+    MergeResult r = new ThreeWayMerge(MergeRules.defaults()).merge(KEY, d, d, v);
+    assertThat(r.patch()).isEmpty();
+    assertThat(r.fields()).isEmpty();
+    assertThat(r.drift()).isEmpty();
+  }
 }
