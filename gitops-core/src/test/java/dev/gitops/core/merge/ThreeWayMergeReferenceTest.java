@@ -46,6 +46,79 @@ class ThreeWayMergeReferenceTest {
         .isEqualTo(sortKeyed(rules, want, FieldPath.root()));
   }
 
+  /**
+   * The same, with the generator's field names a..e turned into names that JSON pointers, path
+   * patterns and key-addressed paths must escape or keep apart: a slash, a tilde, a dot, the
+   * empty name, a non-ASCII one.
+   */
+  @Property(tries = 150)
+  void targetIsTheModelsTargetWithHostileFieldNames(@ForAll("cases") Case c) {
+    MergeRules rules = renamedRules(withoutSensitive(c.rules()));
+    JsonNode l = rename(c.l());
+    JsonNode d = rename(c.d());
+    JsonNode v = rename(c.v());
+    MergeResult r = new ThreeWayMerge(rules).merge(MergeCases.KEY, l, d, v);
+    JsonNode want = new Model(rules).target(l, d, v);
+    assertThat(sortKeyed(rules, r.target(), FieldPath.root()))
+        .as("%s", c)
+        .isEqualTo(sortKeyed(rules, want, FieldPath.root()));
+    assertThat(Patches.apply(v, r.patch())).as("patch of %s", c).isEqualTo(r.target());
+  }
+
+  private static final Map<String, String> HOSTILE = Map.of("a", "a/b", "b", "~1", "c", "x.y", "d", "", "e", "ü\u00e9 ");
+
+  private static JsonNode rename(JsonNode n) {
+    if (n == null) {
+      return null;
+    }
+    if (n.isObject()) {
+      Map<String, JsonNode> m = new LinkedHashMap<>();
+      n.fields().forEachRemaining(e -> m.put(HOSTILE.getOrDefault(e.getKey(), e.getKey()), rename(e.getValue())));
+      return Documents.object(m);
+    }
+    if (n.isArray()) {
+      List<JsonNode> out = new ArrayList<>();
+      n.forEach(e -> out.add(rename(e)));
+      return Documents.array(out);
+    }
+    return n;
+  }
+
+  /** A pattern with its field parts renamed as {@link #rename} renames fields (escaped as segment texts are). */
+  private static String renamed(String pattern) {
+    if (pattern.isEmpty()) {
+      return pattern;
+    }
+    StringBuilder sb = new StringBuilder();
+    for (String part : pattern.substring(1).split("/", -1)) {
+      String name = HOSTILE.get(part);
+      sb.append('/').append(name == null ? part : new FieldPath.Field(name).text());
+    }
+    return sb.toString();
+  }
+
+  private static MergeRules renamedRules(MergeRules rules) {
+    MergeRules.Builder b = MergeRules.builder().nullMode(rules.nullMode());
+    for (ListRule l : rules.listRules()) {
+      KeyField[] keys = l.keys().toArray(KeyField[]::new);
+      String p = renamed(l.pattern().toString());
+      switch (l.kind()) {
+        case KEYED -> {
+          if (l.ordered()) {
+            b.orderedKeyedList(p, keys);
+          } else {
+            b.keyedList(p, keys);
+          }
+        }
+        case SET -> b.setList(p);
+        default -> b.atomicList(p);
+      }
+    }
+    rules.atomicMaps().forEach(m -> b.atomicMap(renamed(m.toString())));
+    rules.ignoreRules().forEach(i -> b.ignore(renamed(i.pattern().toString()), i.selector()));
+    return b.build();
+  }
+
   /** The merge as DESIGN.md states it, written for reading rather than speed. */
   static final class Model {
     private final MergeRules rules;
