@@ -682,7 +682,9 @@ public final class Documents {
       }
       if (d == Math.rint(d)) {
         // past 2^53 every double is an integer: 1e16 is the long 10000000000000000, as a
-        // BigDecimal 1E+16 or a JSON integer of the same value are, so they compare equal
+        // BigDecimal 1E+16 or a JSON integer of the same value are, so they compare equal. The
+        // double's exact binary value, not Double.toString's text, which differs between JDKs
+        // (17 prints 1e23 as 9.999999999999999E22, 19 and later as 1.0E23): a digest must not
         return integral(new BigDecimal(d).toBigIntegerExact(), null);
       }
       if (n.isDouble()) {
