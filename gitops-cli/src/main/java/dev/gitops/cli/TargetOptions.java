@@ -799,24 +799,15 @@ public final class TargetOptions {
         });
   }
 
-  /** A local {@code --repo}'s own files are never the target ({@link LocalRepository#conflict}). */
+  /**
+   * A local {@code --repo}'s own files are never the target, nor do they hold it or lie in it
+   * ({@link LocalRepository#conflict}): for Terraform too, whose working directory holds the state
+   * (secrets in clear), {@code .terraform/} and a copy of the configuration.
+   */
   private void requireTargetOutsideRepository(Path dir) {
     String why = LocalRepository.conflict(repo, path, dir);
     if (why != null) {
       throw new IllegalArgumentException("--target " + dir + " " + why);
-    }
-    if (terraform()) {
-      // Terraform's working directory holds the state (secrets in clear), .terraform/ and a copy of the
-      // configuration: below the directory --path reads it would land in the repository's working tree
-      for (Path up = dir.toAbsolutePath().normalize().getParent(); up != null; up = up.getParent()) {
-        if (LocalRepository.conflict(repo, path, up) != null && (path == null || path.isBlank()
-            || !LocalRepository.conflict(repo, path, up).startsWith("is the working tree"))) {
-          throw new IllegalArgumentException("--target " + dir + " is inside the directory '"
-              + (path == null || path.isBlank() ? "." : path) + "' of the repository " + repo + " that the sync reads:"
-              + " Terraform's state, .terraform/ and a copy of the configuration would be written into the"
-              + " repository's working tree; choose a directory outside it");
-        }
-      }
     }
   }
 

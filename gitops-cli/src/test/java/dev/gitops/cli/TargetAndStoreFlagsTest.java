@@ -153,6 +153,37 @@ class TargetAndStoreFlagsTest {
   }
 
   @Test
+  void aTargetInsideWhatTheSyncReadsOrHoldingTheRepositoryIsRefusedNamingTheFlagAndBothPathsAndNothingIsWritten()
+      throws Exception {
+    Path dir = repo.dir();
+    Set<String> before = listing(dir);
+    record Case(String[] args, String message) {}
+    List<Case> cases = List.of(
+        // inside the working tree the sync reads whole: its output (and the store's secret key) would
+        // be committed with the files it reads
+        new Case(new String[] {"--repo", dir.toString(), "--target", dir.resolve("deploy").toString()},
+            "is inside the working tree " + dir + " of the repository " + dir + " that the sync reads"),
+        new Case(new String[] {"--repo", dir.toString(), "--path", "conf", "--target", dir.resolve("conf/live").toString()},
+            "is inside the directory 'conf' (" + dir.resolve("conf") + ") of the repository " + dir),
+        // the other way round: a path in Git would lead into the repository
+        new Case(new String[] {"--repo", dir.toString(), "--target", tmp.toString()},
+            "holds the repository " + dir + " (" + dir + ")"),
+        new Case(new String[] {"--repo", dir.resolve(".git").toString(), "--path", "conf", "--target", tmp.toString()},
+            "holds the repository " + dir.resolve(".git") + " (" + dir.resolve("conf") + ")"));
+    for (String cmd : List.of("sync", "plan")) {
+      for (Case c : cases) {
+        List<String> a = args(cmd, c.args());
+        CliRun r = gitops(a.toArray(String[]::new));
+        assertThat(r.code()).as("%s: %s", a, r).isEqualTo(ExitCodes.ERROR);
+        assertThat(r.err()).as("%s", a).startsWith("gitops: --target " + a.get(a.indexOf("--target") + 1) + " ")
+            .contains(c.message());
+      }
+    }
+    assertThat(listing(dir)).as("nothing written into the repository").isEqualTo(before);
+    assertThat(tmp.resolve(".gitops")).doesNotExist();
+  }
+
+  @Test
   void emptyOrBlankTargetStateOrRepoIsAnErrorNamingTheFlag() throws Exception {
     Path target = tmp.resolve("target");
     String repoDir = repo.dir().toString();

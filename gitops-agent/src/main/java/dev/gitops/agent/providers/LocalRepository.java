@@ -17,10 +17,13 @@ import java.util.Map;
  * tree, or the directory the sync reads there, would get every file written onto its own source
  * (a sync reads what is committed, so all it could do there is revert uncommitted edits, and prune
  * files Git no longer has), and one inside the repository's Git directory would write among Git's
- * own files. Every working tree of the repository counts, the linked ones ({@code git worktree add})
- * too. Links are resolved, so a link to the repository is the repository; a directory of
- * the working tree that the sync does not read (a build directory Git ignores) stays a valid
- * target. The {@code gitops} command names its flags, the agent the configuration's line:
+ * own files. A target inside the directory the sync reads is refused too: what it writes there, its
+ * store and secret key included, would be read back as the repository's files once committed. So is
+ * a target that holds the repository (its working tree, the directory the sync reads or its Git
+ * directory): a path in Git could lead into the repository itself. Every working tree of the
+ * repository counts, the linked ones ({@code git worktree add}) too. Links are resolved, so a link
+ * to the repository is the repository; a directory of the working tree that the sync does not read
+ * (a build directory Git ignores, beside the directory the sync reads) stays a valid target. The {@code gitops} command names its flags, the agent the configuration's line:
  *
  * <pre>{@code
  * String why = LocalRepository.conflict("./ops", "web", Path.of("ops/web"));
@@ -36,7 +39,8 @@ public final class LocalRepository {
   /**
    * Why {@code target} cannot be the target of a sync that reads {@code repo} (a local path, a
    * {@code file:} URL or any other URL) at {@code path} (null: the root), to follow the target's
-   * name in a message; null when it can (a remote repository, or a directory outside this one).
+   * name in a message, naming the repository's directory at fault; null when it can (a remote
+   * repository, a directory outside this one, or one of its working tree beside what the sync reads).
    */
   public static String conflict(String repo, String path, Path target) {
     if (repo == null || target == null) {
@@ -93,12 +97,36 @@ public final class LocalRepository {
     for (Map.Entry<Path, String> tree : trees.entrySet()) {
       // as the source reads it: not trimmed, so a path of spaces is a directory of that name
       Path read = path == null || path.isEmpty() ? tree.getKey() : real(tree.getKey().resolve(path).normalize());
+      String of = tree.getValue().equals("the working tree") ? "" : " of " + tree.getValue();
       if (to.equals(tree.getKey()) || to.equals(read)) {
-        String of = tree.getValue().equals("the working tree") ? "" : " of " + tree.getValue();
         return "is " + (to.equals(tree.getKey()) ? tree.getValue() : "the directory '" + path + "'" + of)
             + " of the repository " + repo + " that the sync reads: every file would be written"
             + " onto its own source there (the sync reads what is committed, so it would only revert uncommitted"
             + " changes); choose a directory outside the repository";
+      }
+      if (to.startsWith(read)) {
+        // the sync's own output (and a store below it, with its secret key) lands among the files it
+        // reads: committed with them, the next sync reads it back and writes it one level deeper
+        String tree0 = of.isEmpty() ? tree.getValue() + " " + tree.getKey() : tree.getValue();
+        return "is inside " + (read.equals(tree.getKey()) ? tree0 : "the directory '" + path + "' (" + read + ")" + of)
+            + " of the repository " + repo
+            + " that the sync reads: what it writes there, its state store and secret key included, would"
+            + " be read back as the repository's own files once committed; choose a directory outside the repository";
+      }
+    }
+    // the other way round: a target that holds the repository, or the directory the sync reads in it,
+    // where a path in Git leads into what the sync reads, or into the Git directory (a hook written
+    // into a bare repository's hooks/)
+    List<Path> own = new ArrayList<>();
+    for (Path tree : trees.keySet()) {
+      own.add(path == null || path.isEmpty() ? tree : real(tree.resolve(path).normalize()));
+    }
+    own.add(gitDir != null ? gitDir : root);
+    for (Path dir : own) {
+      if (dir.startsWith(to)) {
+        return "holds the repository " + repo + " (" + dir + "): a file of Git whose path leads there would be"
+            + " written into the repository itself, among the files the sync reads or Git's own; choose a directory"
+            + " that does not hold the repository, or move the repository out of it";
       }
     }
     return null;

@@ -61,6 +61,28 @@ class LocalRepositoryTest {
   }
 
   @Test
+  void aTargetInsideWhatTheSyncReadsOrHoldingTheRepositoryIsRefusedEitherWay() throws Exception {
+    Path repo = repositoryWithALinkedWorkTree();
+    Path wt = tmp.resolve("wt");
+    // inside the directory the sync reads, in any working tree
+    assertThat(LocalRepository.conflict(repo.toString(), null, repo.resolve("deploy")))
+        .startsWith("is inside the working tree " + repo + " of the repository " + repo + " that the sync reads");
+    assertThat(LocalRepository.conflict(repo.toString(), "web", repo.resolve("web/live/x")))
+        .startsWith("is inside the directory 'web' (" + repo.resolve("web") + ") of the repository");
+    assertThat(LocalRepository.conflict(repo.toString(), "web", wt.resolve("web/live")))
+        .startsWith("is inside the directory 'web' (" + wt.resolve("web") + ") of the working tree " + wt);
+    // holding the repository: its working tree, the directory read in it, or its Git directory
+    assertThat(LocalRepository.conflict(repo.toString(), null, tmp)).startsWith("holds the repository " + repo);
+    Path bare = tmp.resolve("srv/ops.git");
+    git(tmp, "init", "-q", "--bare", bare.toString());
+    assertThat(LocalRepository.conflict(bare.toString(), null, tmp.resolve("srv")))
+        .startsWith("holds the repository " + bare + " (" + bare + ")");
+    // beside what the sync reads, in the working tree or out of it, stays a valid target
+    assertThat(LocalRepository.conflict(repo.toString(), "web", repo.resolve("build"))).isNull();
+    assertThat(LocalRepository.conflict(bare.toString(), null, tmp.resolve("srv/live"))).isNull();
+  }
+
+  @Test
   void aWorkTreeDeletedWithoutPruneAndATamperedGitFileRefuseNothingElse() throws Exception {
     Path repo = repositoryWithALinkedWorkTree();
     Path wt = tmp.resolve("wt");
