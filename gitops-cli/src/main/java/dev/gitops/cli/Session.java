@@ -117,7 +117,7 @@ final class Session implements AutoCloseable {
       ProviderCloser.close(provider, "gitops");
       throw new UncheckedIOException("cannot create the state directory " + stateDir
           + (t.state != null ? " (--state)" : " (the default; --state chooses another)") + ": "
-          + e.getMessage(), e);
+          + whyNoDirectory(e), e);
     }
     GitSource.Builder source = GitSource.builder().url(repoUrl(t.repo)).cacheDir(cache);
     if (t.ref != null) {
@@ -199,7 +199,7 @@ final class Session implements AutoCloseable {
       DurableFiles.createPrivateDirectory(target);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the Terraform working directory " + target + " (--target): "
-          + e.getMessage(), e);
+          + whyNoDirectory(e), e);
     }
   }
 
@@ -314,6 +314,37 @@ final class Session implements AutoCloseable {
     } catch (IOException e) {
       LOG.debug("cannot remove {} {}: {}", what, dir, e.toString());
     }
+  }
+
+  /**
+   * Why a directory could not be made, for a message: the path the file system names and what is
+   * wrong with it. NIO gives only the path as the message of the common cases (a file or a link to
+   * nothing in the way, a permission denied), which said the path twice and never why.
+   */
+  static String whyNoDirectory(IOException e) {
+    if (!(e instanceof java.nio.file.FileSystemException f) || f.getReason() != null || f.getFile() == null) {
+      return e.getMessage() == null ? e.toString() : e.getMessage();
+    }
+    Path p = Path.of(f.getFile());
+    String what;
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      what = "permission denied";
+    } else if (e instanceof java.nio.file.FileAlreadyExistsException && Files.isSymbolicLink(p) && !Files.exists(p)) {
+      String to;
+      try {
+        to = Files.readSymbolicLink(p).toString();
+      } catch (IOException | UnsupportedOperationException unreadable) {
+        to = "?";  // the link itself is what is in the way: where it points only adds to the message
+      }
+      what = "is a symbolic link to '" + to + "', which does not exist";
+    } else if (e instanceof java.nio.file.FileAlreadyExistsException || e instanceof java.nio.file.NotDirectoryException) {
+      what = "is a file, not a directory";
+    } else if (e instanceof java.nio.file.NoSuchFileException) {
+      what = "no such file or directory";
+    } else {
+      what = e.getClass().getSimpleName();
+    }
+    return f.getFile() + " " + (what.startsWith("is ") ? what : "(" + what + ")");
   }
 
   /** A local directory becomes an absolute path; anything else (a URL) is passed on as given. */

@@ -75,10 +75,18 @@ class TargetAndStoreFlagsTest {
     CliRun d = gitops("sync", "--repo", repoDir, "--target", target.toString());
     assertThat(d.code()).as("%s", d).isEqualTo(ExitCodes.ERROR);
     assertThat(d.err()).contains("cannot create the state directory " + target.resolve(".gitops"))
-        .contains("(the default; --state chooses another)");
+        .contains("(the default; --state chooses another): " + target.resolve(".gitops") + " is a file, not a directory");
     CliRun s = gitops("sync", "--repo", repoDir, "--target", target.toString(), "--state", file.resolve("store").toString());
     assertThat(s.code()).as("%s", s).isEqualTo(ExitCodes.ERROR);
-    assertThat(s.err()).contains("cannot create the state directory " + file.resolve("store") + " (--state)");
+    // what is in the way is said, not only its path (NIO's message is the path alone)
+    assertThat(s.err()).contains("cannot create the state directory " + file.resolve("store") + " (--state): " + file
+        + " is a file, not a directory");
+    Path dangling = Files.createSymbolicLink(tmp.resolve("unmounted"), tmp.resolve("no-volume"));
+    CliRun l = gitops("sync", "--repo", repoDir, "--target", target.toString(), "--state", dangling.resolve("store").toString());
+    assertThat(l.code()).as("%s", l).isEqualTo(ExitCodes.ERROR);
+    assertThat(l.err()).contains("cannot create the state directory " + dangling.resolve("store") + " (--state): "
+        + dangling + " is a symbolic link to '" + tmp.resolve("no-volume") + "', which does not exist");
+    assertThat(tmp.resolve("no-volume")).doesNotExist();
     // a --state that is a file would read as an empty store: every command refuses it by name
     for (String cmd : List.of("sync", "plan", "status", "diff")) {
       CliRun f = gitops(cmd, "--repo", repoDir, "--target", target.toString(), "--state", file.toString());
