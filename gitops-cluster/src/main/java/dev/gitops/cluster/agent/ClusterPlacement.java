@@ -11,6 +11,7 @@ import dev.gitops.cluster.FencedProvider;
 import dev.gitops.cluster.Ownership;
 import dev.gitops.cluster.etcd.EtcdCoordinator;
 import dev.gitops.cluster.etcd.EtcdStateStore;
+import dev.gitops.cluster.k8s.ApiServerUnreachableException;
 import dev.gitops.cluster.k8s.LeaseCoordinator;
 import dev.gitops.cluster.k8s.SecretStateStore;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -212,8 +213,9 @@ public final class ClusterPlacement implements Placement {
     try {
       return reader.coordinator().owners();
     } catch (RuntimeException e) {
-      // the engine's own message names neither the flag nor, often, the reason (it is in a cause)
-      String why = reason(e);
+      // the engine's own message names neither the flag nor, often, the reason (it is in a cause); the Lease
+      // backend's says the API server, why and the kubeconfig and context already
+      String why = e instanceof ApiServerUnreachableException ? null : reason(e);
       throw new IllegalStateException("--cluster " + cluster + (cluster.equals("k8s") ? " --namespace " + namespace : "")
           + ": cannot read who owns the targets: " + e.getMessage() + (why == null ? "" : " (" + why + ")"), e);
     } finally {

@@ -177,6 +177,13 @@ public final class LeaseCoordinator implements Coordinator {
    */
   @Override
   public void join() {
+    answered(() -> {
+      joinOnce();
+      return null;
+    });
+  }
+
+  private void joinOnce() {
     synchronized (monitor) {
       if (keeper.isClosed()) {
         throw new IllegalStateException("member " + member + " has left the cluster");
@@ -238,6 +245,24 @@ public final class LeaseCoordinator implements Coordinator {
   }
 
   /**
+   * What {@code call} returns; a request the API server never answered is said again naming the
+   * server, why and the kubeconfig and context ({@link ApiServerUnreachableException}), not as
+   * fabric8's bare "Operation: [get] ... failed.".
+   */
+  private <T> T answered(java.util.function.Supplier<T> call) {
+    try {
+      return call.get();
+    } catch (KubernetesClientException e) {
+      throw unanswered(e);
+    }
+  }
+
+  /** {@code e} naming the API server and why when it never answered ({@link ApiServerUnreachableException#of}). */
+  KubernetesClientException unanswered(KubernetesClientException e) {
+    return ApiServerUnreachableException.of(client, e);
+  }
+
+  /**
    * One renewal, its requests made outside the monitor: one that hangs on an API server that went
    * away must not hold up the next join. Its result counts only for the incarnation it renewed.
    */
@@ -291,7 +316,7 @@ public final class LeaseCoordinator implements Coordinator {
           keeper.lost("its Lease was changed or deleted by someone else (" + e.getCode() + ")");
         } else {
           // transient: keep trying; the lease is lost by the local clock once its TTL has passed
-          LOG.warn("member {}: renewing its Lease failed: {}", member, e.toString());
+          LOG.warn("member {}: renewing its Lease failed: {}", member, unanswered(e).getMessage());
         }
       }
     }
@@ -321,6 +346,10 @@ public final class LeaseCoordinator implements Coordinator {
 
   @Override
   public SortedSet<String> members() {
+    return answered(this::liveMembers);
+  }
+
+  private SortedSet<String> liveMembers() {
     Instant now = clock.instant();
     return read("member").stream().filter(l -> alive(l, now))  // alive: a whole spec
         .map(l -> memberOf(l.getSpec().getHolderIdentity()))
@@ -336,6 +365,10 @@ public final class LeaseCoordinator implements Coordinator {
 
   @Override
   public Optional<Ownership> tryAcquire(String target) {
+    return answered(() -> take(target));
+  }
+
+  private Optional<Ownership> take(String target) {
     if (!isMember()) {
       throw new IllegalStateException("member " + member + " holds no live Lease");
     }
@@ -428,6 +461,13 @@ public final class LeaseCoordinator implements Coordinator {
 
   @Override
   public void release(Ownership o) {
+    answered(() -> {
+      free(o);
+      return null;
+    });
+  }
+
+  private void free(Ownership o) {
     Lease current = leases().withName(leaseName("t", o.target())).get();
     String holder = current == null ? null : holderOf(current);
     if (holder == null || !incarnation.equals(holder) || !records(current, o)) {
@@ -447,6 +487,10 @@ public final class LeaseCoordinator implements Coordinator {
 
   @Override
   public boolean holds(Ownership o) {
+    return answered(() -> held(o));
+  }
+
+  private boolean held(Ownership o) {
     if (o.member().equals(member) && !isMember()) {
       return false;
     }
@@ -460,6 +504,10 @@ public final class LeaseCoordinator implements Coordinator {
 
   @Override
   public Map<String, Ownership> owners() {
+    return answered(this::currentOwners);
+  }
+
+  private Map<String, Ownership> currentOwners() {
     List<Lease> all = read(null);
     Instant now = clock.instant();
     Set<String> live = all.stream().filter(l -> role(l, "member") && alive(l, now))  // alive: a whole spec
@@ -494,7 +542,7 @@ public final class LeaseCoordinator implements Coordinator {
       LOG.info("member {} left cluster {}", member, cluster);
     } catch (KubernetesClientException e) {
       // its Lease expires by itself within the TTL; leaving explicitly only makes the handover faster
-      LOG.warn("member {}: leaving cleanly failed ({}); its Lease expires within {}", member, e.toString(),
+      LOG.warn("member {}: leaving cleanly failed ({}); its Lease expires within {}", member, unanswered(e).getMessage(),
           Durations.human(ttl));
     }
   }
@@ -579,7 +627,8 @@ public final class LeaseCoordinator implements Coordinator {
         if (!startFailed) {
           LOG.warn("member {}: cannot watch the Leases of cluster {} in namespace {} ({}); listing them at every"
               + " round instead, and trying again every {} (the member needs get, list and watch on leases)", member,
-              cluster, namespace, e.getCause() == null ? e.toString() : e.getCause().toString(),
+              cluster, namespace, e.getCause() instanceof KubernetesClientException k ? unanswered(k).getMessage()
+              : e.getCause() == null ? e.toString() : e.getCause().toString(),
               RESTART_AFTER.toSeconds() + " s");
         } else {
           LOG.debug("member {}: still cannot watch the Leases: {}", member, e.toString());

@@ -192,8 +192,11 @@ public final class SecretStateStore implements StateStore {
   public StoreLock lock(Duration timeout) {
     return lock.acquire(timeout, () -> {
       synchronized (monitor) {
-        coordinator.checkFence(ownership);
-        claim();
+        answered(() -> {
+          coordinator.checkFence(ownership);
+          claim();
+          return null;
+        });
       }
     });
   }
@@ -246,7 +249,7 @@ public final class SecretStateStore implements StateStore {
 
   @Override
   public StoredState load() {
-    State s = read();
+    State s = answered(this::read);
     if (s == null) {
       return StoredState.empty();
     }
@@ -260,7 +263,7 @@ public final class SecretStateStore implements StateStore {
 
   @Override
   public List<HistoryEntry> history() {
-    State s = read();
+    State s = answered(this::read);
     List<HistoryEntry> out = new ArrayList<>();
     if (s != null) {
       for (int i = s.history().size() - 1; i >= 0; i--) {
@@ -409,7 +412,8 @@ public final class SecretStateStore implements StateStore {
         } catch (KubernetesClientException e) {
           deleteChunks(newChunks);
           if (e.getCode() != 409) {
-            throw new StoreException("Secret store " + where() + ": " + what + " failed: " + e.getMessage(), e);
+            throw new StoreException("Secret store " + where() + ": " + what + " failed: "
+                + coordinator.unanswered(e).getMessage(), e);
           }
         }
         // someone else wrote the Secret since we read it: a newer owner, another grant of our token's number (a
@@ -417,7 +421,7 @@ public final class SecretStateStore implements StateStore {
         // is checked again as a fresh write checks it: the Secret's writer (token, member and grant time; by its token
         // alone when it names none, a previous build's write), then the Lease, before anything is written over what
         // that writer wrote
-        Secret current = secrets().withName(name).get();
+        Secret current = answered(() -> secrets().withName(name).get());
         String foreign = current == null ? null : foreign(current);
         if (foreign != null) {
           throw fenced(what, foreign);
@@ -584,7 +588,7 @@ public final class SecretStateStore implements StateStore {
    */
   @Override
   public Optional<String> owner() {
-    Secret current = secrets().withName(name).get();
+    Secret current = answered(() -> secrets().withName(name).get());
     return Optional.ofNullable(current == null ? null : ownerOf(current));
   }
 
@@ -614,7 +618,7 @@ public final class SecretStateStore implements StateStore {
             + "' needs the store lock; call lock() first");
       }
       for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-        Secret current = secrets().withName(name).get();
+        Secret current = answered(() -> secrets().withName(name).get());
         String recorded = current == null ? null : ownerOf(current);
         if (recorded != null) {
           if (!recorded.equals(owner)) {
@@ -653,7 +657,8 @@ public final class SecretStateStore implements StateStore {
           return;
         } catch (KubernetesClientException e) {
           if (e.getCode() != 409) {
-            throw new StoreException("Secret store " + where() + ": " + what + " failed: " + e.getMessage(), e);
+            throw new StoreException("Secret store " + where() + ": " + what + " failed: "
+                + coordinator.unanswered(e).getMessage(), e);
           }
           // created or changed meanwhile: read it again (a newer token is fenced, another owner refused)
         }
@@ -672,7 +677,7 @@ public final class SecretStateStore implements StateStore {
         if (attempt >= ATTEMPTS) {
           throw new StoreException("Secret store " + where() + " kept changing while creating its secret key");
         }
-        Secret current = secrets().withName(name).get();
+        Secret current = answered(() -> secrets().withName(name).get());
         String found = current == null || current.getData() == null ? null : current.getData().get("secret");
         if (found != null) {
           byte[] got = decode(found, "secret");
@@ -723,6 +728,18 @@ public final class SecretStateStore implements StateStore {
   }
 
   // ---------------------------------------------------------------------------------- helpers
+
+  /**
+   * What {@code call} returns; a request the API server never answered is said again naming the
+   * server, why and the kubeconfig and context ({@link ApiServerUnreachableException}).
+   */
+  private <T> T answered(java.util.function.Supplier<T> call) {
+    try {
+      return call.get();
+    } catch (KubernetesClientException e) {
+      throw coordinator.unanswered(e);
+    }
+  }
 
   private String where() {
     return coordinator.namespace() + "/" + name;

@@ -111,7 +111,11 @@ class ClusterPlacementTest {
       assertThatThrownBy(() -> ClusterPlacement.owners("k8s", "gitops"))
           .isInstanceOf(IllegalStateException.class)
           .hasMessageStartingWith("--cluster k8s --namespace gitops: cannot read who owns the targets: ")
-          .hasMessageEndingWith("failed. (ConnectException)");
+          .hasMessageContaining("kind: [Lease]")
+          // it said only "... failed. (ConnectException)"
+          .hasMessageEndingWith(" failed: the Kubernetes API server https://127.0.0.1:" + port + "/ (kubeconfig "
+              + kubeconfig + ", context here) did not answer: connection refused")
+          .hasMessageNotContaining("\n");
     } finally {
       restore("kubeconfig", before);
       restore("kubernetes.request.retry.backoffLimit", retries);
