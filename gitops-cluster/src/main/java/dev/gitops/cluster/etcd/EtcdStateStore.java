@@ -95,6 +95,12 @@ public final class EtcdStateStore implements StateStore {
   private volatile String stale;
   /** Whether a refusal was logged at WARN while the lock is held: once per sync, the rest at DEBUG. */
   private volatile boolean refusalLogged;
+  /**
+   * The damage a read met (an entry that is not what this store writes), once one did: every write
+   * is refused with it until the store is repaired and opened again, since a write would build on
+   * records it cannot read.
+   */
+  private volatile StoreCorruptException damaged;
 
   private EtcdStateStore(EtcdCoordinator coordinator, Ownership ownership, int historyLimit) {
     this.coordinator = Objects.requireNonNull(coordinator, "coordinator");
@@ -123,6 +129,11 @@ public final class EtcdStateStore implements StateStore {
     return ownership;
   }
 
+  /** The prefix of this store's keys, {@code <prefix>store/<target>/} (for tests). */
+  String base() {
+    return base;
+  }
+
   /** The serial, revisions and history sequence, as {@code meta} holds them. */
   private record Meta(long serial, String attempted, String applied, long historySeq, boolean written) {
     ByteSequence bytes() {
@@ -143,7 +154,14 @@ public final class EtcdStateStore implements StateStore {
     return lock.acquire(timeout, () -> {
       refusalLogged = false;
       coordinator.checkFence(ownership);
-      Meta m = readMeta();
+      Meta m;
+      try {
+        m = readMeta();
+      } catch (StoreCorruptException e) {
+        // the lock is still handed out, as the file store's is, so that load() says what is damaged; writes are refused
+        LOG.debug("{}: {}", base, e.getMessage());
+        return;
+      }
       synchronized (monitor) {
         meta = m;
       }
@@ -152,8 +170,20 @@ public final class EtcdStateStore implements StateStore {
 
   // ------------------------------------------------------------------------------------- read
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>An entry that is not what this store writes (not JSON, cut short, a format it does not
+   * know, an inventory or pending entry under another resource's key) is a {@link
+   * StoreCorruptException} naming its key, and from then on this object refuses every write until
+   * the store is repaired and opened again.
+   */
   @Override
   public StoredState load() {
+    return checked(this::loadEntries);
+  }
+
+  private StoredState loadEntries() {
     // every entry as of one revision, in pages: a store of thousands of entries exceeds one answer's size limit
     List<KeyValue> all = PagedRange.read(kv, base, coordinator.rangePageSize(), coordinator.callTimeout(),
         coordinator.etcd(), "load " + base).kvs();
@@ -168,9 +198,11 @@ public final class EtcdStateStore implements StateStore {
         m = parseMeta(value, where);
       } else if (name.startsWith("inventory/")) {
         StoredResource s = StoreEntries.readInventoryEntry(value, where);
+        requireUnder(name, "inventory/", s.resource().key(), where);
         inventory.put(s.resource().key(), s);
       } else if (name.startsWith("pending/")) {
         Resource r = StoreEntries.readPendingEntry(value, where);
+        requireUnder(name, "pending/", r.key(), where);
         pending.put(r.key(), r);
       }
     }
@@ -183,15 +215,42 @@ public final class EtcdStateStore implements StateStore {
     return new StoredState(m.serial(), inventory, pending, m.attempted(), m.applied(), false);
   }
 
+  /**
+   * An entry copied under another key by hand would be read as the resource it holds, beside (or
+   * over) that resource's own entry: {@code name} must be the key this store writes it under.
+   */
+  private static void requireUnder(String name, String kind, ResourceKey key, String where) {
+    if (!name.equals(kind + encode(key.toString()))) {
+      throw new StoreCorruptException(where + ": holds the entry of " + key + ", whose key is " + kind
+          + encode(key.toString()), null);
+    }
+  }
+
+  /** What {@code read} returns; the damage it meets is kept, so that every write is refused ({@link #damaged}). */
+  private <T> T checked(java.util.function.Supplier<T> read) {
+    try {
+      return read.get();
+    } catch (StoreCorruptException e) {
+      damaged = e;
+      throw e;
+    }
+  }
+
+  /** {@inheritDoc} An entry that cannot be read is damage, as in {@link #load()}. */
   @Override
   public List<HistoryEntry> history() {
+    return checked(this::historyEntries);
+  }
+
+  private List<HistoryEntry> historyEntries() {
     String p = base + "history/";
     List<KeyValue> all = PagedRange.read(kv, p, coordinator.rangePageSize(), coordinator.callTimeout(),
         coordinator.etcd(), "read history of " + base).kvs();
     List<HistoryEntry> out = new ArrayList<>();
     for (int i = all.size() - 1; i >= 0; i--) {  // newest first
       KeyValue e = all.get(i);
-      out.add(StoreEntries.readHistoryEntry(e.getValue().getBytes(), "etcd store key " + e.getKey()));
+      out.add(StoreEntries.readHistoryEntry(e.getValue().getBytes(),
+          "etcd store key " + e.getKey().toString(StandardCharsets.UTF_8)));
     }
     return List.copyOf(out);
   }
@@ -202,7 +261,7 @@ public final class EtcdStateStore implements StateStore {
     if (found.isEmpty()) {
       return new Meta(0, "", "", 0, false);
     }
-    return parseMeta(found.get(0).getValue().getBytes(), "etcd store key " + base + "meta");
+    return checked(() -> parseMeta(found.get(0).getValue().getBytes(), "etcd store key " + base + "meta"));
   }
 
   private static Meta parseMeta(byte[] value, String where) {
@@ -234,6 +293,7 @@ public final class EtcdStateStore implements StateStore {
       Op[] all = new Op[ops.length + 1];
       System.arraycopy(ops, 0, all, 0, ops.length);
       all[ops.length] = Op.put(bytes(base + "meta"), next.bytes(), PutOption.DEFAULT);
+      refuseIfDamaged(what);
       refuseIfStale(what);
       TxnResponse r;
       try {
@@ -264,6 +324,15 @@ public final class EtcdStateStore implements StateStore {
         + " too large (its entry is " + entryBytes + " bytes; etcd accepts requests up to its --max-request-bytes, 1.5"
         + " MiB unless set otherwise): the resource cannot be kept in this store as it is. Raise etcd's"
         + " --max-request-bytes on every member, or make the resource smaller (" + said + ")", e.getCause()));
+  }
+
+  /** Refuses a write once a read met damage: it would build on records it cannot read, and lose them. */
+  private void refuseIfDamaged(String what) {
+    StoreCorruptException d = damaged;
+    if (d != null) {
+      throw new StoreCorruptException("etcd store " + base + " refuses to " + what + ": " + d.getMessage()
+          + "; it refuses writes until the damaged key is repaired (or deleted) and the store opened again", d);
+    }
   }
 
   /**
@@ -392,7 +461,8 @@ public final class EtcdStateStore implements StateStore {
   public Optional<String> owner() {
     ByteSequence key = bytes(base + "owner");
     List<KeyValue> found = coordinator.await(kv.get(key), "read " + key).getKvs();
-    return found.isEmpty() ? Optional.empty() : Optional.of(parseOwner(found.get(0).getValue().getBytes()));
+    return found.isEmpty() ? Optional.empty()
+        : Optional.of(parseOwner(found.get(0).getValue().getBytes()));
   }
 
   private String parseOwner(byte[] value) {
@@ -413,6 +483,7 @@ public final class EtcdStateStore implements StateStore {
         throw new IllegalStateException("etcd store " + base + ": claiming it for owner '" + owner
             + "' needs the store lock; call lock() first");
       }
+      refuseIfDamaged("record owner '" + owner + "'");
       refuseIfStale("recording owner '" + owner + "'");
       ByteSequence key = bytes(base + "owner");
       TxnResponse r = coordinator.await(kv.txn()

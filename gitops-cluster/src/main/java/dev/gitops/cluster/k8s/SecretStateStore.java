@@ -126,6 +126,13 @@ public final class SecretStateStore implements StateStore {
   private Secret head;
   private State state;
   private byte[] secret;
+  /**
+   * The damage a read met (a state that is not gzip or not JSON, cut short, chunks that do not
+   * match their digest or are missing), once one did: every write is refused with it until the
+   * store is repaired and opened again, since a write replaces the whole state and would lose what
+   * could not be read.
+   */
+  private volatile StoreCorruptException damaged;
 
   private SecretStateStore(LeaseCoordinator coordinator, Ownership ownership, int historyLimit, int chunkBytes) {
     this.coordinator = Objects.requireNonNull(coordinator, "coordinator");
@@ -218,7 +225,16 @@ public final class SecretStateStore implements StateStore {
       try {
         read = readState(current);
       } catch (ChunkGoneException e) {
-        continue;  // rewritten between our reads: read it again
+        if (attempt + 1 < ATTEMPTS) {
+          continue;  // rewritten between our reads: read it again
+        }
+        damaged(new StoreCorruptException(store() + ": " + e.getMessage(), null));
+        return;
+      } catch (StoreCorruptException e) {
+        // the lock is still handed out, as the file store's is, so that load() says what is damaged; every write is
+        // refused, and nothing is marked or written over
+        damaged(e);
+        return;
       }
       if (token == ownership.token() && ours(current)) {
         head = current;
@@ -253,11 +269,15 @@ public final class SecretStateStore implements StateStore {
     if (s == null) {
       return StoredState.empty();
     }
-    String at = where();
+    String at = store();
     TreeMap<ResourceKey, StoredResource> inventory = new TreeMap<>();
-    s.inventory().forEach((k, v) -> inventory.put(k, StoreEntries.readInventoryEntry(v, at)));
     TreeMap<ResourceKey, Resource> pending = new TreeMap<>();
-    s.pending().forEach((k, v) -> pending.put(k, StoreEntries.readPendingEntry(v, at)));
+    try {
+      s.inventory().forEach((k, v) -> inventory.put(k, StoreEntries.readInventoryEntry(v, at)));
+      s.pending().forEach((k, v) -> pending.put(k, StoreEntries.readPendingEntry(v, at)));
+    } catch (StoreCorruptException e) {
+      throw damaged(e);
+    }
     return new StoredState(s.serial(), inventory, pending, s.attempted(), s.applied(), false);
   }
 
@@ -267,14 +287,48 @@ public final class SecretStateStore implements StateStore {
     List<HistoryEntry> out = new ArrayList<>();
     if (s != null) {
       for (int i = s.history().size() - 1; i >= 0; i--) {
-        out.add(StoreEntries.readHistoryEntry(s.history().get(i), where()));
+        try {
+          out.add(StoreEntries.readHistoryEntry(s.history().get(i), store() + ", history entry "
+              + (s.history().size() - i)));
+        } catch (StoreCorruptException e) {
+          throw damaged(e);
+        }
       }
     }
     return List.copyOf(out);
   }
 
-  /** The state on the API server, or null when nothing was written yet. */
+  /**
+   * The damage {@code e}, kept so that every write is refused with it ({@link #damaged}), and
+   * returned to be thrown.
+   */
+  private StoreCorruptException damaged(StoreCorruptException e) {
+    if (damaged == null) {
+      LOG.debug("{}: {}", store(), e.getMessage());
+    }
+    damaged = e;
+    return e;
+  }
+
+  /** Refuses a write once a read met damage: it would replace the whole state, and lose what could not be read. */
+  private void refuseIfDamaged(String what) {
+    StoreCorruptException d = damaged;
+    if (d != null) {
+      throw new StoreCorruptException(store() + " refuses to " + what + ": " + d.getMessage() + "; it refuses"
+          + " writes until the Secret is repaired (or deleted) and the store opened again", d);
+    }
+  }
+
+  /** The state on the API server, or null when nothing was written yet; damage it meets is kept ({@link #damaged}). */
   private State read() {
+    try {
+      return readOnce();
+    } catch (StoreCorruptException e) {
+      throw damaged(e);
+    }
+  }
+
+  private State readOnce() {
     for (int attempt = 0; ; attempt++) {
       Secret current = secrets().withName(name).get();
       if (current == null || !hasState(current)) {
@@ -285,7 +339,7 @@ public final class SecretStateStore implements StateStore {
       } catch (ChunkGoneException e) {
         // a writer replaced the generation between our two reads: read the new one
         if (attempt + 1 >= ATTEMPTS) {
-          throw new StoreCorruptException("Secret store " + where() + ": " + e.getMessage(), null);
+          throw new StoreCorruptException(store() + ": " + e.getMessage(), null);
         }
       }
     }
@@ -332,7 +386,7 @@ public final class SecretStateStore implements StateStore {
   }
 
   private State parse(byte[] json) {
-    String at = where();
+    String at = store();
     try {
       JsonNode n = JSON.readTree(json);
       if (n == null || n.path("format").asInt() != FORMAT || !n.path("serial").canConvertToLong()
@@ -395,6 +449,7 @@ public final class SecretStateStore implements StateStore {
         throw new IllegalStateException("Secret store " + where() + ": " + what + " needs the store lock; call lock()"
             + " first");
       }
+      refuseIfDamaged(what);
       try {
         coordinator.checkFence(ownership);
       } catch (FencedException e) {
@@ -436,6 +491,8 @@ public final class SecretStateStore implements StateStore {
           head = current;
         } catch (ChunkGoneException e) {
           // rewritten between our reads: the next attempt conflicts again and reads it anew
+        } catch (StoreCorruptException e) {
+          throw damaged(e);  // written damaged meanwhile: nothing is written over it
         }
       }
       throw new StoreException("Secret store " + where() + ": " + what + " kept conflicting; retried " + ATTEMPTS
@@ -617,6 +674,7 @@ public final class SecretStateStore implements StateStore {
         throw new IllegalStateException("Secret store " + where() + ": claiming it for owner '" + owner
             + "' needs the store lock; call lock() first");
       }
+      refuseIfDamaged(what);
       for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
         Secret current = answered(() -> secrets().withName(name).get());
         String recorded = current == null ? null : ownerOf(current);
@@ -682,7 +740,7 @@ public final class SecretStateStore implements StateStore {
         if (found != null) {
           byte[] got = decode(found, "secret");
           if (got.length != SECRET_BYTES) {
-            throw new StoreCorruptException(where() + ": a secret key of " + got.length + " bytes, want "
+            throw new StoreCorruptException(store() + ": a secret key of " + got.length + " bytes, want "
                 + SECRET_BYTES, null);
           }
           secret = got;
@@ -743,6 +801,11 @@ public final class SecretStateStore implements StateStore {
 
   private String where() {
     return coordinator.namespace() + "/" + name;
+  }
+
+  /** {@code Secret store <namespace>/<name> (target <target>)}: what a message about damage names. */
+  private String store() {
+    return "Secret store " + where() + " (target " + ownership.target() + ")";
   }
 
   private String chunkName(String generation, int i) {
@@ -818,7 +881,7 @@ public final class SecretStateStore implements StateStore {
     try {
       return Long.parseLong(t);
     } catch (NumberFormatException e) {
-      throw new StoreCorruptException(where() + ": annotation " + TOKEN_ANNOTATION + " is not a number: " + t, e);
+      throw new StoreCorruptException(store() + ": annotation " + TOKEN_ANNOTATION + " is not a number: " + t, e);
     }
   }
 
@@ -826,7 +889,7 @@ public final class SecretStateStore implements StateStore {
     try {
       return Integer.parseInt(Objects.requireNonNull(value, "missing"));
     } catch (RuntimeException e) {
-      throw new StoreCorruptException(where() + ": annotation " + annotation + " is not a number: " + value, e);
+      throw new StoreCorruptException(store() + ": annotation " + annotation + " is not a number: " + value, e);
     }
   }
 
@@ -834,7 +897,7 @@ public final class SecretStateStore implements StateStore {
     try {
       return Base64.getDecoder().decode(base64 == null ? "" : base64);
     } catch (IllegalArgumentException e) {
-      throw new StoreCorruptException(where() + ": " + field + " is not base64", e);
+      throw new StoreCorruptException(store() + ": " + field + " is not base64", e);
     }
   }
 
@@ -852,7 +915,7 @@ public final class SecretStateStore implements StateStore {
     try (GZIPInputStream z = new GZIPInputStream(new ByteArrayInputStream(gz))) {
       return z.readAllBytes();
     } catch (IOException e) {
-      throw new StoreCorruptException(where() + ": the state is not gzip (" + e.getMessage() + ")", e);
+      throw new StoreCorruptException(store() + ": the state is not gzip (" + e.getMessage() + ")", e);
     }
   }
 

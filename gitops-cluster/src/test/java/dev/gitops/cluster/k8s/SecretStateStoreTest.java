@@ -287,6 +287,50 @@ class SecretStateStoreTest extends LeaseTestBase {
     assertThat(store.load().inventory().values()).extracting(s -> s.resource()).containsExactlyInAnyOrderElementsOf(written);
   }
 
+  /**
+   * A state edited by hand into JSON that is no store state (gzip intact), and a chunk that no
+   * longer matches the digest the Secret names: the lock is still handed out, load() names the
+   * Secret and its target, and every write is refused with nothing written over the damage.
+   */
+  @Test
+  void aDamagedStateOrChunkRefusesLoadAndEveryWriteNamingTheSecretAndWritesNothing() throws Exception {
+    LeaseCoordinator m1 = joined("m1");
+    SecretStateStore plain = SecretStateStore.open(m1, m1.tryAcquire("plain").orElseThrow(), 10, 1024);
+    SecretStateStore chunked = SecretStateStore.open(m1, m1.tryAcquire("chunked").orElseThrow(), 10, 1024);
+    byte[] noise = new byte[4000];
+    new Random(5).nextBytes(noise);
+    try (StoreLock l = plain.lock(LOCK); StoreLock l2 = chunked.lock(LOCK)) {
+      plain.commit(file(A, "v1"), "r1");
+      chunked.commit(file(A, java.util.Base64.getEncoder().encodeToString(noise)), "r1");
+    }
+    java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(gz)) {
+      z.write("{\"format\": 1, \"serial\": 2, \"inventory\": [".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    assertThat(SecretStateStoreContractTest.damage(client, plain, old -> gz.toByteArray())).isTrue();
+    assertThat(SecretStateStoreContractTest.damage(client, chunked, old -> old)).isTrue();
+    assertThat(annotations(chunked)).as("the chunked store is chunked").containsKey(
+        SecretStateStore.GENERATION_ANNOTATION);
+    for (SecretStateStore store : List.of(plain, chunked)) {
+      String target = store.ownership().target();
+      List<Secret> before = client.secrets().inNamespace("gitops").list().getItems();
+      SecretStateStore again = SecretStateStore.open(m1, store.ownership(), 10, 1024);
+      try (StoreLock l = again.lock(LOCK)) {
+        assertThatThrownBy(again::load).as(target).isInstanceOf(dev.gitops.api.StoreCorruptException.class)
+            .hasMessageContaining("Secret store gitops/" + store.secretName() + " (target " + target + ")")
+            .hasMessageContaining(target.equals("plain") ? "not valid JSON" : "do not match the digest");
+        for (org.assertj.core.api.ThrowableAssert.ThrowingCallable write : List.<org.assertj.core.api.ThrowableAssert
+            .ThrowingCallable>of(() -> again.commit(file(A, "v2"), "r2"), () -> again.forget(A),
+            () -> again.recordRevisions("r3", "r3"), () -> again.claimOwner("team-a"))) {
+          assertThatThrownBy(write).as(target).isInstanceOf(dev.gitops.api.StoreCorruptException.class)
+              .hasMessageContaining("Secret store gitops/" + store.secretName()).hasMessageContaining("refuses to");
+        }
+      }
+      assertThat(client.secrets().inNamespace("gitops").list().getItems()).as("%s: every Secret as it was", target)
+          .isEqualTo(before);
+    }
+  }
+
   @Test
   void aMissingChunkIsACorruptStoreNamingIt() {
     LeaseCoordinator m1 = joined("m1");
