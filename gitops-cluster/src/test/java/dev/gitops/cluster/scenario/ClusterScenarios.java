@@ -58,7 +58,15 @@ abstract class ClusterScenarios {
         ALL.size());
   }
 
-  /** {@code kill -9}: only the victim's targets move, and they are owned and synced within 2× the TTL. */
+  /**
+   * {@code kill -9}: only the victim's targets move; they are owned by the others within 2× the TTL
+   * (the lease's own timeout: it ends at most a TTL after the kill, and the others take its targets
+   * at their next round after the settle delay), and each is synced with a commit made after the
+   * kill within its sync timeout of that ({@link ScenarioCluster#SYNC_TIMEOUT}: a taken target
+   * starts at once, and its first sync ends within its timeout). The sync used to share the 2×
+   * TTL from the kill, whatever the take had left of it: at load 21 the take used most of it and
+   * the sync, which does the machine's work (a fetch, a write), did not fit in the rest.
+   */
   static void killNine(ScenarioCluster c, String victim) throws Exception {
     Map<String, Ownership> before = c.owners();
     Set<String> theirs = ScenarioCluster.of(victim, before);
@@ -80,10 +88,10 @@ abstract class ClusterScenarios {
       return c.placedOn(rest);
     }, c.ttl.multipliedBy(2));
     Duration owned = since(t0);
-    ScenarioCluster.await(victim + "'s targets in sync with the commit made after the kill", () -> c.inSync(theirs),
-        c.ttl.multipliedBy(2).minus(owned));
+    assertThat(owned).as("kill -9 to its targets owned by the others").isLessThanOrEqualTo(c.ttl.multipliedBy(2));
+    ScenarioCluster.await(victim + "'s targets in sync with the commit made after the kill, within their sync timeout"
+        + " of being taken", () -> c.inSync(theirs), ScenarioCluster.SYNC_TIMEOUT);
     Duration handover = since(t0);
-    assertThat(handover).as("kill -9 to its targets owned by the others and synced").isLessThanOrEqualTo(c.ttl.multipliedBy(2));
     ScenarioCluster.await("every target in sync after the kill", c::inSync, Duration.ofSeconds(30));
     assertThat(movedWrongly).as("targets of the survivors that changed hands").isEmpty();
     assertThat(c.owners().entrySet().stream().filter(e -> !theirs.contains(e.getKey()))

@@ -37,6 +37,13 @@ final class ScenarioCluster implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ScenarioCluster.class);
   /** Starting the JVMs and their first clones: 25 to 45 s on a 2-core machine at load 15 to 26, once more (Kubernetes) than 60 s. */
   static final Duration START_WITHIN = Duration.ofSeconds(120);
+  /**
+   * Every target's {@code syncTimeout}: how long one sync may take before it fails (and is retried
+   * after {@code maxBackoff}). A target a member takes over starts at once, so its first sync ends
+   * within this of the take: what bounds "synced" after a handover, apart from the lease's TTL,
+   * which bounds "owned".
+   */
+  static final Duration SYNC_TIMEOUT = Duration.ofSeconds(20);
 
   final Path dir;
   final List<String> targets;
@@ -112,7 +119,8 @@ final class ScenarioCluster implements AutoCloseable {
               provider: {type: files, directory: "%s"}
               interval: 3s
               maxBackoff: 2s
-          """.formatted(t, repo.uri(), t, live(t)));
+              syncTimeout: %ds
+          """.formatted(t, repo.uri(), t, live(t), SYNC_TIMEOUT.toSeconds()));
     }
     return yaml.toString();
   }
