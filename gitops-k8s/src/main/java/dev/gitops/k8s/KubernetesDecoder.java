@@ -99,7 +99,7 @@ public final class KubernetesDecoder implements Decoder {
     this.aggregated = b.aggregated;
     this.lists = new dev.gitops.core.merge.ThreeWayMerge(KubernetesRules.mergeRules(providerId));
     this.fingerprint = "KubernetesDecoder(provider=" + providerId + ",namespace=" + defaultNamespace + ",keepStatus="
-        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v10)";
+        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v11)";
   }
 
   /** A builder: provider {@code k8s}, default namespace {@code default}. */
@@ -771,12 +771,40 @@ public final class KubernetesDecoder implements Decoder {
   private static final Map<String, Set<String>> INT32_SPEC_FIELDS = Map.of(
       "apps/Deployment", Set.of("replicas", "minReadySeconds", "revisionHistoryLimit", "progressDeadlineSeconds"),
       "apps/ReplicaSet", Set.of("replicas", "minReadySeconds"),
-      "apps/StatefulSet", Set.of("replicas", "minReadySeconds", "revisionHistoryLimit"),
+      "apps/StatefulSet", Set.of("replicas", "minReadySeconds", "revisionHistoryLimit",
+          "updateStrategy.rollingUpdate.partition", "ordinals.start"),
       "apps/DaemonSet", Set.of("minReadySeconds", "revisionHistoryLimit"),
       "/ReplicationController", Set.of("replicas", "minReadySeconds"),
-      "batch/Job", Set.of("parallelism", "completions", "backoffLimit", "ttlSecondsAfterFinished"),
+      "batch/Job", Set.of("parallelism", "completions", "backoffLimit", "ttlSecondsAfterFinished",
+          "backoffLimitPerIndex", "maxFailedIndexes"),
       "batch/CronJob", Set.of("successfulJobsHistoryLimit", "failedJobsHistoryLimit"),
       "autoscaling/HorizontalPodAutoscaler", Set.of("minReplicas", "maxReplicas"));
+
+  /**
+   * The {@code spec} fields of built-in kinds that are 64-bit integers ({@code int64}) in every
+   * version the API serves, by key type (batch/v1 JobSpec, CronJobSpec).
+   */
+  private static final Map<String, Set<String>> INT64_SPEC_FIELDS = Map.of(
+      "batch/Job", Set.of("activeDeadlineSeconds"),
+      "batch/CronJob", Set.of("startingDeadlineSeconds"));
+
+  /** A pod spec's integer fields (core/v1 PodSpec) and their width in bits. */
+  private static final Map<String, Integer> POD_SPEC_INTEGERS = Map.of(
+      "terminationGracePeriodSeconds", 64, "activeDeadlineSeconds", 64, "priority", 32);
+
+  /** The integer fields of a pod's {@code securityContext} (core/v1 PodSecurityContext), all 64-bit. */
+  private static final List<String> POD_SECURITY_INTEGERS = List.of("runAsUser", "runAsGroup", "fsGroup");
+
+  /** The integer fields of a container's {@code securityContext} (core/v1 SecurityContext), all 64-bit. */
+  private static final List<String> CONTAINER_SECURITY_INTEGERS = List.of("runAsUser", "runAsGroup");
+
+  /** A container's probes (core/v1 Probe). */
+  private static final List<String> PROBES = List.of("livenessProbe", "readinessProbe", "startupProbe");
+
+  /** A probe's integer fields (core/v1 Probe) and their width in bits. */
+  private static final Map<String, Integer> PROBE_INTEGERS = Map.of(
+      "initialDelaySeconds", 32, "timeoutSeconds", 32, "periodSeconds", 32, "successThreshold", 32,
+      "failureThreshold", 32, "terminationGracePeriodSeconds", 64);
 
   /**
    * Refuses, in a built-in kind, values the mock API server stores but a real one refuses or
@@ -786,16 +814,21 @@ public final class KubernetesDecoder implements Decoder {
    * emptyDir}'s {@code sizeLimit}, a ResourceQuota's {@code spec.hard}, a LimitRange's limits, a
    * PersistentVolume's {@code spec.capacity} and a RuntimeClass's {@code overhead.podFixed};
    * a 32-bit integer field ({@code replicas}, a container's {@code containerPort} and {@code
-   * hostPort}, a Service port's {@code port}, {@code nodePort} and numeric {@code targetPort},
-   * {@link #INT32_SPEC_FIELDS}) that is a string ({@code containerPort: "80"}), not whole, or out of
+   * hostPort}, a Service port's {@code port}, {@code nodePort} and numeric {@code targetPort}, a
+   * probe's periods and thresholds, {@link #INT32_SPEC_FIELDS}) or a 64-bit one (a pod spec's {@code
+   * terminationGracePeriodSeconds} and {@code activeDeadlineSeconds}, a security context's {@code
+   * runAsUser}, {@code runAsGroup} and {@code fsGroup}, {@link #INT64_SPEC_FIELDS}; see {@link
+   * #podSpecIntegers} and {@link #containerIntegers}) that is a string ({@code containerPort: "80"},
+   * {@code runAsUser: "1000"}), not whole ({@code terminationGracePeriodSeconds: 30.5}), or out of
    * range ({@code replicas: 99999999999999999999}); a {@code containerPort} or Service {@code port}
    * outside 1 to 65535. Each named by its path; the server's refusal would come at apply time,
    * naming no file, and a value it silently took another way would plan a change at every sync.
    */
   private static void typedValues(Manifest m, ObjectNode doc, String what) {
     JsonNode spec = doc.path("spec");
-    for (String field : new TreeSet<>(INT32_SPEC_FIELDS.getOrDefault(m.type(), Set.of()))) {
-      int32(m, what + "spec." + field, spec.path(field), false);
+    specIntegers(m, m.type(), spec, what + "spec.");
+    if (m.type().equals("batch/CronJob")) {
+      specIntegers(m, "batch/Job", spec.path("jobTemplate").path("spec"), what + "spec.jobTemplate.spec.");
     }
     if (m.type().equals("/Service")) {
       JsonNode ports = spec.path("ports");
@@ -830,7 +863,10 @@ public final class KubernetesDecoder implements Decoder {
     typedValues(m, doc, what, "");
   }
 
-  /** The containers' ports and every {@code resources.limits} and {@code resources.requests} below {@code node}. */
+  /**
+   * The pod specs' and containers' integer fields, the containers' ports and every {@code
+   * resources.limits} and {@code resources.requests} below {@code node}.
+   */
   private static void typedValues(Manifest m, JsonNode node, String what, String path) {
     if (node.isArray()) {
       for (int i = 0; i < node.size(); i++) {
@@ -847,6 +883,9 @@ public final class KubernetesDecoder implements Decoder {
       }
       if (e.getKey().equals("overhead") && node.has("containers")) {
         quantities(m, what + at, v);  // a pod spec's overhead
+      }
+      if (e.getKey().equals("containers") && v.isArray()) {
+        podSpecIntegers(m, node, what + path + (path.isEmpty() ? "" : "."));  // once per pod spec
       }
       if (e.getKey().equals("sizeLimit") && path.endsWith("emptyDir")) {
         quantity(m, what + at, v);
@@ -866,8 +905,64 @@ public final class KubernetesDecoder implements Decoder {
           int32(m, port + ".containerPort", p.path("containerPort"), true);
           int32(m, port + ".hostPort", p.path("hostPort"), false);
         }
+        containerIntegers(m, c, what + container + ".");
         typedValues(m, c, what, container);
       }
+    }
+  }
+
+  /**
+   * Checks the integer fields ({@link #INT32_SPEC_FIELDS}, {@link #INT64_SPEC_FIELDS}) of {@code spec},
+   * the spec of a {@code type}, at the path {@code at} (with a trailing dot).
+   */
+  private static void specIntegers(Manifest m, String type, JsonNode spec, String at) {
+    for (String field : new TreeSet<>(INT32_SPEC_FIELDS.getOrDefault(type, Set.of()))) {
+      int32(m, at + field, spec.at("/" + field.replace('.', '/')), false);
+    }
+    for (String field : new TreeSet<>(INT64_SPEC_FIELDS.getOrDefault(type, Set.of()))) {
+      integer(m, at + field, spec.path(field), 64, false);
+    }
+  }
+
+  /**
+   * Checks the integer fields of the pod spec {@code podSpec} ({@code terminationGracePeriodSeconds},
+   * {@code activeDeadlineSeconds}, {@code priority}, its {@code securityContext}'s {@code runAsUser},
+   * {@code runAsGroup}, {@code fsGroup} and {@code supplementalGroups}); {@code at} is its path with a
+   * trailing dot, or empty.
+   */
+  private static void podSpecIntegers(Manifest m, JsonNode podSpec, String at) {
+    for (String field : new TreeSet<>(POD_SPEC_INTEGERS.keySet())) {
+      integer(m, at + field, podSpec.path(field), POD_SPEC_INTEGERS.get(field), false);
+    }
+    JsonNode security = podSpec.path("securityContext");
+    for (String field : POD_SECURITY_INTEGERS) {
+      integer(m, at + "securityContext." + field, security.path(field), 64, false);
+    }
+    JsonNode groups = security.path("supplementalGroups");
+    if (groups.isArray()) {
+      for (int i = 0; i < groups.size(); i++) {
+        integer(m, at + "securityContext.supplementalGroups[" + i + "]", groups.get(i), 64, false);
+      }
+    }
+  }
+
+  /**
+   * Checks the integer fields of the container {@code c}: its {@code securityContext}'s {@code
+   * runAsUser} and {@code runAsGroup}, its probes' periods, thresholds and grace period, and the
+   * {@code seconds} of a lifecycle hook's {@code sleep}; {@code at} is its path with a trailing dot.
+   */
+  private static void containerIntegers(Manifest m, JsonNode c, String at) {
+    for (String field : CONTAINER_SECURITY_INTEGERS) {
+      integer(m, at + "securityContext." + field, c.path("securityContext").path(field), 64, false);
+    }
+    for (String probe : PROBES) {
+      for (String field : new TreeSet<>(PROBE_INTEGERS.keySet())) {
+        integer(m, at + probe + "." + field, c.path(probe).path(field), PROBE_INTEGERS.get(field), false);
+      }
+    }
+    for (String hook : List.of("postStart", "preStop")) {
+      integer(m, at + "lifecycle." + hook + ".sleep.seconds", c.path("lifecycle").path(hook).path("sleep")
+          .path("seconds"), 64, false);
     }
   }
 
@@ -876,25 +971,47 @@ public final class KubernetesDecoder implements Decoder {
    * not an integer in range (with {@code port}, a port number: 1 to 65535).
    */
   private static void int32(Manifest m, String where, JsonNode value, boolean port) {
+    integer(m, where, value, 32, port);
+  }
+
+  /**
+   * Refuses {@code value} at {@code where}, an integer field of {@code bits} bits (32 or 64), when it
+   * is there, not null and not an integer in range (with {@code port}, a port number: 1 to 65535). A
+   * whole number written with a fraction ({@code 30.0}) is an integer here: the reader holds it as one.
+   */
+  private static void integer(Manifest m, String where, JsonNode value, int bits, boolean port) {
     if (value.isMissingNode() || value.isNull()) {
       return;
     }
     String why = null;
     if (value.isTextual()) {
-      why = "must be an integer, not a string" + (value.textValue().trim().matches("[+-]?\\d{1,10}")
+      why = "must be an integer, not a string" + (fits(value.textValue().trim(), bits)
           ? ": write " + value.textValue().trim() + " without quotes" : "") + " (the API server refuses a string there)";
     } else if (!value.isNumber()) {
       why = "must be an integer, got a " + value.getNodeType().name().toLowerCase(Locale.ROOT);
     } else if (!value.isIntegralNumber()) {
       why = "must be a whole number without a fraction (the API server's field is an integer)";
-    } else if (!value.canConvertToInt()) {
-      why = "is out of range: the API server's field is a 32-bit integer (" + Integer.MIN_VALUE + " to "
-          + Integer.MAX_VALUE + ")";
+    } else if (bits == 32 ? !value.canConvertToInt() : !value.canConvertToLong()) {
+      why = "is out of range: the API server's field is a " + bits + "-bit integer ("
+          + (bits == 32 ? Integer.MIN_VALUE + " to " + Integer.MAX_VALUE : Long.MIN_VALUE + " to " + Long.MAX_VALUE) + ")";
     } else if (port && (value.intValue() < 1 || value.intValue() > 65535)) {
       why = "is not a port number (1 to 65535)";
     }
     if (why != null) {
       throw m.place().error(where + ": " + shown(value.toString()) + " " + why);
+    }
+  }
+
+  /** Whether {@code text} is an integer of {@code bits} bits written in decimal. */
+  private static boolean fits(String text, int bits) {
+    if (!text.matches("[+-]?\\d{1,19}")) {
+      return false;
+    }
+    try {
+      long v = Long.parseLong(text);
+      return bits == 64 || v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE;
+    } catch (NumberFormatException e) {
+      return false;  // past 64 bits: no integer the field takes, so no hint to write it unquoted
     }
   }
 

@@ -419,6 +419,93 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void theIntegerFieldsOfPodSpecsContainersJobsAndCronJobsAreCheckedAtTheirWidthNamingPathFileAndLine() {
+    String pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  %s\n  containers:\n  - name: app\n"
+        + "    image: x\n    %s\n";
+    // what a real API server takes: a whole number written with a fraction is that integer, a 64-bit field past 2^31
+    Resource ok = decode("p.yaml", pod.formatted("terminationGracePeriodSeconds: 30.0",
+        "securityContext: {runAsUser: 4294967296}")).get(0);
+    assertThat(ok.document().at("/spec/terminationGracePeriodSeconds").isIntegralNumber()).isTrue();
+    assertThat(ok.document().at("/spec/terminationGracePeriodSeconds").asText()).isEqualTo("30");
+    assertThat(ok.document().at("/spec/containers/0/securityContext/runAsUser").longValue()).isEqualTo(4294967296L);
+    assertThat(decode("p.yaml", pod.formatted("securityContext: {runAsUser: 0, fsGroup: 2000, supplementalGroups: [1, 2]}",
+        "livenessProbe: {periodSeconds: 10, failureThreshold: 3, terminationGracePeriodSeconds: 60}"))).hasSize(1);
+    String[][] refused = {
+        {"terminationGracePeriodSeconds: 30.5", "tty: true",
+            "Pod p: spec.terminationGracePeriodSeconds: 30.5 must be a whole number without a fraction"},
+        {"activeDeadlineSeconds: \"30\"", "tty: true",
+            "Pod p: spec.activeDeadlineSeconds: \"30\" must be an integer, not a string: write 30 without quotes"},
+        {"activeDeadlineSeconds: 99999999999999999999", "tty: true", "spec.activeDeadlineSeconds: 99999999999999999999"
+            + " is out of range: the API server's field is a 64-bit integer"},
+        {"securityContext: {runAsUser: \"1000\"}", "tty: true",
+            "spec.securityContext.runAsUser: \"1000\" must be an integer, not a string: write 1000 without quotes"},
+        {"securityContext: {fsGroup: lots}", "tty: true", "spec.securityContext.fsGroup: \"lots\" must be an integer"},
+        {"securityContext: {runAsGroup: true}", "tty: true", "spec.securityContext.runAsGroup: true must be an integer,"
+            + " got a boolean"},
+        {"securityContext: {supplementalGroups: [1, \"2\"]}", "tty: true",
+            "spec.securityContext.supplementalGroups[1]: \"2\" must be an integer"},
+        {"priority: 2147483648", "tty: true", "spec.priority: 2147483648 is out of range: the API server's field is a"
+            + " 32-bit integer"},
+        {"hostname: h", "securityContext: {runAsGroup: 1.5}",
+            "spec.containers[name=app].securityContext.runAsGroup: 1.5 must be a whole number"},
+        {"hostname: h", "livenessProbe: {periodSeconds: \"10\"}",
+            "spec.containers[name=app].livenessProbe.periodSeconds: \"10\" must be an integer, not a string"},
+        {"hostname: h", "readinessProbe: {failureThreshold: 3000000000}",
+            "spec.containers[name=app].readinessProbe.failureThreshold: 3000000000 is out of range: the API server's"
+                + " field is a 32-bit integer"},
+        {"hostname: h", "startupProbe: {initialDelaySeconds: 0.5}",
+            "spec.containers[name=app].startupProbe.initialDelaySeconds: 0.5 must be a whole number"},
+        {"hostname: h", "startupProbe: {terminationGracePeriodSeconds: \"9\"}",
+            "spec.containers[name=app].startupProbe.terminationGracePeriodSeconds: \"9\" must be an integer"},
+        {"hostname: h", "lifecycle: {preStop: {sleep: {seconds: \"5\"}}}",
+            "spec.containers[name=app].lifecycle.preStop.sleep.seconds: \"5\" must be an integer"},
+    };
+    for (String[] c : refused) {
+      assertThat(error("p.yaml", pod.formatted(c[0], c[1])).getMessage()).as(c[2]).startsWith("p.yaml:1@").contains(c[2]);
+    }
+    // the pod specs of templates, a CronJob's job template's, and the Job and CronJob fields of their own
+    String cronJob = """
+        apiVersion: batch/v1
+        kind: CronJob
+        metadata: {name: nightly}
+        spec:
+          schedule: "0 3 * * *"
+          startingDeadlineSeconds: %s
+          jobTemplate:
+            spec:
+              activeDeadlineSeconds: %s
+              template:
+                spec:
+                  restartPolicy: Never
+                  terminationGracePeriodSeconds: %s
+                  initContainers: [{name: init, image: x, readinessProbe: {timeoutSeconds: %s}}]
+                  containers: [{name: c, image: x}]
+        """;
+    assertThat(decode("c.yaml", cronJob.formatted("200", "600", "30", "1"))).hasSize(1);
+    assertThat(error("c.yaml", cronJob.formatted("\"200\"", "600", "30", "1")).getMessage()).startsWith("c.yaml:1@")
+        .contains("CronJob nightly: spec.startingDeadlineSeconds: \"200\" must be an integer, not a string");
+    assertThat(error("c.yaml", cronJob.formatted("200", "1.5", "30", "1")).getMessage())
+        .contains("CronJob nightly: spec.jobTemplate.spec.activeDeadlineSeconds: 1.5 must be a whole number");
+    assertThat(error("c.yaml", cronJob.formatted("200", "600", "\"30\"", "1")).getMessage())
+        .contains("CronJob nightly: spec.jobTemplate.spec.template.spec.terminationGracePeriodSeconds: \"30\" must be");
+    assertThat(error("c.yaml", cronJob.formatted("200", "600", "30", "1.5")).getMessage())
+        .contains("spec.jobTemplate.spec.template.spec.initContainers[name=init].readinessProbe.timeoutSeconds: 1.5");
+    assertThat(error("j.yaml", "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  activeDeadlineSeconds: \"60\"\n"
+        + "  template: {spec: {restartPolicy: Never, containers: [{name: c, image: x}]}}\n").getMessage())
+        .startsWith("j.yaml:1@").contains("Job j: spec.activeDeadlineSeconds: \"60\" must be an integer, not a string");
+    assertThat(error("s.yaml", "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n"
+        + "  updateStrategy: {type: RollingUpdate, rollingUpdate: {partition: \"1\"}}\n").getMessage())
+        .contains("StatefulSet db: spec.updateStrategy.rollingUpdate.partition: \"1\" must be an integer");
+    assertThat(error("d.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n"
+        + "    spec:\n      securityContext: {runAsUser: \"1000\"}\n      containers: [{name: app, image: x}]\n")
+        .getMessage()).contains("Deployment web: spec.template.spec.securityContext.runAsUser: \"1000\" must be");
+    // a custom kind's fields follow its own schema: the server's to judge
+    assertThat(decode("w.yaml", "apiVersion: example.com/v1\nkind: Runner\nmetadata: {name: r, namespace: shop}\n"
+        + "spec: {terminationGracePeriodSeconds: \"30\", securityContext: {runAsUser: \"1000\"},"
+        + " containers: [{name: c, livenessProbe: {periodSeconds: 1.5}}]}\n")).hasSize(1);
+  }
+
+  @Test
   void quantitiesPastTheSuffixesAreSentAsTheApiServerStoresThemAndAnExponentItRefusesIsAnError() {
     String pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: app\n    image: x\n"
         + "    resources: {limits: {cpu: %s, memory: %s}}\n";
