@@ -99,7 +99,7 @@ public final class KubernetesDecoder implements Decoder {
     this.aggregated = b.aggregated;
     this.lists = new dev.gitops.core.merge.ThreeWayMerge(KubernetesRules.mergeRules(providerId));
     this.fingerprint = "KubernetesDecoder(provider=" + providerId + ",namespace=" + defaultNamespace + ",keepStatus="
-        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v11)";
+        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v12)";
   }
 
   /** A builder: provider {@code k8s}, default namespace {@code default}. */
@@ -595,6 +595,8 @@ public final class KubernetesDecoder implements Decoder {
     }
     ObjectNode d = (ObjectNode) Documents.mutableCopy(doc);
     ObjectNode meta = (ObjectNode) d.get("metadata");
+    nullsAsEmpty(meta, "labels");
+    nullsAsEmpty(meta, "annotations");
     if (namespaced && namespace.isEmpty()) {
       namespace = defaultNamespace;
       meta.put("namespace", namespace);
@@ -642,6 +644,26 @@ public final class KubernetesDecoder implements Decoder {
       return b.build();
     } catch (IllegalArgumentException e) {
       throw m.place().error(e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Makes a null value in the map {@code field} of {@code meta} (labels, annotations) the empty
+   * string, as the API server stores it: it decodes an object's metadata into string maps, where
+   * JSON {@code null} is {@code ""} ({@code labels: {tier: null}}, or YAML {@code tier:} without a
+   * value, is the label {@code tier=""} in the cluster; {@code kubectl apply} sends it so since
+   * kubernetes#129257). Held as null, it was "absent" to the merge: the label or annotation Git
+   * declares was never set, and one {@code kubectl apply} had set was planned for removal.
+   */
+  private static void nullsAsEmpty(ObjectNode meta, String field) {
+    if (meta.get(field) instanceof ObjectNode map) {
+      List<String> nulls = new ArrayList<>();
+      map.properties().forEach(e -> {
+        if (e.getValue().isNull()) {
+          nulls.add(e.getKey());
+        }
+      });
+      nulls.forEach(k -> map.put(k, ""));
     }
   }
 
@@ -1101,7 +1123,9 @@ public final class KubernetesDecoder implements Decoder {
     for (Map.Entry<String, JsonNode> e : map.properties()) {
       JsonNode v = e.getValue();
       if (v.isNull()) {
-        continue;  // null means absent
+        // null is absent in data (the normalization drops it), the empty string in labels and annotations
+        size += keys && field.startsWith("metadata.") ? e.getKey().getBytes(StandardCharsets.UTF_8).length : 0;
+        continue;
       }
       if (!v.isTextual()) {
         throw m.place().error(what + field + "." + e.getKey() + " must be a string, got "

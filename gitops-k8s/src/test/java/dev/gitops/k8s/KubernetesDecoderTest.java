@@ -8,6 +8,9 @@ import dev.gitops.api.ManagementPolicy;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.spi.SourceFile;
+import dev.gitops.core.merge.MergeResult;
+import dev.gitops.core.merge.ThreeWayMerge;
+import dev.gitops.k8s.internal.KubernetesRules;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -416,6 +419,37 @@ class KubernetesDecoderTest {
     assertThat(decode("w.yaml", "apiVersion: example.com/v1\nkind: Runner\nmetadata: {name: r, namespace: shop}\n"
         + "spec: {replicas: \"3\", containers: [{name: c, ports: [{containerPort: \"80\"}],"
         + " resources: {limits: {cpu: lots}}}]}\n")).hasSize(1);
+  }
+
+  @Test
+  void aNullLabelOrAnnotationValueIsTheEmptyStringTheApiServerStoresSoTheObjectCarriesIt() {
+    Resource r = decode("c.yaml", """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: settings
+          labels: {app: web, canary: null}
+          annotations:
+            note:
+        data: {a: null, b: x}
+        """).get(0);
+    assertThat(r.document().at("/metadata/labels/canary").isTextual()).isTrue();
+    assertThat(r.document().at("/metadata/labels/canary").textValue()).isEmpty();
+    assertThat(r.document().at("/metadata/annotations/note").textValue()).isEmpty();
+    assertThat(r.document().at("/metadata/labels/app").textValue()).isEqualTo("web");
+    assertThat(r.document().at("/data").has("a")).isFalse();  // in data, null stays absent
+    // so the object created carries the label, as kubectl apply's does; as null the merge took it for absent
+    MergeResult create = new ThreeWayMerge(KubernetesRules.mergeRules("k8s"), new byte[32])
+        .merge(r.key(), null, r.document(), null);
+    assertThat(create.target().at("/metadata/labels/canary").isTextual()).isTrue();
+    assertThat(create.target().at("/metadata/annotations/note").textValue()).isEmpty();
+    // a custom object's metadata is decoded by the server as every object's is
+    assertThat(decode("w.yaml", "apiVersion: example.com/v1\nkind: Runner\nmetadata: {name: r, namespace: shop,"
+        + " labels: {x: null}}\n").get(0).document().at("/metadata/labels/x").textValue()).isEmpty();
+    // one of ours without a value is the empty string too, which it never accepts
+    assertThat(error("c.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  annotations:\n"
+        + "    gitops.dev/wave:\n").getMessage()).startsWith("c.yaml:1@")
+        .contains("annotation gitops.dev/wave must be an integer, got ''");
   }
 
   @Test
