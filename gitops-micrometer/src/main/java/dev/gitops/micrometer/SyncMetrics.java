@@ -27,6 +27,7 @@ import java.lang.reflect.Proxy;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -35,6 +36,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.WeakHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -58,11 +60,23 @@ import org.slf4j.LoggerFactory;
  * metrics.close();                          // the target is gone: its meters leave the registry
  * }</pre>
  *
+ * <p>One registry holds one {@code SyncMetrics} per target at a time: building a second for a
+ * target whose first is not closed throws {@link IllegalStateException} (whatever the provider),
+ * since Micrometer would hand the second the first's meters (its gauges would go on reading the
+ * first's values) and closing either would remove the meters of both. To restart a target, close
+ * its {@code SyncMetrics}, then build a new one, as {@code gitops run} does.
+ *
  * <p>Thread-safe: events of one sync may come from the executor's threads at once.
  */
 public final class SyncMetrics implements SyncListener, AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(SyncMetrics.class);
+
+  /**
+   * The targets that have a {@code SyncMetrics} not closed yet, with its provider, by registry (by
+   * identity, held weakly: a registry dropped takes its entry along). Guarded by itself.
+   */
+  private static final Map<MeterRegistry, Map<String, String>> OPEN = new WeakHashMap<>();
 
   /** What a sync ended as: the {@code result} tag. */
   public enum Result {
@@ -177,28 +191,43 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
     if (b.lastSuccess != null) {
       lastSuccessMillis.set(b.lastSuccess.toEpochMilli());
     }
-    for (Result r : Result.values()) {
-      Tags t = tags.and("result", r.tag());
-      syncs.put(r, keep(Counter.builder("gitops.syncs").description("Syncs, by how they ended").tags(t)
-          .register(registry)));
-      durations.put(r, keep(Timer.builder("gitops.sync.duration").description("How long syncs took that ran to a result")
-          .tags(t).register(registry)));
+    synchronized (OPEN) {
+      Map<String, String> open = OPEN.computeIfAbsent(registry, r -> new HashMap<>());
+      String first = open.putIfAbsent(target, b.provider);
+      if (first != null) {
+        throw new IllegalStateException("target '" + target + "' already has SyncMetrics on this registry (provider "
+            + (first.isEmpty() ? "''" : first) + ") that are not closed: a second would share their meters (its"
+            + " gauges would read the first's values) and closing either would remove both; close the first before"
+            + " building another for target '" + target + "'");
+      }
     }
-    for (ResourceStatus s : ResourceStatus.values()) {
-      AtomicInteger n = new AtomicInteger();
-      resources.put(s, n);
-      keep(Gauge.builder("gitops.resources", n, AtomicInteger::get)
-          .description("Resources by where they stood after the last completed sync").tags(tags.and("status", s.tag()))
-          .register(registry));
+    try {
+      for (Result r : Result.values()) {
+        Tags t = tags.and("result", r.tag());
+        syncs.put(r, keep(Counter.builder("gitops.syncs").description("Syncs, by how they ended").tags(t)
+            .register(registry)));
+        durations.put(r, keep(Timer.builder("gitops.sync.duration").description("How long syncs took that ran to a result")
+            .tags(t).register(registry)));
+      }
+      for (ResourceStatus s : ResourceStatus.values()) {
+        AtomicInteger n = new AtomicInteger();
+        resources.put(s, n);
+        keep(Gauge.builder("gitops.resources", n, AtomicInteger::get)
+            .description("Resources by where they stood after the last completed sync").tags(tags.and("status", s.tag()))
+            .register(registry));
+      }
+      keep(TimeGauge.builder("gitops.sync.last.success", lastSuccessMillis, TimeUnit.MILLISECONDS, AtomicLong::get)
+          .description("When the last successful sync finished, since the epoch (0: never)").tags(tags).register(registry));
+      this.drift = keep(Counter.builder("gitops.drift.detected")
+          .description("Resources found changed outside gitops").tags(tags).register(registry));
+      this.skips = keep(Counter.builder("gitops.source.fetch.skips")
+          .description("Source reads that found the commit unchanged and skipped decoding").tags(tags).register(registry));
+      this.fetch = keep(Timer.builder("gitops.source.fetch.duration")
+          .description("How long reading the source took (fetch and decode)").tags(tags).register(registry));
+    } catch (RuntimeException e) {
+      close();  // what was registered leaves the registry, and the target is free again
+      throw e;
     }
-    keep(TimeGauge.builder("gitops.sync.last.success", lastSuccessMillis, TimeUnit.MILLISECONDS, AtomicLong::get)
-        .description("When the last successful sync finished, since the epoch (0: never)").tags(tags).register(registry));
-    this.drift = keep(Counter.builder("gitops.drift.detected")
-        .description("Resources found changed outside gitops").tags(tags).register(registry));
-    this.skips = keep(Counter.builder("gitops.source.fetch.skips")
-        .description("Source reads that found the commit unchanged and skipped decoding").tags(tags).register(registry));
-    this.fetch = keep(Timer.builder("gitops.source.fetch.duration")
-        .description("How long reading the source took (fetch and decode)").tags(tags).register(registry));
   }
 
   /** A builder recording into {@code registry}. */
@@ -416,10 +445,22 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
     return counts;
   }
 
-  /** Removes this target's meters from the registry (the target was removed from the agent). */
+  /**
+   * Removes this target's meters from the registry (the target was removed from the agent); a new
+   * {@code SyncMetrics} for the target can be built on the registry from then on. Closing again
+   * does nothing.
+   */
   @Override
   public void close() {
     synchronized (meters) {
+      if (!closed) {
+        synchronized (OPEN) {
+          Map<String, String> open = OPEN.get(registry);
+          if (open != null) {
+            open.remove(target);
+          }
+        }
+      }
       closed = true;
       meters.forEach(registry::remove);
       meters.clear();
@@ -463,7 +504,12 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
       return this;
     }
 
-    /** Registers the meters and returns the listener. */
+    /**
+     * Registers the meters and returns the listener.
+     *
+     * @throws IllegalStateException when a {@code SyncMetrics} of the same target on the same
+     *     registry is not closed yet (whatever its provider): close it first
+     */
     public SyncMetrics build() {
       return new SyncMetrics(this);
     }

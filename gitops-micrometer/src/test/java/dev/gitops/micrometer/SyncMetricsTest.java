@@ -1,6 +1,7 @@
 package dev.gitops.micrometer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,13 +15,17 @@ import dev.gitops.core.Reconciler;
 import dev.gitops.core.SyncOptions;
 import dev.gitops.core.store.InMemoryStateStore;
 import dev.gitops.testkit.InMemoryProvider;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MockClock;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.simple.SimpleConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -212,6 +217,57 @@ class SyncMetricsTest {
         .allMatch(m -> "api".equals(m.getId().getTag("target")), "only the other target's meters are left");
     other.close();
     assertThat(registry.getMeters()).isEmpty();
+  }
+
+  @Test
+  void aSecondSyncMetricsForATargetIsRefusedUntilTheFirstIsClosedThenItHasMetersOfItsOwn() {
+    Reconciler r = reconciler(SyncOptions.defaults());
+    want("r1", res("a", 1));
+    r.sync();
+    // a second one would share the first's meters (its gauges never read), and closing either would remove both
+    for (String provider : List.of("memory", "files")) {
+      assertThatThrownBy(() -> SyncMetrics.builder(registry).target("web").provider(provider).build()).as(provider)
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("target 'web'")
+          .hasMessageContaining("provider memory").hasMessageContaining("close the first");
+    }
+    // the refused ones took nothing from the first, which goes on recording
+    want("r2", res("a", 1), res("b", 1));
+    r.sync();
+    assertThat(syncs("succeeded")).isEqualTo(2);
+    assertThat(resources("in_sync")).isEqualTo(2);
+    // another target, and the same target on another registry, are others
+    SyncMetrics.builder(registry).target("api").provider("memory").build().close();
+    SyncMetrics.builder(new SimpleMeterRegistry()).target("web").provider("memory").build().close();
+
+    metrics.close();  // as the agent stops a target before it starts it again
+    SyncMetrics again = SyncMetrics.builder(registry).target("web").provider("memory")
+        .lastSuccess(Instant.ofEpochSecond(1_600_000_000)).build();
+    assertThat(resources("in_sync")).as("its own gauges").isZero();
+    assertThat(registry.get("gitops.sync.last.success").tags("target", "web").timeGauge().value(TimeUnit.SECONDS))
+        .isEqualTo(1_600_000_000);
+    metrics.close();  // closing the first again releases nothing of the second's
+    assertThatThrownBy(() -> SyncMetrics.builder(registry).target("web").provider("memory").build())
+        .isInstanceOf(IllegalStateException.class);
+    again.close();
+    assertThat(registry.getMeters()).isEmpty();
+  }
+
+  @Test
+  void aBuildThatFailsPartWayLeavesNoMeterAndDoesNotHoldTheTarget() {
+    SimpleMeterRegistry failing = new SimpleMeterRegistry();
+    AtomicBoolean fail = new AtomicBoolean(true);
+    failing.config().meterFilter(new MeterFilter() {
+      @Override
+      public Meter.Id map(Meter.Id id) {
+        if (id.getName().equals("gitops.source.fetch.skips") && fail.getAndSet(false)) {
+          throw new IllegalArgumentException("refused by a filter");
+        }
+        return id;
+      }
+    });
+    assertThatThrownBy(() -> SyncMetrics.builder(failing).target("web").build()).hasMessage("refused by a filter");
+    assertThat(failing.getMeters()).as("what it had registered is removed").isEmpty();
+    SyncMetrics.builder(failing).target("web").build().close();
   }
 
   @Test
