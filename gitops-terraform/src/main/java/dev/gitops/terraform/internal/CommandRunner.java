@@ -120,12 +120,47 @@ public final class CommandRunner {
   /** How long a shutdown waits for a command being started to be started. */
   private static final Duration STARTING = Duration.ofSeconds(2);
 
-  static {
-    try {
-      Runtime.getRuntime().addShutdownHook(new Thread(CommandRunner::interruptAll, "gitops-terraform-shutdown"));
-    } catch (IllegalStateException | SecurityException e) {
-      // Already shutting down, or not allowed: a running command then finishes on its own, as before.
-      LOG.debug("cannot register the shutdown hook that interrupts running terraform commands: {}", e.toString());
+  /** Guards {@link #hook} and its registration, with {@link #RUNNING}'s first and last entries. */
+  private static final Object HOOK_LOCK = new Object();
+  /** The shutdown hook running {@link #interruptAll}, registered while a command runs; null otherwise. */
+  private static Thread hook;
+
+  /**
+   * Adds {@code running} and, for the first command running, registers the shutdown hook that
+   * interrupts it. A library registers no process-wide hook when its class is loaded or a provider
+   * built: an application that never runs Terraform, or runs it now and then, keeps its shutdown
+   * to itself between commands.
+   */
+  private static void register(Running running) {
+    synchronized (HOOK_LOCK) {
+      RUNNING.add(running);
+      if (hook == null) {
+        Thread t = new Thread(CommandRunner::interruptAll, "gitops-terraform-shutdown");
+        try {
+          Runtime.getRuntime().addShutdownHook(t);
+          hook = t;
+        } catch (IllegalStateException | SecurityException e) {
+          // Already shutting down, or not allowed: the command then finishes on its own after this
+          // JVM ends (its output goes to files, no pipe breaks), holding the state's lock until then.
+          LOG.debug("cannot register the shutdown hook that interrupts running terraform commands: {}", e.toString());
+        }
+      }
+    }
+  }
+
+  /** Removes {@code running} and, when no command runs any more, the shutdown hook. */
+  private static void unregister(Running running) {
+    synchronized (HOOK_LOCK) {
+      RUNNING.remove(running);
+      if (RUNNING.isEmpty() && hook != null) {
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+          // Shutting down: the hook runs now, or is about to, and finds no command to interrupt.
+          LOG.trace("shutdown hook not removed, the JVM is shutting down: {}", e.toString());
+        }
+        hook = null;
+      }
     }
   }
 
@@ -210,7 +245,7 @@ public final class CommandRunner {
     // registered before it starts: a shutdown that comes as it starts interrupts it too
     Running running = new Running(new java.util.concurrent.CompletableFuture<>(), command.grace(), command.argv(),
         new java.util.concurrent.CountDownLatch(1));
-    RUNNING.add(running);
+    register(running);
     try {
       Process process;
       try {
@@ -222,7 +257,7 @@ public final class CommandRunner {
       running.started().complete(process);
       return await(command, process, out, err);
     } finally {
-      RUNNING.remove(running);
+      unregister(running);
       running.done().countDown();
     }
   }

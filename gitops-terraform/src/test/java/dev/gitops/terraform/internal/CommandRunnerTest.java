@@ -163,4 +163,29 @@ class CommandRunnerTest {
       ProcessHandle.of(command).ifPresent(ProcessHandle::destroyForcibly);
     }
   }
+
+  /**
+   * A library registers no process-wide hook when its classes load or a provider is built: the
+   * hook that interrupts a running command on shutdown is there while one runs, and gone after.
+   */
+  @Test
+  void noShutdownHookIsRegisteredUntilACommandRunsAndNoneAfterItEnded() throws Exception {
+    Path sh = dir.resolve("wait.sh");
+    Files.writeString(sh, "#!/bin/bash\necho > started; while [ ! -e go ]; do sleep 0.02; done\n");
+    // the provider's binary too: building one checks that it is executable, and runs nothing
+    Files.setPosixFilePermissions(sh, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    Process jvm = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:TieredStopAtLevel=1", "--add-opens", "java.base/java.lang=ALL-UNNAMED", "-cp",
+        System.getProperty("java.class.path"), HookProbe.class.getName(), sh.toString(), dir.toString())
+        .redirectErrorStream(true).start();
+    String out = new String(jvm.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(jvm.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(jvm.exitValue()).as(out).isZero();
+    String[] last = out.strip().lines().reduce((a, b) -> b).orElse("").split(" ");
+    assertThat(last).as(out).hasSize(4);
+    int base = Integer.parseInt(last[0]);
+    assertThat(Integer.parseInt(last[1])).as("hooks after loading CommandRunner and building a provider").isEqualTo(base);
+    assertThat(Integer.parseInt(last[2])).as("hooks while a command runs").isEqualTo(base + 1);
+    assertThat(Integer.parseInt(last[3])).as("hooks after it ended").isEqualTo(base);
+  }
 }
