@@ -553,9 +553,9 @@ class ExitCodeTest {
    * the call's deadline, at which the engine would give up on it and report only that it did not
    * return; the decommission after it, in the same call, does not start once that stop time came.
    * Both runs share the stop time taken when the call began: the call is long enough (2.8 s) that
-   * it is more than the least 0.25 s ahead of the deadline (a tenth of 2.8 s), so a stop time taken
-   * again for the decommission, a tenth of the little then left, would be the 0.25 s floor and later
-   * than the converge's: the decommission would start, or name 0.25 s.
+   * it is more than the least 250 ms ahead of the deadline (a tenth of 2.8 s), so a stop time taken
+   * again for the decommission, a tenth of the little then left, would be the 250 ms floor and later
+   * than the converge's: the decommission would start, or name 250 ms.
    */
   @Test
   void aDecommissionWhoseDeadlineTheConvergeBeforeItUsedUpNeverStartsAndItsHostStaysForTheNextSync()
@@ -575,13 +575,13 @@ class ExitCodeTest {
         .isBefore(call.deadline());
     assertThat(out.get(host("c1")).kind()).isEqualTo(Outcome.Kind.UNKNOWN);
     assertThat(out.get(host("c1")).message()).contains("timed out at its call's deadline")
-        .containsPattern("stopped 0\\.2[6-8]\\d* s ahead of it")
+        .containsPattern("stopped 2[6-8]\\d ms ahead of it")
         .contains("while task 'wait' (ansible/site.yml:4) ran on c1;");
     assertThat(out.get(host("c2")).kind()).as("%s", out.get(host("c2"))).isEqualTo(Outcome.Kind.TRANSIENT);
     assertThat(out.get(host("c2")).message()).contains("did not start on c2").contains("deadline")
         .contains("nothing ran on it").contains("decommissioned at the next sync");
     // one stop time for both runs: the decommission names the converge's, not one taken again
-    java.util.regex.Matcher ahead = java.util.regex.Pattern.compile("stopped (\\S+ s) ahead of it")
+    java.util.regex.Matcher ahead = java.util.regex.Pattern.compile("stopped (\\S+ m?s) ahead of it")
         .matcher(out.get(host("c1")).message());
     assertThat(ahead.find()).isTrue();
     assertThat(out.get(host("c2")).message()).contains("none starts in the last " + ahead.group(1) + " before it");

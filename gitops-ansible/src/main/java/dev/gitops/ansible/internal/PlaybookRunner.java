@@ -3,6 +3,7 @@ package dev.gitops.ansible.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gitops.api.spi.CallContext;
+import dev.gitops.core.internal.Durations;
 import dev.gitops.core.internal.fs.Executables;
 import dev.gitops.core.redact.Scrubber;
 import java.io.BufferedReader;
@@ -384,8 +385,8 @@ public final class PlaybookRunner {
       }
       if (!Instant.now().isBefore(stopAt)) {
         throw new NotStarted("the call's deadline (" + ctx.deadline() + ") came before ansible-playbook could start"
-            + " (none starts in the last " + seconds(Duration.between(stopAt, ctx.deadline())) + " before it, when"
-            + " it would be stopped at once); nothing ran");
+            + " (none starts in the last " + Durations.human(Duration.between(stopAt, ctx.deadline()))
+            + " before it, when it would be stopped at once); nothing ran");
       }
     }
   }
@@ -480,11 +481,12 @@ public final class PlaybookRunner {
 
     Instant deadline = stopAt;  // after any wait for a leftover: the run has what is left
     String stopsAt = "at its call's deadline (the engine's call timeout; the CLI's --call-timeout), stopped "
-        + seconds(Duration.between(stopAt, ctx.deadline())) + " ahead of it so that the call returns this in time";
+        + Durations.human(Duration.between(stopAt, ctx.deadline()))
+        + " ahead of it so that the call returns this in time";
     Instant ownDeadline = Instant.now().plus(options.timeout());
     if (ownDeadline.isBefore(deadline)) {
       deadline = ownDeadline;
-      stopsAt = "after " + seconds(options.timeout()) + " (its timeout)";
+      stopsAt = "after " + Durations.human(options.timeout()) + " (its timeout)";
     }
     LOG.info("ansible-playbook {}{} for {} host(s) at {}", playbook.getFileName(), check ? " --check --diff" : "",
         hosts.size(), ctx.revision());
@@ -511,16 +513,6 @@ public final class PlaybookRunner {
         pidFile.clear(p.pid());
       }
     }
-  }
-
-  /** {@code d} as people read it: "6 s", "1.5 s", "30 min". */
-  static String seconds(Duration d) {
-    long ms = d.toMillis();
-    if (ms % 60_000 == 0 && ms > 0) {
-      return ms / 60_000 + " min";
-    }
-    return ms % 1000 == 0 ? ms / 1000 + " s" : java.math.BigDecimal.valueOf(ms, 3).stripTrailingZeros().toPlainString()
-        + " s";
   }
 
   /** Points {@code variable} at {@code dir} (made here) unless the provider's environment gives it. */
