@@ -85,6 +85,24 @@ class ExitCodeTest {
           # c1 starts a task that does not end (c2 waits for it, as under the linear strategy)
           emit({'event': 'start', 'host': 'c1', 'task': 'wait', 'path': here + '/site.yml:4'})
           time.sleep(30)
+      if mode == 'stubborn':
+          # SIGTERM is not obeyed: it starts one more worker instead. Each worker ignores SIGTERM and
+          # has a child of its own (an ignored signal stays ignored across fork and exec); their pids
+          # are recorded where the test finds them
+          import signal, subprocess
+          tree = os.environ['FAKE_ARGS'] + '.tree'
+          def worker():
+              w = subprocess.Popen(['sh', '-c', 'sleep 60 & echo $! >> "$0"; wait', tree],
+                                   preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN))
+              with open(tree, 'a') as f:
+                  f.write(str(w.pid) + '\\n')
+          signal.signal(signal.SIGTERM, lambda *a: worker())
+          worker()
+          while len(open(tree).read().split()) < 2:
+              time.sleep(0.01)
+          emit({'event': 'start', 'host': 'c1', 'task': 'wait', 'path': here + '/site.yml:4'})
+          while True:
+              time.sleep(60)
       stats = {}
       for h in hosts:
           s = {'ok': 1, 'changed': 1, 'failures': 0, 'unreachable': 0, 'skipped': 0, 'rescued': 0, 'ignored': 0}
@@ -652,5 +670,33 @@ class ExitCodeTest {
     });
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(25));
     // stopped at the call's deadline instead, it says so: see the decommission's test above
+  }
+
+  /**
+   * A playbook that ignores SIGTERM, and so do the processes it started, is killed with all of them
+   * after a grace of a tenth of its time (here 200 ms; 5 s at the most), not 10 s past its deadline.
+   */
+  @Test
+  void aRunThatIgnoresSigtermIsKilledWithEveryProcessItStartedAfterABoundedGrace() throws Exception {
+    AnsibleProvider p = provider("stubborn", 0, Duration.ofSeconds(2));
+    List<Resource> hosts = hosts(p);  // decoded before the clock starts: a real ansible-inventory
+    long start = System.nanoTime();
+    Map<ResourceKey, Outcome> out = apply(p, hosts);
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    assertThat(out.values()).allSatisfy(o -> {
+      assertThat(o.kind()).isEqualTo(Outcome.Kind.UNKNOWN);
+      assertThat(o.message()).contains("timed out after 2 s (its timeout) while task 'wait' (ansible/site.yml:4)");
+    });
+    assertThat(took).as("its 2 s timeout and at most the 5 s grace").isLessThan(Duration.ofSeconds(7));
+    // the first worker and its child, the worker it started on SIGTERM and (when it got so far) its child
+    List<String> pids = List.of(Files.readString(tmp.resolve("args.json.tree")).strip().split("\\s+"));
+    assertThat(pids).hasSizeGreaterThanOrEqualTo(2);
+    for (String pid : pids) {
+      ProcessHandle.of(Long.parseLong(pid)).ifPresent(h -> {
+        h.onExit().completeOnTimeout(h, 5, java.util.concurrent.TimeUnit.SECONDS).join();
+        assertThat(h.isAlive()).as("pid %d, started by the playbook, is killed with it (of %s)", h.pid(), pids)
+            .isFalse();
+      });
+    }
   }
 }

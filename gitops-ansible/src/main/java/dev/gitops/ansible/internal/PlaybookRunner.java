@@ -479,6 +479,7 @@ public final class PlaybookRunner {
     pb.redirectError(runDir.resolve("stderr").toFile());
     pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
 
+    Instant started = Instant.now();
     Instant deadline = stopAt;  // after any wait for a leftover: the run has what is left
     String stopsAt = "at its call's deadline (the engine's call timeout; the CLI's --call-timeout), stopped "
         + Durations.human(Duration.between(stopAt, ctx.deadline()))
@@ -503,11 +504,12 @@ public final class PlaybookRunner {
       pidFile.record(p, program.toString());
     } catch (IOException e) {
       // unrecorded, it could be run beside if this process died: not started at all
-      stop(p);
+      stop(p, grace(Duration.between(started, deadline), ctx));
       throw new IOException("cannot record the ansible-playbook it started in " + pidFile.file() + ": " + e.getMessage(), e);
     }
     try {
-      return await(p, runDir, inventory, playbook, hosts, ctx, deadline, stopsAt, scrubber, progress);
+      return await(p, runDir, inventory, playbook, hosts, ctx, deadline, Duration.between(started, deadline), stopsAt,
+          scrubber, progress);
     } finally {
       if (!p.isAlive()) {
         pidFile.clear(p.pid());
@@ -523,7 +525,8 @@ public final class PlaybookRunner {
   }
 
   private Result await(Process p, Path runDir, Path inventory, Path playbook, Collection<String> hosts, CallContext ctx,
-      Instant deadline, String limit, Scrubber scrubber, Progress progress) throws InterruptedException {
+      Instant deadline, Duration given, String limit, Scrubber scrubber, Progress progress)
+      throws InterruptedException {
     Path stderr = runDir.resolve("stderr");
     Collector collector = new Collector(scrubber, progress, this::sourcePath, this::sourcePaths);
     Thread reader = new Thread(() -> collector.read(p.getInputStream()), "ansible-playbook-output");
@@ -540,14 +543,14 @@ public final class PlaybookRunner {
           stopped = "timed out " + limit;
         }
         if (!stopped.isEmpty()) {
-          stop(p);
+          stop(p, grace(given, ctx));
           break;
         }
       }
     } catch (InterruptedException e) {
       // An abandoned call is interrupted: the playbook must not go on changing hosts that the
       // engine now holds unknown, nor run beside the next sync's playbook on the same hosts.
-      stop(p);
+      stop(p, grace(given, ctx));
       throw e;
     }
     reader.join(TimeUnit.SECONDS.toMillis(10));
@@ -680,23 +683,61 @@ public final class PlaybookRunner {
     return out;
   }
 
+  /** The longest a stopped playbook is given between SIGTERM and SIGKILL. */
+  static final Duration GRACE_MAX = Duration.ofSeconds(5);
+  /** The least a stopped playbook is given between SIGTERM and SIGKILL. */
+  static final Duration GRACE_MIN = Duration.ofMillis(100);
+  /** How long, after SIGKILL, a process is waited for (it ends at once unless stuck in the kernel). */
+  private static final Duration KILLED_WAIT = Duration.ofSeconds(1);
+
   /**
-   * SIGTERM to the process and its children (Ansible's workers and the modules they run), then
-   * SIGKILL to whatever is left after a grace period. Waits through an interrupt, which it passes
-   * on: the thread of an abandoned call is interrupted, and the playbook must stop all the same.
+   * How long a run given {@code given} (from its start to its deadline) may take to end after
+   * SIGTERM before it is killed: a tenth of {@code given}, at most {@link #GRACE_MAX} (5 s) and no
+   * more than half of what is then left before the call's deadline when that is still ahead (so a
+   * playbook that ignores SIGTERM is killed, and its hosts' outcomes returned, before the engine
+   * gives up on the call), and at least {@link #GRACE_MIN} (100 ms). Ansible ends within tens of
+   * milliseconds of SIGTERM; only a playbook, module or plugin that ignores it waits that long.
    */
-  static void stop(Process p) {
-    List<ProcessHandle> children = p.descendants().toList();
+  static Duration grace(Duration given, CallContext ctx) {
+    Duration g = given.dividedBy(10);
+    g = g.compareTo(GRACE_MAX) > 0 ? GRACE_MAX : g;
+    Duration left = ctx == null ? Duration.ZERO : Duration.between(Instant.now(), ctx.deadline());
+    if (!left.isNegative() && !left.isZero() && left.dividedBy(2).compareTo(g) < 0) {
+      g = left.dividedBy(2);
+    }
+    return g.compareTo(GRACE_MIN) < 0 ? GRACE_MIN : g;
+  }
+
+  /**
+   * SIGTERM to the process and every process it started (Ansible's workers, the modules they run
+   * and theirs), then, once the process ended or after {@code grace} (see {@link #grace}),
+   * SIGKILL to whatever of that tree is left, including what it started meanwhile. Waits through
+   * an interrupt, which it passes on: the thread of an abandoned call is interrupted, and the
+   * playbook must stop all the same.
+   */
+  static void stop(Process p, Duration grace) {
+    Set<ProcessHandle> tree = new java.util.LinkedHashSet<>(p.descendants().toList());
     p.destroy();
-    children.forEach(ProcessHandle::destroy);
+    tree.forEach(ProcessHandle::destroy);
     boolean interrupted = Thread.interrupted();
     try {
-      if (!waitThroughInterrupts(p, 10)) {
-        LOG.warn("ansible-playbook (pid {}) did not stop within 10 s of SIGTERM: killed", p.pid());
-        p.destroyForcibly();
-        waitThroughInterrupts(p, 10);
+      if (!waitThroughInterrupts(p, grace)) {
+        LOG.warn("ansible-playbook (pid {}) did not stop within {} of SIGTERM: killed with every process it started",
+            p.pid(), Durations.human(grace));
       }
-      children.forEach(ProcessHandle::destroyForcibly);
+      // what was started since: by the process while it lives, by its children after it ended (an
+      // orphan descends from init, not from it, so it is looked for below those known already)
+      p.descendants().forEach(tree::add);
+      for (ProcessHandle h : List.copyOf(tree)) {
+        h.descendants().forEach(tree::add);
+      }
+      // the process first: killed after its children, it could start another on seeing them end
+      p.destroyForcibly();
+      tree.forEach(ProcessHandle::destroyForcibly);
+      if (!waitThroughInterrupts(p, KILLED_WAIT)) {
+        LOG.warn("ansible-playbook (pid {}) still runs {} after SIGKILL (stuck in the kernel?)", p.pid(),
+            Durations.human(KILLED_WAIT));
+      }
     } finally {
       if (interrupted) {
         Thread.currentThread().interrupt();
@@ -704,9 +745,9 @@ public final class PlaybookRunner {
     }
   }
 
-  /** Waits up to {@code seconds} for {@code p} to end, an interrupt notwithstanding (it is kept). */
-  private static boolean waitThroughInterrupts(Process p, int seconds) {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+  /** Waits up to {@code d} for {@code p} to end, an interrupt notwithstanding (it is kept). */
+  private static boolean waitThroughInterrupts(Process p, Duration d) {
+    long until = System.nanoTime() + d.toNanos();
     boolean interrupted = false;
     try {
       while (true) {

@@ -193,14 +193,14 @@ public final class SyntaxCheck {
     Process p = pb.start();
     try {
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        PlaybookRunner.stop(p);
+        PlaybookRunner.stop(p, PlaybookRunner.grace(timeout, null));
         LOG.warn("syntax check of {} did not finish within {} s: stopped and skipped; a playbook Ansible cannot"
             + " load fails only when it runs", bundle.playbook(), timeout.toSeconds());
         return Optional.empty();
       }
     } catch (InterruptedException e) {
       // the plan is being abandoned: stop the check, and let the caller see the interrupt
-      PlaybookRunner.stop(p);
+      PlaybookRunner.stop(p, PlaybookRunner.grace(timeout, null));
       Thread.currentThread().interrupt();
       LOG.warn("syntax check of {} interrupted: skipped", bundle.playbook());
       return Optional.empty();
