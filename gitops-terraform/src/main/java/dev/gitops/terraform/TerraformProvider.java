@@ -26,6 +26,7 @@ import dev.gitops.terraform.internal.StateReader.TfState;
 import dev.gitops.terraform.internal.Terraform;
 import dev.gitops.terraform.internal.UiStream;
 import dev.gitops.terraform.internal.WorkingDirectory;
+import dev.gitops.api.internal.Sha256;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -1142,7 +1143,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       Path p = varFilePath(f);
       try {
         sb.append('\u0000').append(f).append('=').append(Files.isRegularFile(p)
-            ? HexFormat.of().formatHex(Documents.sha256().digest(Files.readAllBytes(p))) : "missing");
+            ? Sha256.hex(Files.readAllBytes(p)) : "missing");
       } catch (IOException e) {
         throw new UncheckedIOException("cannot read the variable file " + p + ": " + e.getMessage(), e);
       }

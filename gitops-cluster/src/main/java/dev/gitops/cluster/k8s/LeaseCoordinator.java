@@ -5,6 +5,7 @@ import dev.gitops.cluster.LeaseKeeper;
 import dev.gitops.cluster.MonotonicClock;
 import dev.gitops.cluster.Ownership;
 import dev.gitops.core.internal.Durations;
+import dev.gitops.api.internal.Sha256;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseSpec;
@@ -12,9 +13,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -863,12 +861,7 @@ public final class LeaseCoordinator implements Coordinator {
 
   /** A valid object name for any member id or target name: a digest, the name itself in an annotation. */
   String leaseName(String kind, String name) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest((cluster + "\n" + name).getBytes(StandardCharsets.UTF_8));
-      return "gitops-" + kind + "-" + HexFormat.of().formatHex(d, 0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is not available", e);
-    }
+    return "gitops-" + kind + "-" + Sha256.hex(cluster + "\n" + name).substring(0, 32);
   }
 
   /** Builds a {@link LeaseCoordinator}. */

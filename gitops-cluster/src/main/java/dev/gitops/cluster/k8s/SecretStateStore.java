@@ -22,6 +22,7 @@ import dev.gitops.cluster.Ownership;
 import dev.gitops.core.internal.JsonErrors;
 import dev.gitops.core.internal.OwnJson;
 import dev.gitops.core.store.StoreEntries;
+import dev.gitops.api.internal.Sha256;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -29,8 +30,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -377,7 +376,7 @@ public final class SecretStateStore implements StateStore {
         all.writeBytes(decode(chunk.getData().get("part"), chunkName(generation, i)));
       }
       gz = all.toByteArray();
-      if (!sha256(gz).equals(annotation(s, DIGEST_ANNOTATION))) {
+      if (!Sha256.hex(gz).equals(annotation(s, DIGEST_ANNOTATION))) {
         throw new ChunkGoneException("the chunks of generation " + generation + " do not match the digest "
             + annotation(s, DIGEST_ANNOTATION));
       }
@@ -529,7 +528,7 @@ public final class SecretStateStore implements StateStore {
       }
       annotations.put(GENERATION_ANNOTATION, generation);
       annotations.put(CHUNKS_ANNOTATION, Integer.toString(chunks));
-      annotations.put(DIGEST_ANNOTATION, sha256(gz));
+      annotations.put(DIGEST_ANNOTATION, Sha256.hex(gz));
     }
     if (head == null) {
       return secrets().resource(new SecretBuilder().withNewMetadata().withName(name)
@@ -916,14 +915,6 @@ public final class SecretStateStore implements StateStore {
       return z.readAllBytes();
     } catch (IOException e) {
       throw new StoreCorruptException(store() + ": the state is not gzip (" + e.getMessage() + ")", e);
-    }
-  }
-
-  private static String sha256(byte[] b) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is not available", e);
     }
   }
 

@@ -1,6 +1,5 @@
 package dev.gitops.core.source;
 
-import dev.gitops.api.Documents;
 import dev.gitops.api.GitOpsException;
 import dev.gitops.api.Resource;
 import dev.gitops.api.SignatureException;
@@ -15,15 +14,14 @@ import dev.gitops.core.internal.git.GitDaemonTransport;
 import dev.gitops.core.internal.git.GitUrls;
 import dev.gitops.core.source.spi.CommitSignatures;
 import dev.gitops.core.source.spi.SshConnector;
+import dev.gitops.api.internal.Sha256;
 import java.io.IOException;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -649,7 +647,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   /** The digest of what shapes the content besides the commit. */
   private String options(String label, String optionsKey) {
     String all = label + "\n" + optionsKey + "\n" + contentOptions;
-    return HexFormat.of().formatHex(Documents.sha256().digest(all.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    return Sha256.hex(all);
   }
 
   /**
@@ -1799,8 +1797,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         cacheDir = configuredCacheDir != null ? configuredCacheDir : Files.createTempDirectory("gitops-source-");
       }
       Files.createDirectories(cacheDir);
-      String name = HexFormat.of().formatHex(
-          dev.gitops.api.Documents.sha256().digest(url.getBytes(StandardCharsets.UTF_8))).substring(0, 24) + ".git";
+      String name = Sha256.hex(url).substring(0, 24) + ".git";
       Path dir = cacheDir.resolve(name);
       if (Files.exists(dir) && !(Files.isDirectory(dir.resolve("objects")) && Files.isDirectory(dir.resolve("refs")))) {
         throw new CacheFault(dir, new IOException(dir + " has no objects/ or refs/ directory"));

@@ -1,9 +1,8 @@
 package dev.gitops.core.internal.fs;
 
-import dev.gitops.api.Documents;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.api.internal.Sha256;
 import java.nio.charset.StandardCharsets;
-import java.util.HexFormat;
 
 /**
  * File names for resource keys (and other text such as relative paths): the canonical key with
@@ -39,10 +38,9 @@ public final class KeyFileNames {
       }
     }
     if (sb.length() > MAX) {
-      byte[] hash = Documents.sha256().digest(text.getBytes(StandardCharsets.UTF_8));
       String cut = sb.substring(0, KEEP);
       // '~' never appears in an encoded name, so a shortened name cannot equal a full one
-      return cut + "~" + HexFormat.of().formatHex(hash, 0, 10) + SUFFIX;
+      return cut + "~" + Sha256.hex(text).substring(0, 20) + SUFFIX;
     }
     return sb + SUFFIX;
   }
