@@ -10,11 +10,10 @@ import dev.gitops.agent.providers.KubernetesProviderFactory;
 import dev.gitops.agent.providers.TerraformProviderFactory;
 import dev.gitops.agent.spi.Placement;
 import dev.gitops.agent.spi.ProviderFactory;
+import dev.gitops.api.Documents;
 import dev.gitops.notify.Notifier;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -665,11 +664,7 @@ public final class Agent implements AutoCloseable {
   }
 
   private static byte[] digest(byte[] bytes) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(bytes);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is not available", e);
-    }
+    return Documents.sha256().digest(bytes);
   }
 
   /** The configuration running now. */

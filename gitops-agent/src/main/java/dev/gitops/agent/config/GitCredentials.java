@@ -1,13 +1,11 @@
 package dev.gitops.agent.config;
 
+import dev.gitops.api.internal.Sha256;
 import dev.gitops.core.source.Credentials;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -101,21 +99,11 @@ public record GitCredentials(SecretRef token, String username, SecretRef passwor
     if (!Files.isRegularFile(key)) {
       return null;
     }
-    MessageDigest sha256;
-    try {
-      sha256 = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java platform has SHA-256", e);
-    }
     try (InputStream in = Files.newInputStream(key)) {
-      byte[] buffer = new byte[8192];
-      for (int n; (n = in.read(buffer)) > 0; ) {
-        sha256.update(buffer, 0, n);
-      }
+      return Sha256.hex(in);
     } catch (IOException e) {
       return null;  // not readable: the strict file checks say so at the sshKey line (see above)
     }
-    return HexFormat.of().formatHex(sha256.digest());
   }
 
   /** Resolves every secret once, so a missing one fails the configuration instead of the target. */

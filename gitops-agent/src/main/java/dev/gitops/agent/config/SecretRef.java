@@ -6,8 +6,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
@@ -89,11 +87,7 @@ public final class SecretRef {
   }
 
   private String read(String value) {
-    try {
-      lastRead = MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is not available", e);
-    }
+    lastRead = dev.gitops.api.Documents.sha256().digest(value.getBytes(StandardCharsets.UTF_8));
     return value;
   }
 

@@ -1,6 +1,7 @@
 package dev.gitops.agent.config;
 
 import dev.gitops.api.SourceException;
+import dev.gitops.api.internal.Sha256;
 import dev.gitops.core.source.SignatureMode;
 import dev.gitops.core.source.spi.CommitSignatures;
 import java.io.IOException;
@@ -9,9 +10,6 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.ServiceLoader;
@@ -123,17 +121,8 @@ public record SourceVerification(Path keyRing, SignatureMode mode, String keyRin
       // a FIFO or a device would block the read, or never end it
       throw at.error(keyRing + " is not a regular file (a FIFO or a device): give the file of OpenPGP public keys");
     }
-    MessageDigest sha256;
-    try {
-      sha256 = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java platform has SHA-256", e);
-    }
     try (InputStream in = Files.newInputStream(keyRing)) {
-      byte[] buffer = new byte[8192];
-      for (int n; (n = in.read(buffer)) > 0; ) {
-        sha256.update(buffer, 0, n);
-      }
+      return Sha256.hex(in);
     } catch (NoSuchFileException e) {
       throw at.error("cannot read " + keyRing + ": no such file");
     } catch (AccessDeniedException e) {
@@ -141,6 +130,5 @@ public record SourceVerification(Path keyRing, SignatureMode mode, String keyRin
     } catch (IOException e) {
       throw new ConfigException(at.file(), at.line(), at.where() + ": cannot read " + keyRing + ": " + e, e);
     }
-    return HexFormat.of().formatHex(sha256.digest());
   }
 }

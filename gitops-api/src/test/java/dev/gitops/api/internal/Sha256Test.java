@@ -21,4 +21,12 @@ class Sha256Test {
       assertThat(Sha256.hex(text)).as(text).isEqualTo(copy).isEqualTo(Sha256.hex(bytes));
     }
   }
+
+  @Test
+  void aStreamIsDigestedInBlocksToTheSameHexAsItsBytes() throws Exception {
+    byte[] big = new byte[3 * 8192 + 17];  // more than one block, the last one short
+    new java.util.Random(7).nextBytes(big);
+    assertThat(Sha256.hex(new java.io.ByteArrayInputStream(big))).isEqualTo(Sha256.hex(big));
+    assertThat(Sha256.hex(new java.io.ByteArrayInputStream(new byte[0]))).isEqualTo(Sha256.hex(""));
+  }
 }

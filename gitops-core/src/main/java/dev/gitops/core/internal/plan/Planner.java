@@ -784,7 +784,7 @@ public final class Planner {
 
   /** A digest of the store's key: decisions hash secrets under it, and the memo keeps no copy of it. */
   private static String secretDigest(byte[] secretKey) {
-    return HexFormat.of().formatHex(Documents.sha256().digest(secretKey));
+    return dev.gitops.api.internal.Sha256.hex(secretKey);
   }
 
   /**
