@@ -254,6 +254,11 @@ class ThreeWayMergePropertiesTest {
 
   /** The same rules without their ignore rules, to walk the leaves ignore rules would hide. */
   private static MergeRules withoutIgnores(MergeRules rules) {
+    return copy(rules, true, false);
+  }
+
+  /** {@code rules} again, with or without its sensitive and its ignore rules. */
+  static MergeRules copy(MergeRules rules, boolean sensitive, boolean ignores) {
     MergeRules.Builder b = MergeRules.builder().nullMode(rules.nullMode());
     for (ListRule l : rules.listRules()) {
       KeyField[] keys = l.keys().toArray(KeyField[]::new);
@@ -270,7 +275,12 @@ class ThreeWayMergePropertiesTest {
       }
     }
     rules.atomicMaps().forEach(m -> b.atomicMap(m.toString()));
-    rules.sensitiveRules().forEach(s -> b.sensitive(s.pattern().toString(), s.selector()));
+    if (sensitive) {
+      rules.sensitiveRules().forEach(s -> b.sensitive(s.pattern().toString(), s.selector()));
+    }
+    if (ignores) {
+      rules.ignoreRules().forEach(i -> b.ignore(i.pattern().toString(), i.selector()));
+    }
     return b.build();
   }
 

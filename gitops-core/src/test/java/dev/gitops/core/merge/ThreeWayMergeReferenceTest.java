@@ -300,24 +300,7 @@ class ThreeWayMergeReferenceTest {
 
   /** The same rules without sensitive rules (they only change how paths are named, not the target). */
   static MergeRules withoutSensitive(MergeRules rules) {
-    MergeRules.Builder b = MergeRules.builder().nullMode(rules.nullMode());
-    for (ListRule l : rules.listRules()) {
-      KeyField[] keys = l.keys().toArray(KeyField[]::new);
-      switch (l.kind()) {
-        case KEYED -> {
-          if (l.ordered()) {
-            b.orderedKeyedList(l.pattern().toString(), keys);
-          } else {
-            b.keyedList(l.pattern().toString(), keys);
-          }
-        }
-        case SET -> b.setList(l.pattern().toString());
-        default -> b.atomicList(l.pattern().toString());
-      }
-    }
-    rules.atomicMaps().forEach(m -> b.atomicMap(m.toString()));
-    rules.ignoreRules().forEach(i -> b.ignore(i.pattern().toString(), i.selector()));
-    return b.build();
+    return ThreeWayMergePropertiesTest.copy(rules, false, true);
   }
 
   /** Keyed lists sorted by canonical JSON, so targets compare without their order. */
