@@ -73,6 +73,13 @@ class PlanFileTest {
   void assertRefused(String file, String key, String field) {
     Map<?, ?> liveBefore = Map.copyOf(world.provider.live);
     Plan reviewed = PlanCodec.fromJson(file);
+    // what only shows a saved plan (gitops diff --plan) refuses it too, in the same words, without planning now
+    assertThatThrownBy(() -> PlanCodec.checkId(reviewed, null))
+        .isInstanceOfSatisfying(PlanMismatchException.class, e -> {
+          assertThat(e.field()).isNull();
+          assertThat(e.getMessage()).isEqualTo("plan " + reviewed.id().substring(0, 12) + " no longer holds: it was"
+              + " changed after it was computed (its content no longer matches its id)");
+        });
     assertThatThrownBy(() -> world.reconciler.apply(reviewed))
         .isInstanceOfSatisfying(PlanMismatchException.class, e -> {
           assertThat(e.key() == null ? null : e.key().toString()).isEqualTo(key);
@@ -95,6 +102,17 @@ class PlanFileTest {
     assertThat(world.provider.live).doesNotContainKey(GONE);
     assertThat(world.provider.live.get(A).get("pi").decimalValue()).isEqualByComparingTo("3.14159265358979323846");
     assertThat(world.provider.live.get(A).get("password").asText()).isEqualTo("hunter3");
+  }
+
+  @Test
+  void aPlanMatchesItsIdAsReadFromItsFileOrComputedWithTheStoresKey() {
+    byte[] key = world.store.secretKey();
+    Plan plan = world.reconciler.plan();
+    PlanCodec.checkId(PlanCodec.fromJson(PlanCodec.toJson(plan, key)), null);
+    PlanCodec.checkId(plan, key);
+    // computed here, it holds the secret values themselves: its id covers them only hashed under the key
+    assertThatThrownBy(() -> PlanCodec.checkId(plan, null)).isInstanceOf(PlanMismatchException.class);
+    assertThatThrownBy(() -> PlanCodec.checkId(plan, new byte[32])).isInstanceOf(PlanMismatchException.class);
   }
 
   @Test

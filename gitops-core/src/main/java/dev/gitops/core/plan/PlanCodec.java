@@ -52,12 +52,34 @@ public final class PlanCodec {
 
   /**
    * Reads a plan written by {@link #toJson}. The plan keeps the id the file states; whether the
-   * file still matches it is checked when the plan is run.
+   * file still matches it is checked when the plan is run, or by {@link #checkId}.
    *
    * @throws GitOpsException naming what is wrong with the text
    */
   public static Plan fromJson(String text) {
     return PlanFiles.fromJson(text);
+  }
+
+  /**
+   * Checks that {@code reviewed} matches its own id, the first of {@link #checkReviewed}'s checks,
+   * without computing a plan now: a file edited after it was written no longer matches, and what it
+   * shows is not what was computed under that id. For a tool that only shows a saved plan (the CLI's
+   * {@code gitops diff --plan}), so that a reviewer never reads edited content under the original id.
+   *
+   * <pre>{@code
+   * Plan reviewed = PlanCodec.fromJson(Files.readString(planFile));
+   * PlanCodec.checkId(reviewed, null);    // read from a file: its sensitive values are hashed already
+   * String shown = PlanRenderer.text(reviewed);   // only a plan that is what its id says
+   * }</pre>
+   *
+   * @param reviewed a plan read by {@link #fromJson}, or one computed in this process
+   * @param secretKey the store's key, needed only for a plan computed in this process that holds
+   *     sensitive values; null for a plan read by {@link #fromJson}
+   * @throws PlanMismatchException when the plan no longer matches its id, with {@link
+   *     PlanMismatchException#field()} null (the edit cannot be located without the original)
+   */
+  public static void checkId(Plan reviewed, byte[] secretKey) {
+    PlanFiles.checkId(reviewed, secretKey);
   }
 
   /**

@@ -947,6 +947,41 @@ public final class PlanFiles {
 
   // ---- checking a reviewed plan ----------------------------------------------------------------
 
+  /** Why a plan that does not match its own id is refused, in {@link PlanMismatchException}'s words. */
+  static final String EDITED = "it was changed after it was computed (its content no longer matches its id)";
+
+  /**
+   * The content of {@code reviewed} that its id covers, or null when it matches its id in no form:
+   * a plan read from a file already holds hashes where values are sensitive, one computed in this
+   * process holds the values (hashed here under {@code secretKey}; null: only the first form is tried).
+   */
+  private static JsonNode contentOfItsId(Plan reviewed, byte[] secretKey) {
+    JsonNode asRead = content(reviewed, AS_THEY_ARE);
+    if (idOf(asRead).equals(reviewed.id())) {
+      return asRead;
+    }
+    if (secretKey == null) {
+      return null;
+    }
+    JsonNode plain = content(reviewed, hashed(secretKey));
+    return idOf(plain).equals(reviewed.id()) ? plain : null;
+  }
+
+  /**
+   * Checks that {@code reviewed} matches its own id, as {@link #checkReviewed} does first, without
+   * computing a plan now.
+   *
+   * @param reviewed a plan read by {@link #fromJson}, or one computed in this process
+   * @param secretKey the store's key, to check a plan computed in this process that holds sensitive
+   *     values; null for a plan read from a file (its values are hashed already)
+   * @throws PlanMismatchException when its content no longer matches its id (it was edited)
+   */
+  public static void checkId(Plan reviewed, byte[] secretKey) {
+    if (contentOfItsId(reviewed, secretKey) == null) {
+      throw new PlanMismatchException(reviewed.id(), reviewed.id(), List.of(), EDITED);
+    }
+  }
+
   /**
    * Checks that {@code reviewed} still holds: that it matches its own id (its content was not
    * changed after it was computed) and that {@code now}, computed from the same revision and the
@@ -960,22 +995,15 @@ public final class PlanFiles {
    */
   public static void checkReviewed(Plan reviewed, Plan now, byte[] secretKey) {
     JsonNode current = content(now, hashed(secretKey));
-    // A plan read from a file already holds hashes where values are sensitive; one computed in
-    // this process holds the values. Whichever form matches the id is the content that was reviewed.
-    JsonNode asRead = content(reviewed, AS_THEY_ARE);
-    boolean matchesId = idOf(asRead).equals(reviewed.id());
-    JsonNode seen = asRead;
+    JsonNode seen = contentOfItsId(reviewed, secretKey);
+    boolean matchesId = seen != null;
     if (!matchesId) {
-      JsonNode plain = content(reviewed, hashed(secretKey));
-      if (idOf(plain).equals(reviewed.id())) {
-        matchesId = true;
-        seen = plain;
-      }
+      seen = content(reviewed, AS_THEY_ARE);  // compared as read: the first difference is likely the edit
     }
     Difference d = firstDifference(Documents.freeze(seen), Documents.freeze(current));
     String detail;
     if (!matchesId) {
-      detail = "it was changed after it was computed (its content no longer matches its id)";
+      detail = EDITED;
     } else if (d == null) {
       return;
     } else if (!reviewed.revision().equals(now.revision())) {
