@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -41,7 +42,8 @@ final class DiffCommand implements Callable<Integer> {
   Format format;
 
   @Option(names = "--plan", paramLabel = "FILE",
-      description = "Show a plan saved by 'gitops plan --out FILE' instead of computing one (no --repo needed).")
+      description = "Show a plan saved by 'gitops plan --out FILE' instead of computing one (no --repo needed);"
+          + " refused (exit 1) if the file was edited. Target flags, when given, must be those it was made with.")
   Path planFile;
 
   @Spec
@@ -57,6 +59,9 @@ final class DiffCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     if (planFile != null) {
       Plan plan = SyncCommand.readPlan(planFile);
+      // what is shown is what the id covers: an edited file is refused as sync --plan refuses it
+      SyncCommand.requireItsOwnId(planFile, plan);
+      requireMadeWhereTheFlagsSay(plan);
       // A saved plan already has its secrets hashed: JSON is shown as saved.
       out.print(format == Format.json ? Files.readString(planFile) : render(plan, null));
       out.flush();
@@ -73,6 +78,30 @@ final class DiffCommand implements Callable<Integer> {
       out.flush();
       return SyncCommand.reportedIncomplete(plan, spec.commandLine().getErr()) ? ExitCodes.ERROR : ExitCodes.OK;
     }
+  }
+
+  /**
+   * With target flags ({@code --repo}, {@code --target}, ...; none are needed), checks that the plan
+   * was made where they say, as {@code sync --plan} does with the same flags: shown for a target it
+   * was not made for, the diff would be read as that target's.
+   */
+  private void requireMadeWhereTheFlagsSay(Plan plan) {
+    java.util.Set<String> targetFlags = new java.util.HashSet<>();
+    spec.mixins().get("target").options().forEach(o -> targetFlags.addAll(java.util.List.of(o.names())));
+    List<String> given = spec.commandLine().getParseResult().matchedOptions().stream()
+        .map(o -> o.longestName()).filter(targetFlags::contains).distinct().toList();
+    if (given.isEmpty()) {
+      return;
+    }
+    try {
+      target.validate();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(e.getMessage() + " (with --plan, " + String.join(", ", given)
+          + " check that the plan was made there, as for 'gitops sync --plan': give the flags it was made with,"
+          + " or none)", e);
+    }
+    SyncCommand.requireItsRevision(target, planFile, plan);
+    SyncCommand.requireMadeHere(target, planFile, plan);
   }
 
   private String render(Plan plan, byte[] secretKey) {

@@ -59,15 +59,10 @@ final class SyncCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     Plan reviewed = planFile == null ? null : readPlan(planFile);
-    if (reviewed != null && target.ref != null && !namesRevision(target.ref, reviewed.revision())) {
-      // a reviewed plan runs at its own revision: a --ref naming another one was silently ignored
-      throw new IllegalArgumentException("--ref " + target.ref + " does not name the revision of the reviewed plan "
-          + planFile + " (" + reviewed.revision() + "): a reviewed plan runs at its own revision; drop --ref, or"
-          + " make a new plan at " + target.ref);
-    }
     if (reviewed != null) {
+      requireItsRevision(target, planFile, reviewed);
       verifyAsRecorded(reviewed);
-      requireMadeHere(reviewed);
+      requireMadeHere(target, planFile, reviewed);
     }
     ProgressListener progress = new ProgressListener(out);
     // a dry run writes nothing: neither the target nor the store is created, locked or changed
@@ -86,8 +81,10 @@ final class SyncCommand implements Callable<Integer> {
             .map(h -> "plan " + PlanRenderer.shortId(reviewed.id()) + " was applied already (history entry "
                 + PlanRenderer.printable(h.id()) + "); make a new plan with 'gitops plan --out'")
             .orElse(null);
-        throw new IllegalArgumentException("--plan " + planFile + ": " + (applied != null ? applied
-            : ExitCodes.describe(e)), e);
+        if (applied != null) {
+          throw new IllegalArgumentException("--plan " + planFile + ": " + applied, e);
+        }
+        throw refused(planFile, e);
       } finally {
         // the output may still be printing on its own thread: the report follows it
         progress.awaitOutput();
@@ -97,12 +94,42 @@ final class SyncCommand implements Callable<Integer> {
   }
 
   /**
+   * A reviewed plan that does not hold, as {@code sync --plan} and {@code diff --plan} refuse it
+   * (exit 1): {@code --plan FILE: plan ... no longer holds: ...}.
+   */
+  static IllegalArgumentException refused(Path planFile, dev.gitops.api.PlanMismatchException e) {
+    return new IllegalArgumentException("--plan " + planFile + ": " + ExitCodes.describe(e), e);
+  }
+
+  /**
+   * Refuses a plan file that no longer matches its own id (it was edited after it was written), as
+   * the check of a reviewed plan does first ({@link PlanCodec#checkId}), in the same words.
+   */
+  static void requireItsOwnId(Path planFile, Plan saved) {
+    try {
+      PlanCodec.checkId(saved, null);  // read from a file: its sensitive values are hashed already
+    } catch (dev.gitops.api.PlanMismatchException e) {
+      throw refused(planFile, e);
+    }
+  }
+
+  /** Refuses a {@code --ref} that names another revision than the reviewed plan's, which it runs at. */
+  static void requireItsRevision(TargetOptions target, Path planFile, Plan reviewed) {
+    if (target.ref != null && !namesRevision(target.ref, reviewed.revision())) {
+      // a reviewed plan runs at its own revision: a --ref naming another one was silently ignored
+      throw new IllegalArgumentException("--ref " + target.ref + " does not name the revision of the reviewed plan "
+          + planFile + " (" + reviewed.revision() + "): a reviewed plan runs at its own revision; drop --ref, or"
+          + " make a new plan at " + target.ref);
+    }
+  }
+
+  /**
    * Refuses, before anything is opened or created, a reviewed plan made for another owner,
    * repository, sub-path, provider, live system or state store than these flags give, naming the
    * flag: the plan's changes were computed there (the id covers what the plan records, so an
    * edited record is refused when the plan is checked).
    */
-  private void requireMadeHere(Plan reviewed) {
+  static void requireMadeHere(TargetOptions target, Path planFile, Plan reviewed) {
     target.validate();
     Map<String, String> now = new java.util.LinkedHashMap<>();
     now.put("owner", target.owner);

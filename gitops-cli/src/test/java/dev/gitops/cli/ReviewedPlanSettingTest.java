@@ -102,6 +102,50 @@ class ReviewedPlanSettingTest {
     assertThat(reordered.code()).as("%s", reordered).isZero();
   }
 
+  @Test
+  void anEditedPlanIsNotShownByDiffAndIsRefusedInTheWordsOfSync() throws Exception {
+    String text = Files.readString(plan);
+    assertThat(text).contains("a=1\\n");
+    Files.writeString(plan, text.replace("a=1\\n", "a=2\\n"));
+    String[] here = {"--repo", repo.dir().toString(), "--path", "apps", "--target", target.toString(), "--owner", "alice"};
+
+    CliRun diff = gitops("diff", "--plan", plan.toString());
+    CliRun synced = sync(here);
+
+    assertThat(diff.code()).as("%s", diff).isEqualTo(ExitCodes.ERROR).isEqualTo(synced.code());
+    assertThat(diff.out()).as("a reviewer never reads content its id does not cover").doesNotContain("a=2");
+    String refused = "gitops: --plan " + plan + ": plan ";
+    assertThat(diff.err()).startsWith(refused)
+        .endsWith("no longer holds: it was changed after it was computed (its content no longer matches its id)\n");
+    // sync computes the plan now as well, so it can say where the file differs from it
+    assertThat(synced.err()).startsWith(diff.err().strip());
+    assertThat(target.resolve("a.conf")).doesNotExist();
+  }
+
+  @Test
+  void diffOfASavedPlanChecksTheTargetFlagsGivenAsSyncDoes() {
+    CliRun none = gitops("diff", "--plan", plan.toString());
+    assertThat(none.code()).as("%s", none).isZero();
+    assertThat(none.out()).contains("a.conf");
+    CliRun same = gitops("diff", "--plan", plan.toString(), "--repo", repo.dir().toString(), "--path", "apps",
+        "--target", target.toString(), "--owner", "alice");
+    assertThat(same.code()).as("%s", same).isZero();
+    assertThat(same.out()).isEqualTo(none.out());
+
+    Path elsewhere = tmp.resolve("elsewhere");
+    CliRun other = gitops("diff", "--plan", plan.toString(), "--repo", repo.dir().toString(), "--path", "apps",
+        "--target", elsewhere.toString(), "--owner", "alice");
+    assertThat(other.code()).as("%s", other).isEqualTo(ExitCodes.ERROR);
+    assertThat(other.err()).startsWith("gitops: --target " + elsewhere + ": the reviewed plan " + plan
+        + " was made for --target " + target + ";");
+    assertThat(other.out()).isEmpty();
+
+    CliRun part = gitops("diff", "--plan", plan.toString(), "--target", elsewhere.toString());
+    assertThat(part.code()).as("%s", part).isEqualTo(ExitCodes.ERROR);
+    assertThat(part.err()).startsWith("gitops: missing --repo").contains("with --plan, --target check that the plan");
+    assertThat(elsewhere).doesNotExist();
+  }
+
   /** {@code flags} then {@code more}; a leading command word of {@code more} goes first. */
   private static String[] concat(String[] flags, String... more) {
     List<String> all = new ArrayList<>();
