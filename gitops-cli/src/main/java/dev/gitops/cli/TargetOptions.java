@@ -738,6 +738,26 @@ public final class TargetOptions {
     if (!storeOnly && !"ansible".equals(provider)) {
       requireTargetOutsideRepository(dir);
     }
+    if (!storeOnly) {
+      requireStoreOutsideRepository();
+    }
+  }
+
+  /**
+   * The state store is not read by the sync as the repository's files ({@link
+   * LocalRepository#storeConflict}): in the directory the sync reads, once committed, its records
+   * and secret key would be read back and copied into the target; in the Git directory it would be
+   * written among Git's files. A command that only reads the store ({@code history}) is not refused.
+   */
+  private void requireStoreOutsideRepository() {
+    Path store = stateDir();
+    String why = LocalRepository.storeConflict(repo, path, store);
+    if (why == null) {
+      return;
+    }
+    throw new IllegalArgumentException(state != null ? "--state " + store + " " + why
+        : "the state store " + store + " (the default: " + ("ansible".equals(provider) ? "beside --inventory-out"
+            : "in --target") + "; --state chooses another) " + why);
   }
 
   /**

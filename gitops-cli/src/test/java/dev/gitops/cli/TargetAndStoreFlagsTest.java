@@ -192,6 +192,50 @@ class TargetAndStoreFlagsTest {
   }
 
   @Test
+  void aStoreInsideWhatTheSyncReadsOrInTheGitDirectoryIsRefusedNamingStateAndBothPathsAndNothingIsWritten()
+      throws Exception {
+    Path dir = repo.dir();
+    Path target = tmp.resolve("live");
+    Set<String> before = listing(dir);
+    record Case(String[] args, String flag, String message) {}
+    String reads = " that the sync reads: the state store, its secret key included, would be read back as the"
+        + " repository's own files once committed";
+    List<Case> cases = List.of(
+        new Case(new String[] {"--state", dir.resolve(".gitops").toString()}, "--state " + dir.resolve(".gitops"),
+            "is inside the working tree " + dir + " of the repository " + dir + reads),
+        new Case(new String[] {"--path", "conf", "--state", dir.resolve("conf").toString()},
+            "--state " + dir.resolve("conf"),
+            "is the directory 'conf' (" + dir.resolve("conf") + ") of the repository " + dir + reads),
+        new Case(new String[] {"--state", dir.resolve(".git/gitops").toString()}, "--state " + dir.resolve(".git/gitops"),
+            "is inside the Git directory of the repository " + dir + " (" + dir.resolve(".git") + "): the state store"
+                + " would be written among Git's own files"),
+        // Ansible's default store is beside its managed inventory
+        new Case(new String[] {"--provider", "ansible", "--playbook", "site.yml", "--inventory-out",
+            dir.resolve("inv/managed.yml").toString()}, "the state store " + dir.resolve("inv/.gitops")
+                + " (the default: beside --inventory-out; --state chooses another)",
+            "is inside the working tree " + dir));
+    for (String cmd : List.of("sync", "plan")) {
+      for (Case c : cases) {
+        List<String> a = args(cmd, new String[] {"--repo", dir.toString()}, c.args());
+        if (!a.contains("--provider")) {
+          a.addAll(List.of("--target", target.toString()));
+        }
+        CliRun r = gitops(a.toArray(String[]::new));
+        assertThat(r.code()).as("%s: %s", a, r).isEqualTo(ExitCodes.ERROR);
+        assertThat(r.err()).as("%s", a).startsWith("gitops: " + c.flag() + " ").contains(c.message());
+      }
+    }
+    assertThat(listing(dir)).as("nothing written into the repository").isEqualTo(before);
+    assertThat(target).doesNotExist();
+    // beside the directory the sync reads is no part of what it reads; a command that only reads the store may
+    CliRun beside = gitops("sync", "--repo", dir.toString(), "--path", "conf", "--target", target.toString(),
+        "--state", dir.resolve("build/gitops").toString());
+    assertThat(beside.code()).as("%s", beside).isZero();
+    CliRun history = gitops("history", "--state", dir.resolve("build/gitops").toString());
+    assertThat(history.code()).as("%s", history).isZero();
+  }
+
+  @Test
   void emptyOrBlankTargetStateOrRepoIsAnErrorNamingTheFlag() throws Exception {
     Path target = tmp.resolve("target");
     String repoDir = repo.dir().toString();

@@ -1,6 +1,7 @@
 package dev.gitops.agent.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.agent.providers.LocalRepository;
 import dev.gitops.agent.spi.ProviderFactory;
 import dev.gitops.core.Reconciler;
 import dev.gitops.core.apply.ExecutionOptions;
@@ -332,6 +333,14 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
       }
     }
     Path store = t.optionalDirectory("store").orElse(stateDir.resolve("targets").resolve(name));
+    // a local repository's store read back as its files once committed, secret key included, or written among Git's
+    String inRepository = LocalRepository.storeConflict(url, path, store);
+    if (inRepository != null) {
+      throw t.get("store").isMissing()
+          ? t.error("target '" + name + "': its store " + store + " (the default, <agent.stateDir>/targets/" + name
+              + ") " + inRepository + " (give it a 'store:' key, or move agent.stateDir)")
+          : t.get("store").error(store + " " + inRepository);
+    }
     ConfigNode policies = t.get("policies");
     if (!policies.isAbsent()) {
       policies.allowOnly("detectOnly", "adopt", "maxDeletions", "maxDeletionPercent", "allowEmpty");

@@ -43,6 +43,29 @@ public final class LocalRepository {
    * repository, a directory outside this one, or one of its working tree beside what the sync reads).
    */
   public static String conflict(String repo, String path, Path target) {
+    return conflict(repo, path, target, false);
+  }
+
+  /**
+   * Why {@code store} cannot be the state store of a sync that reads {@code repo} at {@code path}
+   * (null: the root), as {@link #conflict} says it of a target, or null when it can: a store that is
+   * the directory the sync reads or lies inside it would be read back as the repository's own
+   * files once committed, its secret key included (and copied into the target as ordinary files),
+   * and one inside the repository's Git directory would be written among Git's own files. A store
+   * that holds the repository is fine: it writes only its own files, none whose path Git gives.
+   *
+   * <pre>{@code
+   * String why = LocalRepository.storeConflict("./ops", "web", Path.of("ops/web/.gitops"));
+   * if (why != null) {
+   *   throw new IllegalArgumentException("--state ops/web/.gitops " + why);
+   * }
+   * }</pre>
+   */
+  public static String storeConflict(String repo, String path, Path store) {
+    return conflict(repo, path, store, true);
+  }
+
+  private static String conflict(String repo, String path, Path target, boolean store) {
     if (repo == null || target == null) {
       return null;
     }
@@ -77,8 +100,9 @@ public final class LocalRepository {
       }
     }
     if (gitDir != null && to.startsWith(gitDir)) {
-      return "is inside the Git directory of the repository " + repo + " (" + gitDir + "): the sync would write among"
-          + " Git's own files; choose a directory outside the repository";
+      return "is inside the Git directory of the repository " + repo + " (" + gitDir + "): "
+          + (store ? "the state store would be written" : "the sync would write")
+          + " among Git's own files; choose a directory outside the repository";
     }
     // every working tree of the repository holds the same files: the main one and each linked one
     Map<Path, String> trees = new LinkedHashMap<>();
@@ -98,6 +122,15 @@ public final class LocalRepository {
       // as the source reads it: not trimmed, so a path of spaces is a directory of that name
       Path read = path == null || path.isEmpty() ? tree.getKey() : real(tree.getKey().resolve(path).normalize());
       String of = tree.getValue().equals("the working tree") ? "" : " of " + tree.getValue();
+      if (store && to.startsWith(read)) {
+        // its records, history and secret key land among the files the sync reads
+        return "is " + (to.equals(read) ? "" : "inside ")
+            + (read.equals(tree.getKey()) ? tree.getValue() + (of.isEmpty() ? " " + read : "")
+                : "the directory '" + path + "' (" + read + ")" + of)
+            + " of the repository " + repo + " that the sync reads: the state store, its secret key included,"
+            + " would be read back as the repository's own files once committed, and copied into the target;"
+            + " choose a directory outside the repository";
+      }
       if (to.equals(tree.getKey()) || to.equals(read)) {
         return "is " + (to.equals(tree.getKey()) ? tree.getValue() : "the directory '" + path + "'" + of)
             + " of the repository " + repo + " that the sync reads: every file would be written"
@@ -113,6 +146,9 @@ public final class LocalRepository {
             + " that the sync reads: what it writes there, its state store and secret key included, would"
             + " be read back as the repository's own files once committed; choose a directory outside the repository";
       }
+    }
+    if (store) {
+      return null;  // a store writes only its own files, none a path in Git names
     }
     // the other way round: a target that holds the repository, or the directory the sync reads in it,
     // where a path in Git leads into what the sync reads, or into the Git directory (a hook written

@@ -1131,6 +1131,36 @@ class AgentConfigTest {
   }
 
   @Test
+  void aStoreInsideWhatItsLocalRepositorySyncReadsOrInItsGitDirectoryIsRefusedAtItsLine() throws IOException {
+    Path repo = Files.createDirectories(dir.resolve("ops/.git")).getParent();
+    Files.createDirectories(repo.resolve("web"));
+    String target = """
+        agent: {stateDir: %s}
+        targets:
+          - name: t
+            source: {%surl: ops}
+            provider: {type: files, directory: live}
+        %s""";
+    for (String[] c : new String[][] {{"", "ops/st", "inside the working tree " + repo},
+        {"path: web, ", "ops/web/st", "inside the directory 'web' (" + repo.resolve("web") + ")"},
+        {"", "ops/.git/st", "inside the Git directory"}}) {
+      ConfigException e = error(target.formatted("state", c[0], "    store: " + c[1] + "\n"));
+      assertThat(e.line()).as("%s", (Object) c).isEqualTo(6);
+      assertThat(e.getMessage()).contains("agent.yaml:6: targets[0].store: " + dir.resolve(c[1]) + " is " + c[2])
+          .contains("choose a directory outside the repository");
+    }
+    // the default store, under a state directory in the repository, is named at its target
+    ConfigException byDefault = error(target.formatted("ops/state", "", ""));
+    assertThat(byDefault.getMessage()).contains("agent.yaml:3: targets[0]: target 't': its store "
+        + dir.resolve("ops/state/targets/t") + " (the default, <agent.stateDir>/targets/t) is inside the working tree "
+        + repo).contains("give it a 'store:' key, or move agent.stateDir");
+    // beside what the target reads, and with a remote repository, a store may be anywhere
+    assertThat(load(target.formatted("state", "path: web, ", "    store: ops/build/st\n")).targets()).hasSize(1);
+    assertThat(load(target.formatted("state", "", "    store: ops/st\n").replace("url: ops",
+        "url: https://example.com/ops.git")).targets()).hasSize(1);
+  }
+
+  @Test
   void twoTargetsCannotShareAStoreNorKeepOneInsideTheOtherByAnyName() throws IOException {
     String target = """
           - name: %s

@@ -83,6 +83,28 @@ class LocalRepositoryTest {
   }
 
   @Test
+  void aStoreInsideWhatTheSyncReadsOrTheGitDirectoryIsRefusedButOneHoldingTheRepositoryIsNot() throws Exception {
+    Path repo = repositoryWithALinkedWorkTree();
+    Path wt = tmp.resolve("wt");
+    String readBack = "the state store, its secret key included, would be read back as the repository's own files";
+    assertThat(LocalRepository.storeConflict(repo.toString(), null, repo.resolve(".gitops")))
+        .startsWith("is inside the working tree " + repo + " of the repository " + repo + " that the sync reads: ")
+        .contains(readBack);
+    assertThat(LocalRepository.storeConflict(repo.toString(), null, repo)).startsWith("is the working tree " + repo);
+    assertThat(LocalRepository.storeConflict(repo.toString(), "web", repo.resolve("web")))
+        .startsWith("is the directory 'web' (" + repo.resolve("web") + ") of the repository " + repo);
+    assertThat(LocalRepository.storeConflict(repo.toString(), "web", wt.resolve("web/st")))
+        .startsWith("is inside the directory 'web' (" + wt.resolve("web") + ") of the working tree " + wt);
+    assertThat(LocalRepository.storeConflict(repo.toString(), null, repo.resolve(".git/gitops")))
+        .startsWith("is inside the Git directory of the repository " + repo)
+        .contains("the state store would be written among Git's own files");
+    // a store writes only its own files: holding the repository, or beside what the sync reads, it may stay
+    assertThat(LocalRepository.storeConflict(repo.toString(), null, tmp)).isNull();
+    assertThat(LocalRepository.storeConflict(repo.toString(), "web", repo.resolve("build/st"))).isNull();
+    assertThat(LocalRepository.storeConflict("https://example.com/ops.git", null, repo.resolve("st"))).isNull();
+  }
+
+  @Test
   void aWorkTreeDeletedWithoutPruneAndATamperedGitFileRefuseNothingElse() throws Exception {
     Path repo = repositoryWithALinkedWorkTree();
     Path wt = tmp.resolve("wt");
