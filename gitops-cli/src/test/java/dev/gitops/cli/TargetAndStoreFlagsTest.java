@@ -236,6 +236,38 @@ class TargetAndStoreFlagsTest {
   }
 
   @Test
+  void aPlanOutThatFailsBeforeAnythingIsPlannedLeavesNoDirectoryOrKeyItMadeAndKeepsWhatWasThere() throws Exception {
+    String repoDir = repo.dir().toString();
+    Path plan = tmp.resolve("plan.json");
+    // target, store and a parent all new: none is left behind
+    Path target = tmp.resolve("new/live");
+    CliRun fresh = gitops("plan", "--repo", repoDir, "--ref", "nosuch", "--target", target.toString(),
+        "--out", plan.toString());
+    assertThat(fresh.code()).as("%s", fresh).isEqualTo(ExitCodes.ERROR);
+    assertThat(fresh.err()).contains("ref 'nosuch' not found");
+    assertThat(tmp.resolve("new")).doesNotExist();
+    assertThat(plan).doesNotExist();
+
+    // a target and an empty --state that were there stay; only the key made in the store goes
+    Path live = Files.createDirectories(tmp.resolve("live"));
+    Path state = Files.createDirectories(tmp.resolve("state"));
+    CliRun empty = gitops("plan", "--repo", repoDir, "--ref", "nosuch", "--target", live.toString(),
+        "--state", state.toString(), "--out", plan.toString());
+    assertThat(empty.code()).as("%s", empty).isEqualTo(ExitCodes.ERROR);
+    assertThat(listing(live)).containsExactly("");
+    assertThat(listing(state)).containsExactly("");
+
+    // a store's own key is never removed
+    CliRun made = gitops("plan", "--repo", repoDir, "--target", live.toString(), "--out", plan.toString());
+    assertThat(made.code()).as("%s", made).isZero();
+    byte[] key = Files.readAllBytes(live.resolve(".gitops/secret.key"));
+    CliRun again = gitops("plan", "--repo", repoDir, "--ref", "nosuch", "--target", live.toString(),
+        "--out", tmp.resolve("plan2.json").toString());
+    assertThat(again.code()).as("%s", again).isEqualTo(ExitCodes.ERROR);
+    assertThat(live.resolve(".gitops/secret.key")).hasBinaryContent(key);
+  }
+
+  @Test
   void emptyOrBlankTargetStateOrRepoIsAnErrorNamingTheFlag() throws Exception {
     Path target = tmp.resolve("target");
     String repoDir = repo.dir().toString();
