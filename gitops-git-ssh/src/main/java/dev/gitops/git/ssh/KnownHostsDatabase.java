@@ -160,7 +160,13 @@ final class KnownHostsDatabase implements ServerKeyDatabase {
       }
     }
     List<Known> result = new ArrayList<>();
-    List<String> lines = Files.readAllLines(file, java.nio.charset.StandardCharsets.UTF_8);
+    if (!Files.isRegularFile(file)) {
+      // a directory fails the read; a FIFO or a device would block it, or never end it
+      throw new IOException(file + " is not a regular file");
+    }
+    // bytes that are no UTF-8 (a Latin-1 comment) are replaced, not an error: OpenSSH reads bytes,
+    // and one such line must not make every host unknown
+    List<String> lines = new String(Files.readAllBytes(file), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
     for (int n = 0; n < lines.size(); n++) {
       String line = lines.get(n).strip();
       if (line.isEmpty() || line.startsWith("#")) {

@@ -51,6 +51,11 @@ class KnownHostsAddressTest {
         + "\n[127.0.0.1]:* " + entry + "\n");
     KnownHostsDatabase db = new KnownHostsDatabase(file, true);
     assertThat(db.accept("[127.0.0.1]:2222", null, key, null, null)).as(db.takeRejection() + "").isTrue();
+    // a comment in Latin-1 (no UTF-8) is read past, as OpenSSH reads bytes
+    java.nio.file.Files.write(file, ("# caf\u00e9\n[127.0.0.1]:2222 " + entry + " h\u00f4te\n")
+        .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    assertThat(db.accept("[127.0.0.1]:2222", null, key, null, null)).as(db.takeRejection() + "").isTrue();
+    java.nio.file.Files.writeString(file, "[127.0.0.1]:2222 " + entry + "\n");
     assertThat(db.accept("127.0.0.2", null, key, null, null)).isFalse();
     assertThat(db.takeRejection()).startsWith("unknown SSH host 127.0.0.2 port 22");
 
