@@ -22,18 +22,28 @@ class FileStateStoreContractTest extends StateStoreContract {
 
   @Override
   protected StateStore newStore(int historyLimit) {
-    return FileStateStore.open(tmp.resolve("store" + counter++), FileStateStore.Options.defaults()
-        .withHistoryLimit(historyLimit).withLockPollInterval(Duration.ofMillis(20)));
+    return wrap(FileStateStore.open(tmp.resolve("store" + counter++), FileStateStore.Options.defaults()
+        .withHistoryLimit(historyLimit).withLockPollInterval(Duration.ofMillis(20))));
   }
 
   @Override
   protected StateStore sameStore(StateStore s) {
-    return FileStateStore.open(((FileStateStore) s).directory());
+    return wrap(FileStateStore.open(files(s).directory()));
   }
 
   @Override
   protected boolean corrupt(StateStore s) throws IOException {
-    return damage(((FileStateStore) s).directory());
+    return damage(files(s).directory());
+  }
+
+  /** The store the contract runs on, made of {@code files}: the file store itself here. */
+  StateStore wrap(FileStateStore files) {
+    return files;
+  }
+
+  /** The file store under {@code s}, a store {@link #wrap} made. */
+  FileStateStore files(StateStore s) {
+    return (FileStateStore) s;
   }
 
   /** Garbage in the middle of the store's journal (or, compacted, its snapshot): not a torn tail. */

@@ -9,43 +9,25 @@ import dev.gitops.api.spi.StoredResource;
 import dev.gitops.api.spi.StoredState;
 import dev.gitops.core.store.FileStateStore;
 import dev.gitops.core.store.StoreBatch;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The whole {@link StateStoreContract} on gitops-core's file store with every key write sent
  * through {@link FileStateStore#writeBatch} as a batch of one: the journal path keeps every promise the per-key
  * path keeps (serials, pending, locking, reads by other store objects, compaction at release).
  */
-class JournaledStoreContractTest extends StateStoreContract {
-
-  @TempDir
-  Path tmp;
-  private int counter;
+class JournaledStoreContractTest extends FileStateStoreContractTest {
 
   @Override
-  protected boolean sharesUnchangedMaps() {
-    return true;
-  }
-
-  @Override
-  protected StateStore newStore(int historyLimit) {
-    FileStateStore files = FileStateStore.open(tmp.resolve("store" + counter++), FileStateStore.Options.defaults()
-        .withHistoryLimit(historyLimit).withLockPollInterval(Duration.ofMillis(20)));
+  StateStore wrap(FileStateStore files) {
     return new ThroughBatches(files);
   }
 
   @Override
-  protected StateStore sameStore(StateStore s) {
-    return new ThroughBatches(FileStateStore.open(((ThroughBatches) s).files().directory()));
-  }
-
-  @Override
-  protected boolean corrupt(StateStore s) throws java.io.IOException {
-    return FileStateStoreContractTest.damage(((ThroughBatches) s).files().directory());
+  FileStateStore files(StateStore s) {
+    return ((ThroughBatches) s).files();
   }
 
   /** Sends each key write as a batch. */
