@@ -1,6 +1,7 @@
 package dev.gitops.k8s;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.api.DecodeException;
 import dev.gitops.api.Documents;
@@ -99,7 +100,7 @@ public final class KubernetesDecoder implements Decoder {
     this.aggregated = b.aggregated;
     this.lists = new dev.gitops.core.merge.ThreeWayMerge(KubernetesRules.mergeRules(providerId));
     this.fingerprint = "KubernetesDecoder(provider=" + providerId + ",namespace=" + defaultNamespace + ",keepStatus="
-        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v12)";
+        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v13)";
   }
 
   /** A builder: provider {@code k8s}, default namespace {@code default}. */
@@ -597,6 +598,10 @@ public final class KubernetesDecoder implements Decoder {
     ObjectNode meta = (ObjectNode) d.get("metadata");
     nullsAsEmpty(meta, "labels");
     nullsAsEmpty(meta, "annotations");
+    if (KindTable.builtIn(m.type()).isPresent() && !m.type().equals(KindTable.CRD)
+        && !m.type().equals(CONTROLLER_REVISION)) {
+      stringMapNulls(m.type(), d);
+    }
     if (namespaced && namespace.isEmpty()) {
       namespace = defaultNamespace;
       meta.put("namespace", namespace);
@@ -648,8 +653,9 @@ public final class KubernetesDecoder implements Decoder {
   }
 
   /**
-   * Makes a null value in the map {@code field} of {@code meta} (labels, annotations) the empty
-   * string, as the API server stores it: it decodes an object's metadata into string maps, where
+   * Makes a null value in the map {@code field} of {@code meta} (labels, annotations; or another
+   * object's map of strings, see {@link #stringMapNulls}) the empty string, as the API server
+   * stores it: it decodes an object's metadata into string maps, where
    * JSON {@code null} is {@code ""} ({@code labels: {tier: null}}, or YAML {@code tier:} without a
    * value, is the label {@code tier=""} in the cluster; {@code kubectl apply} sends it so since
    * kubernetes#129257). Held as null, it was "absent" to the merge: the label or annotation Git
@@ -664,6 +670,64 @@ public final class KubernetesDecoder implements Decoder {
         }
       });
       nulls.forEach(k -> map.put(k, ""));
+    }
+  }
+
+  /**
+   * Makes a null value the empty string, as {@link #nullsAsEmpty} does for the top-level labels and
+   * annotations, in the other maps of strings of the built-in kind {@code type} ({@code doc}, a
+   * mutable copy): the labels and annotations of every nested {@code metadata} (pod templates, a
+   * CronJob's job template and its pod template, a StatefulSet's volume claim templates), every
+   * {@code matchLabels}, a pod spec's {@code nodeSelector}, a CSI volume's {@code
+   * volumeAttributes}, a flex volume's {@code options}, a Service's or ReplicationController's
+   * {@code spec.selector}, a RuntimeClass's {@code scheduling.nodeSelector}, a StorageClass's
+   * {@code parameters}, a ConfigMap's {@code data} and a Secret's {@code stringData} (Go's {@code
+   * map[string]string}, where JSON {@code null} decodes as {@code ""}), and a ConfigMap's {@code
+   * binaryData} and a Secret's {@code data} ({@code map[string][]byte}: null decodes as a nil
+   * slice, which etcd's protobuf encoding stores as empty bytes, so the object is read back with
+   * the key and {@code ""}). Held as null, such a value was "absent" to the merge: a Service
+   * selecting {@code {app: web, tier: null}} was sent selecting every {@code app=web} pod, the
+   * server's own selecting only those labeled {@code tier=""}, and drift from it was never found.
+   * A custom kind's maps follow its own schema, which its server applies: they are left as written.
+   */
+  private static void stringMapNulls(String type, ObjectNode doc) {
+    switch (type) {
+      case "/ConfigMap" -> List.of("data", "binaryData").forEach(f -> nullsAsEmpty(doc, f));
+      case KindTable.SECRET -> List.of("data", "stringData").forEach(f -> nullsAsEmpty(doc, f));
+      case "/Service", "/ReplicationController" -> {
+        if (doc.get("spec") instanceof ObjectNode spec) {
+          nullsAsEmpty(spec, "selector");  // a map of labels here, not a workload's LabelSelector
+        }
+      }
+      case "node.k8s.io/RuntimeClass" -> {
+        if (doc.get("scheduling") instanceof ObjectNode scheduling) {
+          nullsAsEmpty(scheduling, "nodeSelector");
+        }
+      }
+      case "storage.k8s.io/StorageClass" -> nullsAsEmpty(doc, "parameters");
+      default -> { }
+    }
+    nestedStringMapNulls(doc);
+  }
+
+  /** The nested maps of strings of {@link #stringMapNulls}, found by their field names below {@code node}. */
+  private static void nestedStringMapNulls(JsonNode node) {
+    if (node instanceof ObjectNode o) {
+      if (o.get("metadata") instanceof ObjectNode meta) {
+        nullsAsEmpty(meta, "labels");
+        nullsAsEmpty(meta, "annotations");
+      }
+      nullsAsEmpty(o, "matchLabels");
+      nullsAsEmpty(o, "volumeAttributes");
+      if (o.get("containers") instanceof ArrayNode) {
+        nullsAsEmpty(o, "nodeSelector");  // a pod spec's (DRA's nodeSelector fields are structs)
+      }
+      if (o.get("flexVolume") instanceof ObjectNode flex) {
+        nullsAsEmpty(flex, "options");
+      }
+    }
+    for (JsonNode child : node) {
+      nestedStringMapNulls(child);
     }
   }
 
@@ -1123,8 +1187,8 @@ public final class KubernetesDecoder implements Decoder {
     for (Map.Entry<String, JsonNode> e : map.properties()) {
       JsonNode v = e.getValue();
       if (v.isNull()) {
-        // null is absent in data (the normalization drops it), the empty string in labels and annotations
-        size += keys && field.startsWith("metadata.") ? e.getKey().getBytes(StandardCharsets.UTF_8).length : 0;
+        // the empty string, as the API server stores it (see stringMapNulls): its key counts
+        size += keys ? e.getKey().getBytes(StandardCharsets.UTF_8).length : 0;
         continue;
       }
       if (!v.isTextual()) {

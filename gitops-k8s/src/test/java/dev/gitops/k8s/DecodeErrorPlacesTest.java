@@ -246,6 +246,6 @@ class DecodeErrorPlacesTest {
 
   @Test
   void theFingerprintNamesTheNewRules() {
-    assertThat(decoder().fingerprint()).contains(",v12)");
+    assertThat(decoder().fingerprint()).contains(",v13)");
   }
 }

@@ -437,7 +437,7 @@ class KubernetesDecoderTest {
     assertThat(r.document().at("/metadata/labels/canary").textValue()).isEmpty();
     assertThat(r.document().at("/metadata/annotations/note").textValue()).isEmpty();
     assertThat(r.document().at("/metadata/labels/app").textValue()).isEqualTo("web");
-    assertThat(r.document().at("/data").has("a")).isFalse();  // in data, null stays absent
+    assertThat(r.document().at("/data/a").textValue()).isEmpty();  // a ConfigMap's data is a map of strings too
     // so the object created carries the label, as kubectl apply's does; as null the merge took it for absent
     MergeResult create = new ThreeWayMerge(KubernetesRules.mergeRules("k8s"), new byte[32])
         .merge(r.key(), null, r.document(), null);
@@ -450,6 +450,104 @@ class KubernetesDecoderTest {
     assertThat(error("c.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  annotations:\n"
         + "    gitops.dev/wave:\n").getMessage()).startsWith("c.yaml:1@")
         .contains("annotation gitops.dev/wave must be an integer, got ''");
+  }
+
+  @Test
+  void aNullInAMapOfStringsOfABuiltInKindIsTheEmptyStringTheApiServerStoresNotAnAbsentEntry() {
+    List<Resource> rs = decode("all.yaml", """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          selector: {matchLabels: {app: web, tier: null}}
+          template:
+            metadata:
+              labels: {app: web, tier: null}
+              annotations: {note: null}
+            spec:
+              nodeSelector: {disk: null}
+              affinity:
+                podAntiAffinity:
+                  requiredDuringSchedulingIgnoredDuringExecution:
+                  - {topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: null}}}
+              containers: [{name: app, image: x}]
+              volumes: [{name: v, csi: {driver: d.example.com, volumeAttributes: {size: null}}}]
+        ---
+        apiVersion: batch/v1
+        kind: CronJob
+        metadata: {name: nightly}
+        spec:
+          schedule: "0 3 * * *"
+          jobTemplate:
+            metadata: {labels: {run: null}}
+            spec:
+              template:
+                metadata: {annotations: {note: null}}
+                spec: {restartPolicy: Never, containers: [{name: c, image: x}]}
+        ---
+        apiVersion: apps/v1
+        kind: StatefulSet
+        metadata: {name: db}
+        spec:
+          selector: {matchLabels: {app: db}}
+          template: {metadata: {labels: {app: db}}, spec: {containers: [{name: c, image: x}]}}
+          volumeClaimTemplates: [{metadata: {name: data, labels: {backup: null}}, spec: {accessModes: [ReadWriteOnce]}}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web}
+        spec: {selector: {app: web, tier: null}, ports: [{port: 80}]}
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: cfg}
+        data: {empty: null, b: x}
+        binaryData: {blob: null}
+        ---
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: creds}
+        data: {token: null}
+        stringData: {pin: null}
+        ---
+        apiVersion: v1
+        kind: ReplicationController
+        metadata: {name: old}
+        spec: {selector: {app: null}, template: {metadata: {labels: {app: ""}}, spec: {containers: [{name: c, image: x}]}}}
+        ---
+        apiVersion: example.com/v1
+        kind: Runner
+        metadata: {name: r, namespace: shop}
+        spec: {template: {metadata: {labels: {x: null}}}, data: {y: null}}
+        """);
+    String[][] empty = {
+        {"0", "/spec/selector/matchLabels/tier"}, {"0", "/spec/template/metadata/labels/tier"},
+        {"0", "/spec/template/metadata/annotations/note"}, {"0", "/spec/template/spec/nodeSelector/disk"},
+        {"0", "/spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution/0"
+            + "/labelSelector/matchLabels/app"},
+        {"0", "/spec/template/spec/volumes/0/csi/volumeAttributes/size"},
+        {"1", "/spec/jobTemplate/metadata/labels/run"}, {"1", "/spec/jobTemplate/spec/template/metadata/annotations/note"},
+        {"2", "/spec/volumeClaimTemplates/0/metadata/labels/backup"}, {"3", "/spec/selector/tier"},
+        // map[string][]byte too: Go decodes null as a nil slice, etcd's protobuf holds it as no bytes, read back as ""
+        {"4", "/data/empty"}, {"4", "/binaryData/blob"}, {"5", "/data/token"}, {"5", "/data/pin"},
+        {"6", "/spec/selector/app"}};
+    for (String[] e : empty) {
+      com.fasterxml.jackson.databind.JsonNode v = rs.get(Integer.parseInt(e[0])).document().at(e[1]);
+      assertThat(v.isTextual() && v.textValue().isEmpty()).as(rs.get(Integer.parseInt(e[0])).key() + " " + e[1]
+          + " is \"\", got " + v).isTrue();
+    }
+    // the Service is created selecting tier="", as the server's own does, and drift from it is found
+    Resource service = rs.get(3);
+    ThreeWayMerge merge = new ThreeWayMerge(KubernetesRules.mergeRules("k8s"), new byte[32]);
+    assertThat(merge.merge(service.key(), null, service.document(), null).target().at("/spec/selector/tier").textValue())
+        .isEmpty();
+    com.fasterxml.jackson.databind.node.ObjectNode drifted = service.document().deepCopy();
+    ((com.fasterxml.jackson.databind.node.ObjectNode) drifted.at("/spec/selector")).put("tier", "edited");
+    assertThat(merge.merge(service.key(), service.document(), service.document(), drifted).target()
+        .at("/spec/selector/tier").textValue()).isEmpty();
+    // a custom kind's maps follow its own schema, which its server applies
+    assertThat(rs.get(7).document().at("/spec/template/metadata/labels/x").isNull()).isTrue();
+    assertThat(rs.get(7).document().at("/spec/data/y").isNull()).isTrue();
   }
 
   @Test
@@ -620,7 +718,7 @@ class KubernetesDecoderTest {
   }
 
   @Test
-  void aNullSecretValueIsAbsentAndWrappedBase64IsReadAsTheServerStoresIt() {
+  void aNullSecretValueIsEmptyAndWrappedBase64IsReadAsTheServerStoresIt() {
     Resource s = decode("s.yaml", """
         apiVersion: v1
         kind: Secret
@@ -635,8 +733,9 @@ class KubernetesDecoderTest {
     // the server decodes base64 ignoring line breaks and returns it in one line: compare it that way
     assertThat(s.document().at("/data/cert").asText()).isEqualTo("YWJjZGVmZ2hp");
     assertThat(s.document().at("/data/pin").asText()).isEqualTo("MTIzNA==");
-    assertThat(s.document().path("data").has("empty")).as("null means absent, never the text 'null'").isFalse();
-    assertThat(s.document().path("data").has("gone")).isFalse();
+    // null is the empty value the API server stores for it (see the test of null in maps of strings), never 'null'
+    assertThat(s.document().at("/data/empty").textValue()).isEmpty();
+    assertThat(s.document().at("/data/gone").textValue()).isEmpty();
   }
 
   @Test
