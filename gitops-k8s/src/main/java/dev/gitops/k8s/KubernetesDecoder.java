@@ -907,7 +907,9 @@ public final class KubernetesDecoder implements Decoder {
    * #podSpecIntegers} and {@link #containerIntegers}) that is a string ({@code containerPort: "80"},
    * {@code runAsUser: "1000"}), not whole ({@code terminationGracePeriodSeconds: 30.5}), or out of
    * range ({@code replicas: 99999999999999999999}); a {@code containerPort} or Service {@code port}
-   * outside 1 to 65535. Each named by its path; the server's refusal would come at apply time,
+   * outside 1 to 65535; a port the server takes as a number or a name ({@link #intOrStringPort}: a
+   * probe's or lifecycle hook's, a Service's {@code targetPort}, a NetworkPolicy's), a probe's {@code
+   * grpc.port}, an Ingress backend's service port. Each named by its path; the server's refusal would come at apply time,
    * naming no file, and a value it silently took another way would plan a change at every sync.
    */
   private static void typedValues(Manifest m, ObjectNode doc, String what) {
@@ -923,11 +925,23 @@ public final class KubernetesDecoder implements Decoder {
         String at = what + "spec.ports[" + (p.path("name").isTextual() ? "name=" + p.path("name").textValue() : i) + "]";
         int32(m, at + ".port", p.path("port"), true);
         int32(m, at + ".nodePort", p.path("nodePort"), false);
-        if (!p.path("targetPort").isTextual()) {
-          int32(m, at + ".targetPort", p.path("targetPort"), false);  // a string names a container's port
-        }
+        // 0 and "" are unset: the server makes the targetPort the port (SetDefaults_Service)
+        intOrStringPort(m, at + ".targetPort", p.path("targetPort"), false, true);
       }
       int32(m, what + "spec.healthCheckNodePort", spec.path("healthCheckNodePort"), false);
+    }
+    if (m.type().equals("networking.k8s.io/NetworkPolicy")) {
+      networkPolicyPorts(m, spec, what);
+    }
+    if (m.type().equals("networking.k8s.io/Ingress")) {
+      ingressBackend(m, what + "spec.defaultBackend", spec.path("defaultBackend"));
+      JsonNode rules = spec.path("rules");
+      for (int i = 0; rules.isArray() && i < rules.size(); i++) {
+        JsonNode paths = rules.get(i).path("http").path("paths");
+        for (int j = 0; paths.isArray() && j < paths.size(); j++) {
+          ingressBackend(m, what + "spec.rules[" + i + "].http.paths[" + j + "].backend", paths.get(j).path("backend"));
+        }
+      }
     }
     if (m.type().equals("/ResourceQuota")) {
       quantities(m, what + "spec.hard", spec.path("hard"));
@@ -990,6 +1004,9 @@ public final class KubernetesDecoder implements Decoder {
               : j) + "]";
           int32(m, port + ".containerPort", p.path("containerPort"), true);
           int32(m, port + ".hostPort", p.path("hostPort"), false);
+          if (p.path("name").isTextual() && !p.path("name").textValue().isEmpty()) {
+            portName(m, port + ".name", p.path("name").textValue());  // what a probe or targetPort names
+          }
         }
         containerIntegers(m, c, what + container + ".");
         typedValues(m, c, what, container);
@@ -1045,10 +1062,134 @@ public final class KubernetesDecoder implements Decoder {
       for (String field : new TreeSet<>(PROBE_INTEGERS.keySet())) {
         integer(m, at + probe + "." + field, c.path(probe).path(field), PROBE_INTEGERS.get(field), false);
       }
+      handlerPorts(m, at + probe + ".", c.path(probe));
+      if (c.path(probe).path("grpc").isObject()) {
+        JsonNode port = c.path(probe).path("grpc").path("port");
+        if (port.isMissingNode() || port.isNull()) {
+          throw m.place().error(at + probe + ".grpc.port is required: the port number (1 to 65535) of the gRPC service"
+              + " (the API server reads it as 0 and refuses it)");
+        }
+        integer(m, at + probe + ".grpc.port", port, 32, true);
+      }
     }
     for (String hook : List.of("postStart", "preStop")) {
       integer(m, at + "lifecycle." + hook + ".sleep.seconds", c.path("lifecycle").path(hook).path("sleep")
           .path("seconds"), 64, false);
+      handlerPorts(m, at + "lifecycle." + hook + ".", c.path("lifecycle").path(hook));
+    }
+  }
+
+  /**
+   * Checks the ports of the handler {@code handler} (a probe, a lifecycle hook) at {@code at} (with a
+   * trailing dot): an {@code httpGet}'s or {@code tcpSocket}'s {@code port}, required, a number or
+   * the name of a container's port.
+   */
+  private static void handlerPorts(Manifest m, String at, JsonNode handler) {
+    for (String action : List.of("httpGet", "tcpSocket")) {
+      if (handler.path(action).isObject()) {
+        intOrStringPort(m, at + action + ".port", handler.path(action).path("port"), true, false);
+      }
+    }
+  }
+
+  /**
+   * Refuses the port {@code value} at {@code where}, an int-or-string field (a probe's {@code
+   * httpGet.port}, a Service's {@code targetPort}, a NetworkPolicy's port), where the API server
+   * refuses it ({@code ValidatePortNumOrName}): a number that is not a whole 32-bit integer or not 1
+   * to 65535, a string that is not a port name ({@link Names#portNameProblem}: {@code "8080"} is a
+   * name without a letter); when {@code required}, a missing or null one (read as the number 0); a
+   * 0 or {@code ""} is let through when {@code zeroIsUnset} (a targetPort the server defaults).
+   */
+  private static void intOrStringPort(Manifest m, String where, JsonNode value, boolean required, boolean zeroIsUnset) {
+    if (value.isMissingNode() || value.isNull()) {
+      if (required) {
+        throw m.place().error(where + " is required: a port number (1 to 65535) or the name of one of the container's"
+            + " ports (the API server reads it as 0 and refuses it)");
+      }
+      return;
+    }
+    if (value.isTextual()) {
+      if (!(zeroIsUnset && value.textValue().isEmpty())) {
+        portName(m, where, value.textValue());
+      }
+      return;
+    }
+    portNumber(m, where, value, zeroIsUnset);
+  }
+
+  /** Refuses the port number {@code value} at {@code where} unless it is 1 to 65535 (or 0, when {@code zeroIsUnset}). */
+  private static void portNumber(Manifest m, String where, JsonNode value, boolean zeroIsUnset) {
+    if (!(zeroIsUnset && value.isIntegralNumber() && value.canConvertToInt() && value.intValue() == 0)) {
+      integer(m, where, value, 32, true);
+    }
+  }
+
+  /** Refuses {@code name} at {@code where} when the API server would refuse it as a port's name. */
+  private static void portName(Manifest m, String where, String name) {
+    String problem = Names.portNameProblem(name);
+    if (problem != null) {
+      throw m.place().error(where + ": '" + shown(name) + "' is not a port name (an IANA service name: at most 15"
+          + " lowercase letters, digits and '-', at least one letter, no '-' at either end or twice in a row): it "
+          + problem + (name.trim().matches("\\d+") ? "; a port number is written without quotes: " + name.trim() : ""));
+    }
+  }
+
+  /**
+   * Checks a NetworkPolicy's {@code spec.ingress[].ports[]} and {@code spec.egress[].ports[]} as the
+   * API server does: {@code port} a port number or name (absent: every port), {@code endPort} a port
+   * number not below {@code port}, given only with a numeric {@code port}.
+   */
+  private static void networkPolicyPorts(Manifest m, JsonNode spec, String what) {
+    for (String direction : List.of("ingress", "egress")) {
+      JsonNode rules = spec.path(direction);
+      for (int i = 0; rules.isArray() && i < rules.size(); i++) {
+        JsonNode ports = rules.get(i).path("ports");
+        for (int j = 0; ports.isArray() && j < ports.size(); j++) {
+          JsonNode p = ports.get(j);
+          String at = what + "spec." + direction + "[" + i + "].ports[" + j + "]";
+          JsonNode port = p.path("port");
+          intOrStringPort(m, at + ".port", port, false, false);
+          JsonNode end = p.path("endPort");
+          if (end.isMissingNode() || end.isNull()) {
+            continue;
+          }
+          if (port.isMissingNode() || port.isNull() || port.isTextual()) {
+            throw m.place().error(at + ".endPort may be given only with a numeric port (" + (port.isTextual()
+                ? "port is the name '" + shown(port.textValue()) + "'" : "port is not given") + "), as the API server"
+                + " requires");
+          }
+          integer(m, at + ".endPort", end, 32, true);
+          if (end.intValue() < port.intValue()) {
+            throw m.place().error(at + ".endPort: " + end.intValue() + " is below port " + port.intValue()
+                + " (the range is port to endPort)");
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Checks an Ingress backend's {@code service.port} as the API server does: a {@code number} (1 to
+   * 65535; 0 is unset) or a {@code name} (a port name), one of them and not both.
+   */
+  private static void ingressBackend(Manifest m, String at, JsonNode backend) {
+    JsonNode service = backend.path("service");
+    if (!service.isObject()) {
+      return;
+    }
+    JsonNode number = service.path("port").path("number");
+    JsonNode name = service.path("port").path("name");
+    portNumber(m, at + ".service.port.number", number, true);
+    notAString(m, at + ".service.port.name", name);
+    boolean hasNumber = number.isIntegralNumber() && number.intValue() != 0;
+    boolean hasName = name.isTextual() && !name.textValue().isEmpty();
+    if (hasName) {
+      portName(m, at + ".service.port.name", name.textValue());
+    }
+    if (hasName == hasNumber) {
+      throw m.place().error(at + ".service.port " + (hasName ? "gives both a name ('" + shown(name.textValue())
+          + "') and a number (" + number.intValue() + "): give one" : "gives neither a number nor a name of the"
+          + " Service's port: one is required") + ", as the API server requires");
     }
   }
 

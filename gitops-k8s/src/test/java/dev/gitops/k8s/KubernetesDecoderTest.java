@@ -638,6 +638,112 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void probeLifecycleServiceNetworkPolicyAndIngressPortsAreCheckedAsTheApiServerChecksThemAtFileAndLine() {
+    String pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: app\n    image: x\n"
+        + "    ports: [{name: http, containerPort: 8080}]\n    %s\n";
+    // what a real API server takes: a number, a port name, a gRPC port number
+    assertThat(decode("p.yaml", pod.formatted("livenessProbe: {httpGet: {path: /, port: http}, periodSeconds: 5}"))).hasSize(1);
+    assertThat(decode("p.yaml", pod.formatted("readinessProbe: {tcpSocket: {port: 8080}}"))).hasSize(1);
+    assertThat(decode("p.yaml", pod.formatted("startupProbe: {grpc: {port: 9090, service: health}}"))).hasSize(1);
+    assertThat(decode("p.yaml", pod.formatted("lifecycle: {preStop: {httpGet: {path: /stop, port: 8080.0}}}"))).hasSize(1);
+    String c = "Pod p: spec.containers[name=app].";
+    String[][] refused = {
+        {"startupProbe: {grpc: {port: 0}}", c + "startupProbe.grpc.port: 0 is not a port number (1 to 65535)"},
+        {"startupProbe: {grpc: {port: 70000}}", c + "startupProbe.grpc.port: 70000 is not a port number"},
+        {"startupProbe: {grpc: {port: 9090.5}}", c + "startupProbe.grpc.port: 9090.5 must be a whole number"},
+        {"startupProbe: {grpc: {port: \"9090\"}}", c + "startupProbe.grpc.port: \"9090\" must be an integer, not a"
+            + " string: write 9090 without quotes"},
+        {"startupProbe: {grpc: {service: health}}", c + "startupProbe.grpc.port is required"},
+        {"livenessProbe: {httpGet: {path: /, port: 99999999999}}", c + "livenessProbe.httpGet.port: 99999999999 is out"
+            + " of range: the API server's field is a 32-bit integer"},
+        {"livenessProbe: {httpGet: {path: /, port: 8080.5}}", c + "livenessProbe.httpGet.port: 8080.5 must be a whole"},
+        {"livenessProbe: {httpGet: {path: /, port: -1}}", c + "livenessProbe.httpGet.port: -1 is not a port number"},
+        {"livenessProbe: {httpGet: {path: /}}", c + "livenessProbe.httpGet.port is required"},
+        {"livenessProbe: {httpGet: {path: /, port: \"8080\"}}", c + "livenessProbe.httpGet.port: '8080' is not a port"
+            + " name (an IANA service name: at most 15 lowercase letters, digits and '-', at least one letter, no '-' at"
+            + " either end or twice in a row): it has no letter; a port number is written without quotes: 8080"},
+        {"readinessProbe: {tcpSocket: {port: HTTP}}", c + "readinessProbe.tcpSocket.port: 'HTTP' is not a port name"},
+        {"readinessProbe: {tcpSocket: {port: a-very-long-port-name}}", "it is 21 characters long: at most 15"},
+        {"readinessProbe: {tcpSocket: {port: web--http}}", "it has '--'"},
+        {"readinessProbe: {tcpSocket: {port: -web}}", "it starts or ends with '-'"},
+        {"lifecycle: {postStart: {tcpSocket: {port: 0}}}", c + "lifecycle.postStart.tcpSocket.port: 0 is not a port"},
+        {"lifecycle: {preStop: {httpGet: {path: /, port: web_http}}}", c + "lifecycle.preStop.httpGet.port: 'web_http'"
+            + " is not a port name"},
+    };
+    for (String[] e : refused) {
+      assertThat(error("p.yaml", pod.formatted(e[0])).getMessage()).as(e[0]).startsWith("p.yaml:1@").contains(e[1]);
+    }
+    assertThat(error("p.yaml", pod.replace("name: http", "name: HTTP").formatted("tty: true")).getMessage())
+        .contains(c + "ports[name=HTTP].name: 'HTTP' is not a port name");
+    // in a template too: a Deployment's
+    assertThat(error("d.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n"
+        + "    spec:\n      containers: [{name: app, image: x, readinessProbe: {grpc: {port: 65536}}}]\n").getMessage())
+        .startsWith("d.yaml:1@")
+        .contains("Deployment web: spec.template.spec.containers[name=app].readinessProbe.grpc.port: 65536 is not a port");
+
+    // a Service's targetPort: 0 and "" are defaulted to the port by the server; anything else is checked
+    String service = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports: [{name: h, port: 80,"
+        + " targetPort: %s}]\n";
+    for (String ok : List.of("0", "\"\"", "8080", "http", "65535")) {
+      assertThat(decode("s.yaml", service.formatted(ok))).as(ok).hasSize(1);
+    }
+    assertThat(error("s.yaml", service.formatted("-8080")).getMessage()).startsWith("s.yaml:1@")
+        .contains("Service web: spec.ports[name=h].targetPort: -8080 is not a port number (1 to 65535)");
+    assertThat(error("s.yaml", service.formatted("65536")).getMessage()).contains("targetPort: 65536 is not a port");
+    assertThat(error("s.yaml", service.formatted("80.5")).getMessage()).contains("targetPort: 80.5 must be a whole");
+    assertThat(error("s.yaml", service.formatted("my_port")).getMessage()).contains("targetPort: 'my_port' is not a port");
+
+    // a NetworkPolicy's ports
+    String policy = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np}\nspec:\n"
+        + "  podSelector: {}\n  ingress:\n  - ports: [{protocol: TCP}, %s]\n";
+    for (String ok : List.of("{port: 80}", "{port: http}", "{port: 32000, endPort: 32768}", "{protocol: UDP}")) {
+      assertThat(decode("n.yaml", policy.formatted(ok))).as(ok).hasSize(1);
+    }
+    String[][] policyRefused = {
+        {"{port: 0}", "NetworkPolicy np: spec.ingress[0].ports[1].port: 0 is not a port number"},
+        {"{port: \"80\"}", "spec.ingress[0].ports[1].port: '80' is not a port name"},
+        {"{port: 80.5}", "spec.ingress[0].ports[1].port: 80.5 must be a whole number"},
+        {"{port: 32000, endPort: 70000}", "spec.ingress[0].ports[1].endPort: 70000 is not a port number"},
+        {"{port: 32000, endPort: 100}", "spec.ingress[0].ports[1].endPort: 100 is below port 32000"},
+        {"{port: http, endPort: 100}", "spec.ingress[0].ports[1].endPort may be given only with a numeric port (port is"
+            + " the name 'http')"},
+        {"{endPort: 100}", "endPort may be given only with a numeric port (port is not given)"},
+    };
+    for (String[] e : policyRefused) {
+      assertThat(error("n.yaml", policy.formatted(e[0])).getMessage()).as(e[0]).startsWith("n.yaml:1@").contains(e[1]);
+    }
+    assertThat(error("n.yaml", policy.replace("ingress", "egress").formatted("{port: -1}")).getMessage())
+        .contains("spec.egress[0].ports[1].port: -1 is not a port number");
+
+    // an Ingress backend's service port: a number or a name, one of them
+    String ingress = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec:\n  rules:\n"
+        + "  - http:\n      paths:\n      - {path: /, pathType: Prefix, backend: {service: {name: web, port: %s}}}\n";
+    for (String ok : List.of("{number: 80}", "{name: http}", "{number: 0, name: http}", "{number: 80, name: ''}")) {
+      assertThat(decode("i.yaml", ingress.formatted(ok))).as(ok).hasSize(1);
+    }
+    String path = "Ingress web: spec.rules[0].http.paths[0].backend.service.port";
+    String[][] ingressRefused = {
+        {"{number: 70000}", path + ".number: 70000 is not a port number"},
+        {"{number: -1}", path + ".number: -1 is not a port number"},
+        {"{number: 80.5}", path + ".number: 80.5 must be a whole number"},
+        {"{number: \"80\"}", path + ".number: \"80\" must be an integer, not a string"},
+        {"{name: Http}", path + ".name: 'Http' is not a port name"},
+        {"{name: 80}", path + ".name must be a string, got 80"},
+        {"{number: 80, name: http}", path + " gives both a name ('http') and a number (80): give one"},
+        {"{}", path + " gives neither a number nor a name of the Service's port"},
+    };
+    for (String[] e : ingressRefused) {
+      assertThat(error("i.yaml", ingress.formatted(e[0])).getMessage()).as(e[0]).startsWith("i.yaml:1@").contains(e[1]);
+    }
+    assertThat(error("i.yaml", "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec:\n"
+        + "  defaultBackend: {service: {name: web, port: {number: 0}}}\n").getMessage())
+        .contains("Ingress web: spec.defaultBackend.service.port gives neither a number nor a name");
+    // a custom kind's ports follow its own schema
+    assertThat(decode("w.yaml", "apiVersion: example.com/v1\nkind: Runner\nmetadata: {name: r, namespace: shop}\n"
+        + "spec: {containers: [{name: c, livenessProbe: {grpc: {port: 0}, httpGet: {port: \"80\"}}}]}\n")).hasSize(1);
+  }
+
+  @Test
   void quantitiesPastTheSuffixesAreSentAsTheApiServerStoresThemAndAnExponentItRefusesIsAnError() {
     String pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: app\n    image: x\n"
         + "    resources: {limits: {cpu: %s, memory: %s}}\n";

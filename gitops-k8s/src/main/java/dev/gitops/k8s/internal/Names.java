@@ -148,6 +148,39 @@ public final class Names {
     return " (it must start and end with a letter or digit)";
   }
 
+  /**
+   * Why the API server would refuse {@code name} as the name of a port (an IANA service name, its
+   * {@code IsValidPortName}: a container port's name, a named {@code targetPort}, a probe's or an
+   * Ingress backend's port by name), or null: at most 15 characters of lowercase letters, digits and
+   * {@code -}, at least one letter, not starting or ending with {@code -}, no {@code --}.
+   */
+  public static String portNameProblem(String name) {
+    if (name.isEmpty()) {
+      return "is empty";
+    }
+    if (name.length() > 15) {
+      return "is " + name.length() + " characters long: at most 15";
+    }
+    boolean letter = false;
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c >= 'A' && c <= 'Z') {
+        return "has upper-case '" + c + "': write it in lower case";
+      }
+      if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-')) {
+        return "has '" + c + "', which is not allowed";
+      }
+      letter |= c >= 'a' && c <= 'z';
+    }
+    if (!letter) {
+      return "has no letter";
+    }
+    if (name.startsWith("-") || name.endsWith("-")) {
+      return "starts or ends with '-'";
+    }
+    return name.contains("--") ? "has '--'" : null;
+  }
+
   /** Whether {@code name} is a DNS label (RFC 1123) of at most 63 characters, as a namespace's name is. */
   public static boolean isLabel(String name) {
     return name.length() <= 63 && LABEL.matcher(name).matches();
