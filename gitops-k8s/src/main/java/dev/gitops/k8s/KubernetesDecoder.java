@@ -804,13 +804,13 @@ public final class KubernetesDecoder implements Decoder {
         JsonNode c = e.getValue().get(i);
         String container = at + "[" + (c.path("name").isTextual() ? "name=" + c.path("name").textValue() : i) + "]";
         for (String list : List.of("args", "command")) {
-          JsonNode values = c.path(list);
-          for (int j = 0; j < values.size(); j++) {
+          JsonNode values = list(m, what + container + "." + list, c.path(list));
+          for (int j = 0; values.isArray() && j < values.size(); j++) {
             notAString(m, what + container + "." + list + "[" + j + "]", values.get(j));
           }
         }
-        JsonNode env = c.path("env");
-        for (int j = 0; j < env.size(); j++) {
+        JsonNode env = list(m, what + container + ".env", c.path("env"));
+        for (int j = 0; env.isArray() && j < env.size(); j++) {
           JsonNode v = env.get(j);
           notAString(m, what + container + ".env[" + (v.path("name").isTextual() ? "name=" + v.path("name").textValue()
               : j) + "].value", v.path("value"));
@@ -919,8 +919,8 @@ public final class KubernetesDecoder implements Decoder {
       specIntegers(m, "batch/Job", spec.path("jobTemplate").path("spec"), what + "spec.jobTemplate.spec.");
     }
     if (m.type().equals("/Service")) {
-      JsonNode ports = spec.path("ports");
-      for (int i = 0; i < ports.size(); i++) {
+      JsonNode ports = list(m, what + "spec.ports", spec.path("ports"));
+      for (int i = 0; ports.isArray() && i < ports.size(); i++) {
         JsonNode p = ports.get(i);
         String at = what + "spec.ports[" + (p.path("name").isTextual() ? "name=" + p.path("name").textValue() : i) + "]";
         int32(m, at + ".port", p.path("port"), true);
@@ -953,8 +953,8 @@ public final class KubernetesDecoder implements Decoder {
       quantities(m, what + "overhead.podFixed", doc.path("overhead").path("podFixed"));
     }
     if (m.type().equals("/LimitRange")) {
-      JsonNode limits = spec.path("limits");
-      for (int i = 0; i < limits.size(); i++) {
+      JsonNode limits = list(m, what + "spec.limits", spec.path("limits"));
+      for (int i = 0; limits.isArray() && i < limits.size(); i++) {
         for (String field : List.of("max", "min", "default", "defaultRequest", "maxLimitRequestRatio")) {
           quantities(m, what + "spec.limits[" + i + "]." + field, limits.get(i).path(field));
         }
@@ -997,8 +997,8 @@ public final class KubernetesDecoder implements Decoder {
       for (int i = 0; i < v.size(); i++) {
         JsonNode c = v.get(i);
         String container = at + "[" + (c.path("name").isTextual() ? "name=" + c.path("name").textValue() : i) + "]";
-        JsonNode ports = c.path("ports");
-        for (int j = 0; j < ports.size(); j++) {
+        JsonNode ports = list(m, what + container + ".ports", c.path("ports"));
+        for (int j = 0; ports.isArray() && j < ports.size(); j++) {
           JsonNode p = ports.get(j);
           String port = what + container + ".ports[" + (p.path("name").isTextual() ? "name=" + p.path("name").textValue()
               : j) + "]";
@@ -1264,6 +1264,19 @@ public final class KubernetesDecoder implements Decoder {
       throw m.place().error(where + ": " + shown(v.toString()) + " is not a quantity (a number"
           + " with an optional suffix: 250m, 2, 0.5, 128Mi, 1Gi, 1e3), which the API server requires there");
     }
+  }
+
+  /**
+   * {@code value}, a list field of a built-in kind at {@code where}, refused when it is there, not
+   * null and no list ({@code env: {A: b}}, {@code ports: {port: 80}}): the API server refuses it at
+   * apply time naming no file (the checks of its elements would not even find them).
+   */
+  private static JsonNode list(Manifest m, String where, JsonNode value) {
+    if (!value.isMissingNode() && !value.isNull() && !value.isArray()) {
+      throw m.place().error(where + " must be a list, got " + (value.isObject() ? "a mapping"
+          : value.getNodeType().name().toLowerCase(Locale.ROOT)) + " (write its elements after '- ')");
+    }
+    return value;
   }
 
   /** Refuses {@code value} at {@code where} when it is there, not null, and not a string. */

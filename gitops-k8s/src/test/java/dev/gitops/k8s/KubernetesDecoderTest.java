@@ -744,6 +744,28 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void aMappingWhereABuiltInKindHasAListIsAnErrorNamingItsPathNotACrash() {
+    // each of these threw a NullPointerException out of decode, naming no file: the checks read list elements by index
+    String pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: x, %s}]}\n";
+    String[][] refused = {
+        {pod.formatted("env: {A: b}"), "Pod p: spec.containers[name=a].env must be a list, got a mapping"},
+        {pod.formatted("args: {a: b}"), "Pod p: spec.containers[name=a].args must be a list, got a mapping"},
+        {pod.formatted("command: sh -c true"), "Pod p: spec.containers[name=a].command must be a list, got string"},
+        {pod.formatted("ports: {containerPort: 80}"), "Pod p: spec.containers[name=a].ports must be a list, got a mapping"},
+        {"apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: {port: 80}}\n",
+            "Service s: spec.ports must be a list, got a mapping"},
+        {"apiVersion: v1\nkind: LimitRange\nmetadata: {name: l}\nspec: {limits: {max: {cpu: 1}}}\n",
+            "LimitRange l: spec.limits must be a list, got a mapping"},
+    };
+    for (String[] e : refused) {
+      assertThat(error("m.yaml", e[0]).getMessage()).as(e[0]).startsWith("m.yaml:1@").contains(e[1]);
+    }
+    // nor do the port checks of NetworkPolicies crash on a mapping where their lists are (left to the server)
+    assertThat(decode("n.yaml", "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np}\n"
+        + "spec: {podSelector: {}, ingress: {ports: {port: 80}}}\n")).hasSize(1);
+  }
+
+  @Test
   void quantitiesPastTheSuffixesAreSentAsTheApiServerStoresThemAndAnExponentItRefusesIsAnError() {
     String pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: app\n    image: x\n"
         + "    resources: {limits: {cpu: %s, memory: %s}}\n";
