@@ -592,6 +592,7 @@ public final class KubernetesDecoder implements Decoder {
       if (!m.type().equals(KindTable.CRD) && !m.type().equals(CONTROLLER_REVISION)) {
         // a CRD's schema and a ControllerRevision's data hold raw JSON, whatever its fields are named
         typedValues(m, doc, doc.path("kind").textValue() + " " + name + ": ");
+        nestedStringMaps(m, doc, doc.path("kind").textValue() + " " + name + ": ", "");
       }
     }
     ObjectNode d = (ObjectNode) Documents.mutableCopy(doc);
@@ -1294,22 +1295,101 @@ public final class KubernetesDecoder implements Decoder {
    * checked that the values are strings.
    */
   private static void metadataKeys(Manifest m, String what, JsonNode meta) {
-    for (Map.Entry<String, JsonNode> e : meta.path("labels").properties()) {
+    labelKeysAndValues(m, what, meta.path("labels"), "metadata.labels");
+    annotationKeys(m, what, meta.path("annotations"), "metadata.annotations");
+  }
+
+  /**
+   * Refuses, in the map of labels {@code labels} at {@code field} (an object's labels, a selector's),
+   * a key or a value the API server refuses ({@code ValidateLabels}); the values are strings or null.
+   */
+  private static void labelKeysAndValues(Manifest m, String what, JsonNode labels, String field) {
+    for (Map.Entry<String, JsonNode> e : labels.properties()) {
       String problem = Names.labelKeyProblem(e.getKey());
       if (problem != null) {
-        throw m.place().error(what + "metadata.labels key '" + shown(e.getKey()) + "' " + problem);
+        throw m.place().error(what + field + " key '" + shown(e.getKey()) + "' " + problem);
       }
       problem = e.getValue().isTextual() ? Names.labelValueProblem(e.getValue().textValue()) : null;
       if (problem != null) {
-        throw m.place().error(what + "metadata.labels." + e.getKey() + ": value '" + shown(e.getValue().textValue()) + "' "
+        throw m.place().error(what + field + "." + e.getKey() + ": value '" + shown(e.getValue().textValue()) + "' "
             + problem);
       }
     }
-    for (Map.Entry<String, JsonNode> e : meta.path("annotations").properties()) {
+  }
+
+  /** Refuses, in the annotations {@code annotations} at {@code field}, a key the API server refuses. */
+  private static void annotationKeys(Manifest m, String what, JsonNode annotations, String field) {
+    for (Map.Entry<String, JsonNode> e : annotations.properties()) {
       String problem = Names.annotationKeyProblem(e.getKey());
       if (problem != null) {
-        throw m.place().error(what + "metadata.annotations key '" + shown(e.getKey()) + "' " + problem);
+        throw m.place().error(what + field + " key '" + shown(e.getKey()) + "' " + problem);
       }
+    }
+  }
+
+  /**
+   * Checks the maps of strings of a built-in kind below its top-level metadata (those of {@link
+   * #stringMapNulls}) as {@link #stringMaps} checks the top-level ones: a value YAML reads as another
+   * type ({@code prometheus.io/port: 9090} in a pod template's annotations, {@code version: 1.10} in
+   * its labels, {@code gpu: true} in a nodeSelector) is refused, since the API server refuses the
+   * whole object at apply time naming no file (and {@code 1.10} would have been sent as {@code 1.1});
+   * where the server checks them as labels (a pod template's labels, every {@code matchLabels}, a pod
+   * spec's {@code nodeSelector}, a Service's or ReplicationController's {@code spec.selector}), keys
+   * and values are checked as labels, and a pod template's annotation keys as annotation keys.
+   * {@code path} is where {@code node} is, with a trailing dot, or empty at the object.
+   */
+  private static void nestedStringMaps(Manifest m, JsonNode node, String what, String path) {
+    if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        nestedStringMaps(m, node.get(i), what, path.substring(0, Math.max(0, path.length() - 1)) + "[" + i + "].");
+      }
+      return;
+    }
+    if (!node.isObject()) {
+      return;
+    }
+    if (path.isEmpty() && (m.type().equals("/Service") || m.type().equals("/ReplicationController"))) {
+      labels(m, what, mapping(node.path("spec"), "selector"), "spec.selector");
+    }
+    if (!path.isEmpty() && node.get("metadata") instanceof ObjectNode meta) {
+      // a pod template's metadata is checked as an object's; the others' (a job template's, a claim template's) by type
+      boolean podTemplate = node.path("spec").path("containers").isArray();
+      String at = path + "metadata.";
+      if (podTemplate) {
+        labels(m, what, mapping(meta, "labels"), at + "labels");
+      } else {
+        stringMap(m, what, mapping(meta, "labels"), at + "labels", false, false, false);
+      }
+      stringMap(m, what, mapping(meta, "annotations"), at + "annotations", false, false, false);
+      if (podTemplate) {
+        annotationKeys(m, what, meta.path("annotations"), at + "annotations");
+      }
+    }
+    labels(m, what, mapping(node, "matchLabels"), path + "matchLabels");
+    if (node.path("containers").isArray()) {
+      labels(m, what, mapping(node, "nodeSelector"), path + "nodeSelector");
+    }
+    stringMap(m, what, mapping(node, "volumeAttributes"), path + "volumeAttributes", false, false, false);
+    for (Map.Entry<String, JsonNode> e : node.properties()) {
+      if (!e.getKey().equals("metadata") || !path.isEmpty()) {
+        nestedStringMaps(m, e.getValue(), what, path + e.getKey() + ".");
+      }
+    }
+  }
+
+  /**
+   * The mapping at {@code field} of {@code node}, or null: what is no mapping there is left to the
+   * server (a label or a ConfigMap key may be named {@code matchLabels}, its value a string).
+   */
+  private static JsonNode mapping(JsonNode node, String field) {
+    return node.get(field) instanceof ObjectNode map ? map : null;
+  }
+
+  /** Checks the map of labels {@code map} at {@code field} (when there): strings, and keys and values as labels. */
+  private static void labels(Manifest m, String what, JsonNode map, String field) {
+    stringMap(m, what, map, field, false, false, false);
+    if (map != null) {
+      labelKeysAndValues(m, what, map, field);
     }
   }
 

@@ -766,6 +766,48 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void aNestedMapOfStringsOfABuiltInKindIsCheckedAsTheTopLevelLabelsAndAnnotationsAre() {
+    String deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: %s}\n"
+        + "  template:\n    metadata: {labels: %s, annotations: %s}\n    spec:\n      nodeSelector: %s\n"
+        + "      containers: [{name: app, image: x}]\n";
+    String[][] refused = {
+        {"{v: 1.10}", "{app: web}", "{}", "{}", "Deployment web: spec.selector.matchLabels.v must be a string, got 1.1"
+            + " (quote it"},
+        {"{app: web}", "{version: 1.10}", "{}", "{}", "spec.template.metadata.labels.version must be a string, got 1.1"},
+        {"{app: web}", "{app: web}", "{prometheus.io/port: 9090}", "{}",
+            "Deployment web: spec.template.metadata.annotations.prometheus.io/port must be a string, got 9090"},
+        {"{app: web}", "{app: web}", "{}", "{gpu: true}", "spec.template.spec.nodeSelector.gpu must be a string, got true"},
+        {"{app: web}", "{'a b': web}", "{}", "{}", "spec.template.metadata.labels key 'a b' has a name part that is not"},
+        {"{app: web}", "{app: 'a b'}", "{}", "{}", "spec.template.metadata.labels.app: value 'a b' is not a label value"},
+        {"{'x/y/z': web}", "{app: web}", "{}", "{}", "spec.selector.matchLabels key 'x/y/z' has more than one '/'"},
+        {"{app: web}", "{app: web}", "{'Bad Key': x}", "{}", "spec.template.metadata.annotations key 'Bad Key'"},
+        {"{app: web}", "{app: web}", "{}", "{disk: '-ssd'}", "spec.template.spec.nodeSelector.disk: value '-ssd' is not"},
+    };
+    for (String[] e : refused) {
+      assertThat(error("d.yaml", deployment.formatted(e[0], e[1], e[2], e[3])).getMessage()).as(e[4])
+          .startsWith("d.yaml:1@").contains(e[4]);
+    }
+    // what the server takes, including keys that are named like the maps checked
+    assertThat(decode("d.yaml", deployment.formatted("{app: web}", "{app: web, matchLabels: x}",
+        "{prometheus.io/port: '9090', nodeSelector: y}", "{disk: ssd}"))).hasSize(1);
+    assertThat(decode("c.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {matchLabels: x, metadata: y}\n"))
+        .hasSize(1);
+    assertThat(error("s.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {selector: {app: yes},"
+        + " ports: [{port: 80}]}\n").getMessage()).startsWith("s.yaml:1@")
+        .contains("Service s: spec.selector.app must be a string, got true");
+    assertThat(error("j.yaml", "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  schedule: '* * * * *'\n"
+        + "  jobTemplate:\n    metadata: {labels: {run: on}}\n    spec: {template: {spec: {containers: [{name: a,"
+        + " image: x}]}}}\n").getMessage()).contains("CronJob c: spec.jobTemplate.metadata.labels.run must be a string");
+    assertThat(error("p.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: x}]\n"
+        + "  volumes: [{name: v, csi: {driver: d, volumeAttributes: {size: 10}}}]\n").getMessage())
+        .contains("Pod p: spec.volumes[0].csi.volumeAttributes.size must be a string, got 10");
+    // a custom kind's follow its own schema
+    assertThat(decode("w.yaml", "apiVersion: example.com/v1\nkind: Runner\nmetadata: {name: r, namespace: shop}\n"
+        + "spec: {template: {metadata: {labels: {v: 1.10}}, spec: {containers: []}}, selector: {matchLabels: {x: 1}}}\n"))
+        .hasSize(1);
+  }
+
+  @Test
   void quantitiesPastTheSuffixesAreSentAsTheApiServerStoresThemAndAnExponentItRefusesIsAnError() {
     String pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: app\n    image: x\n"
         + "    resources: {limits: {cpu: %s, memory: %s}}\n";
