@@ -687,6 +687,15 @@ class KubernetesDecoderTest {
     for (String ok : List.of("0", "\"\"", "8080", "http", "65535")) {
       assertThat(decode("s.yaml", service.formatted(ok))).as(ok).hasSize(1);
     }
+    // and they are absent, as the server's own targetPort (the port) is to the merge: not an update at every sync
+    ThreeWayMerge merge = new ThreeWayMerge(KubernetesRules.mergeRules("k8s"), new byte[32]);
+    for (String unset : List.of("0", "\"\"")) {
+      Resource git = decode("s.yaml", service.formatted(unset)).get(0);
+      assertThat(git.document().at("/spec/ports/0").has("targetPort")).as(unset).isFalse();
+      com.fasterxml.jackson.databind.node.ObjectNode stored = git.document().deepCopy();
+      ((com.fasterxml.jackson.databind.node.ObjectNode) stored.at("/spec/ports/0")).put("targetPort", 80);
+      assertThat(merge.merge(git.key(), git.document(), git.document(), stored).target()).as(unset).isEqualTo(stored);
+    }
     assertThat(error("s.yaml", service.formatted("-8080")).getMessage()).startsWith("s.yaml:1@")
         .contains("Service web: spec.ports[name=h].targetPort: -8080 is not a port number (1 to 65535)");
     assertThat(error("s.yaml", service.formatted("65536")).getMessage()).contains("targetPort: 65536 is not a port");

@@ -200,7 +200,9 @@ public final class Normalization {
    * Drops what asks the server to allocate: {@code clusterIP: ""}, {@code clusterIPs: []}, {@code
    * nodePort: 0}, {@code healthCheckNodePort: 0}. On update the server keeps what it allocated
    * for them, so Git's "allocate one" must compare equal to the allocated value, never plan a
-   * change (and a cluster IP change is a replace).
+   * change (and a cluster IP change is a replace). So is a port's {@code targetPort: 0} or {@code
+   * targetPort: ""}, which the server makes the port's {@code port}: sent as written, it was an
+   * update at every sync, the server defaulting it again each time.
    */
   private static void unallocated(ObjectNode spec) {
     if (spec.path("clusterIP").isTextual() && spec.get("clusterIP").textValue().isEmpty()) {
@@ -215,6 +217,11 @@ public final class Normalization {
     for (JsonNode p : spec.path("ports")) {
       if (p instanceof ObjectNode port && port.path("nodePort").isNumber() && port.get("nodePort").asLong() == 0) {
         port.remove("nodePort");
+      }
+      // "use the port": the server stores the port itself there (SetDefaults_Service), on update too
+      if (p instanceof ObjectNode port && (port.path("targetPort").isNumber() && port.get("targetPort").asLong() == 0
+          || port.path("targetPort").isTextual() && port.get("targetPort").textValue().isEmpty())) {
+        port.remove("targetPort");
       }
     }
   }
