@@ -235,6 +235,16 @@ public final class KubernetesDecoder implements Decoder {
               + " checks it)");
         }
         Kinds.fromCrd(m.doc()).ifPresent(k -> {
+          String name = m.doc().path("metadata").path("name").asText();
+          Manifest other = crdOf.get(k.type());
+          if (other != null && !other.doc().path("metadata").path("name").asText().equals(name)) {
+            // the server accepts the names of the first it sees (the other is not NamesAccepted): the
+            // scope and versions of the kind's objects would depend on which is created first
+            throw m.place().error("CustomResourceDefinition " + name + " defines the kind " + k.type() + ", which"
+                + " CustomResourceDefinition " + other.doc().path("metadata").path("name").asText() + " at "
+                + other.place() + " defines too: the API server gives a kind to one of them only (the other's names"
+                + " are not accepted); keep one");
+          }
           crds.put(k.type(), k);
           crdOf.put(k.type(), m);
         });

@@ -2,6 +2,7 @@ package dev.gitops.k8s;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.gitops.api.DecodeException;
 import dev.gitops.api.ManagementPolicy;
@@ -159,6 +160,26 @@ class KubernetesDecoderTest {
     assertThat(nowhere.getMessage()).contains("b.yaml:2").contains("no CustomResourceDefinition in the desired state");
     assertThat(decode("apps/n.yaml", "apiVersion: example.com/v1\nkind: Thing\nmetadata: {name: t, namespace: a}\n"))
         .extracting(Resource::key).containsExactly(ResourceKey.of("k8s", "example.com/Thing", "a", "t"));
+  }
+
+  @Test
+  void twoCrdsDefiningOneKindAreAnErrorNamingBothNotAScopeTakenFromTheLast() {
+    String crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: %s.example.com}\n"
+        + "spec: {group: example.com, scope: %s, names: {plural: %s, kind: Widget}, versions: [{name: v1, served: true,"
+        + " storage: true}]}\n";
+    // the second one's names are not accepted by the server, so its objects are the first's (cluster-scoped): the
+    // decoder took the scope of the last one, so the widget got the default namespace and a key no object has
+    DecodeException e = assertThrows(DecodeException.class, () -> decoder.decodeTogether(List.of(
+        file("a.yaml", crd.formatted("widgets", "Cluster", "widgets")),
+        file("b.yaml", crd.formatted("gadgets", "Namespaced", "gadgets")
+            + "---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n"))));
+    assertThat(e.getMessage()).startsWith("b.yaml:1@").contains("document 1: CustomResourceDefinition gadgets.example.com"
+        + " defines the kind example.com/Widget, which CustomResourceDefinition widgets.example.com at a.yaml:1@")
+        .contains("defines too");
+    // one CRD twice is the duplicate it is
+    assertThat(assertThrows(DecodeException.class, () -> decoder.decodeTogether(List.of(
+        file("c.yaml", crd.formatted("widgets", "Cluster", "widgets")),
+        file("d.yaml", crd.formatted("widgets", "Cluster", "widgets"))))).getMessage()).contains("is declared twice");
   }
 
   @Test
