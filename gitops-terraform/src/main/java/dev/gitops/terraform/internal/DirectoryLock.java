@@ -80,8 +80,9 @@ public final class DirectoryLock {
     LockFile lock = null;
     boolean held = false;
     try {
-      // never through a link (LockFile refuses one): the holder's line is written over what the file holds
-      lock = LockFile.open(file);
+      // never through a link (LockFile refuses one): the holder's line is written over what the file holds;
+      // owner-only as the state store's lock, since that line says who runs what, where and since when
+      lock = LockFile.open(file, LockFile.Option.PRIVATE);
       // a channel of this JVM holding it (not through this class) is a holder all the same; a
       // waiter says it wants the lock at every poll
       if (!lock.poll(deadline, POLL, cancelled, () -> want(wanted))) {
