@@ -53,11 +53,11 @@ public record Address(String module, String mode, String type, String name, Json
     String key = nameWithIndex.substring(bracket + 1, nameWithIndex.length() - 1);
     JsonNode index;
     if (key.startsWith("\"")) {
-      try {
-        index = PlanReader.JSON.readTree(key);
-      } catch (java.io.IOException e) {
+      if (key.length() < 2 || !key.endsWith("\"")) {
         throw new TerraformException("not a resource instance address: '" + address + "' (bad instance key)");
       }
+      // quoted as HCL quotes it (Addresses#quote), not as JSON: x["$${a}"] is the key ${a}, \U0001f600 a character
+      index = Documents.nodes().textNode(VariableFiles.unescape(key.substring(1, key.length() - 1)));
     } else {
       try {
         index = Documents.nodes().numberNode(Long.parseLong(key));

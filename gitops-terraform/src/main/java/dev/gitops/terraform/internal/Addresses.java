@@ -93,20 +93,56 @@ public final class Addresses {
     return (key.scope().isEmpty() ? "" : key.scope() + ".") + key.type() + "." + name;
   }
 
-  /** A string as HCL and Terraform addresses quote it. */
+  /**
+   * A string as Terraform quotes an instance key in an address (its {@code toHCLQuotedString}): a
+   * quote, a backslash and line ends escaped, {@code $} or {@code %} doubled before a brace (HCL's
+   * escape of a template sequence: {@code x["$${a}"]} is the key <code>${a}</code>), and a
+   * character that does not print as <code>&#92;uNNNN</code> (or <code>&#92;UNNNNNNNN</code> past U+FFFF).
+   */
   static String quote(String s) {
     StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
+    for (int i = 0; i < s.length(); ) {
+      int c = s.codePointAt(i);
+      i += Character.charCount(c);
       switch (c) {
         case '"' -> sb.append("\\\"");
         case '\\' -> sb.append("\\\\");
         case '\n' -> sb.append("\\n");
         case '\r' -> sb.append("\\r");
         case '\t' -> sb.append("\\t");
-        default -> sb.append(c);
+        case '$', '%' -> {
+          sb.append((char) c);
+          if (i < s.length() && s.charAt(i) == '{') {
+            sb.append((char) c);
+          }
+        }
+        default -> {
+          if (printable(c)) {
+            sb.appendCodePoint(c);
+          } else if (c < 0x10000) {
+            sb.append(String.format("\\u%04x", c));
+          } else {
+            sb.append(String.format("\\U%08x", c));
+          }
+        }
       }
     }
     return sb.append('"').toString();
+  }
+
+  /**
+   * Whether Go's {@code unicode.IsPrint} holds for {@code c}: a letter, mark, number, punctuation or
+   * symbol, or the ASCII space; not a control, format, private-use or unassigned character, nor a
+   * separator other than the space.
+   */
+  private static boolean printable(int c) {
+    if (c == ' ') {
+      return true;
+    }
+    return switch (Character.getType(c)) {
+      case Character.CONTROL, Character.FORMAT, Character.PRIVATE_USE, Character.SURROGATE, Character.UNASSIGNED,
+          Character.SPACE_SEPARATOR, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR -> false;
+      default -> true;
+    };
   }
 }
