@@ -110,13 +110,17 @@ public final class ConfigDecoder implements Decoder {
   private void checkModuleSources(SourceFile file, String rel, String text, boolean json) {
     if (json) {
       try {
-        JsonNode modules = PlanReader.JSON.readTree(text).path("module");
-        for (java.util.Iterator<Map.Entry<String, JsonNode>> it = modules.fields(); it.hasNext(); ) {
-          Map.Entry<String, JsonNode> e = it.next();
-          for (JsonNode block : e.getValue().isArray() ? e.getValue() : List.of(e.getValue())) {
-            String source = block.path("source").asText("");
-            int at = text.indexOf("\"" + source + "\"");
-            checkSource(file, rel, e.getKey(), source, at < 0 ? 0 : lineOf(text, at));
+        // JSON writes blocks as objects or as lists of them, at the block type and under each label (and a
+        // property given twice is both: HclJson)
+        JsonNode modules = HclJson.read(text).path("module");
+        for (JsonNode byName : modules.isArray() ? modules : List.of(modules)) {
+          for (java.util.Iterator<Map.Entry<String, JsonNode>> it = byName.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            for (JsonNode block : e.getValue().isArray() ? e.getValue() : List.of(e.getValue())) {
+              String source = block.path("source").asText("");
+              int at = text.indexOf("\"" + source + "\"");
+              checkSource(file, rel, e.getKey(), source, at < 0 ? 0 : lineOf(text, at));
+            }
           }
         }
       } catch (java.io.IOException e) {
@@ -196,6 +200,6 @@ public final class ConfigDecoder implements Decoder {
 
   @Override
   public String fingerprint() {
-    return getClass().getName() + "|3|" + provider + "|" + prefix;  // 3: .tofu files are checked too
+    return getClass().getName() + "|4|" + provider + "|" + prefix;  // 4: JSON modules in lists and given twice too
   }
 }

@@ -110,7 +110,7 @@ public final class InitInputs {
         }
       } else if (isJson(f.getKey()) && !f.getKey().contains("/")) {
         try {
-          JsonNode tf = PlanReader.JSON.readTree(f.getValue()).path("terraform");
+          JsonNode tf = HclJson.read(f.getValue()).path("terraform");
           for (JsonNode t : tf.isArray() ? tf : List.of(tf)) {
             if (t.has("backend")) {
               Iterator<String> names = t.get("backend").fieldNames();
@@ -156,7 +156,7 @@ public final class InitInputs {
 
   private static String relevantJson(String text) {
     try {
-      JsonNode root = PlanReader.JSON.readTree(text);
+      JsonNode root = HclJson.read(text);  // a block type given twice: both blocks
       SortedMap<String, String> m = new TreeMap<>();
       for (String k : List.of("terraform", "module")) {
         if (root.has(k)) {
@@ -164,11 +164,13 @@ public final class InitInputs {
         }
       }
       TreeSet<String> implied = new TreeSet<>();
-      if (root.has("provider")) {
-        root.get("provider").fieldNames().forEachRemaining(n -> implied.add("provider " + n));
-      }
-      for (String k : List.of("resource", "data", "ephemeral")) {
-        root.path(k).fieldNames().forEachRemaining(t -> implied.add("uses " + impliedProvider(t)));
+      // a block type's value is an object of labels or a list of such objects
+      for (String k : List.of("provider", "resource", "data", "ephemeral")) {
+        JsonNode blocks = root.path(k);
+        for (JsonNode byLabel : blocks.isArray() ? blocks : List.of(blocks)) {
+          byLabel.fieldNames().forEachRemaining(t -> implied.add(k.equals("provider") ? "provider " + t
+              : "uses " + impliedProvider(t)));
+        }
       }
       m.put("implied", implied.toString());
       return m.toString();

@@ -62,8 +62,9 @@ public final class VariableFiles {
         }
       } else if (InitInputs.isJson(path)) {
         try {
-          // JSON writes blocks as objects or as lists of them, at the block type and under each label
-          JsonNode vars = PlanReader.JSON.readTree(f.getValue()).path("variable");
+          // JSON writes blocks as objects or as lists of them, at the block type and under each label (and a
+          // property given twice is both: HclJson)
+          JsonNode vars = HclJson.read(f.getValue()).path("variable");
           for (JsonNode byName : vars.isArray() ? vars : List.of(vars)) {
             for (Iterator<Map.Entry<String, JsonNode>> it = byName.fields(); it.hasNext(); ) {
               Map.Entry<String, JsonNode> e = it.next();
@@ -157,7 +158,7 @@ public final class VariableFiles {
     List<String> out = new ArrayList<>();
     if (name.endsWith(".json")) {
       try {
-        JsonNode root = PlanReader.JSON.readTree(text);
+        JsonNode root = HclJson.read(text);  // a value given twice: both are learned
         for (String n : names) {
           if (root.has(n)) {
             Set<String> strings = new TreeSet<>();

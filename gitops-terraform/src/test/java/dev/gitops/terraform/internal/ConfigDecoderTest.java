@@ -105,4 +105,18 @@ class ConfigDecoderTest {
         .hasMessageContaining("/srv/modules/vpc");
     assertThat(decode("live/prod/main.tofu", "module \"vpc\" {\n  source = \"./modules/vpc\"\n}\n")).hasSize(1);
   }
+
+  @Test
+  void aJsonModuleGivenTwiceOrInAListIsCheckedAsTerraformReadsIt() {
+    // HCL's JSON syntax: "module" given twice is both blocks, and a block type's value may be a list of objects;
+    // terraform 1.11.4's init copies such a host module in (modules.json: file:///srv/modules/x)
+    String twice = "{\n  \"module\": {\"host\": {\"source\": \"/srv/modules/x\"}},\n"
+        + "  \"module\": {\"ok\": {\"source\": \"./local\"}}\n}\n";
+    assertThatThrownBy(() -> decode("live/prod/main.tf.json", twice)).isInstanceOf(DecodeException.class)
+        .hasMessageContaining("live/prod/main.tf.json").hasMessageContaining("2")
+        .hasMessageContaining("module \"host\"").hasMessageContaining("/srv/modules/x");
+    assertThatThrownBy(() -> decode("live/prod/main.tf.json",
+        "{\"module\": [{\"listed\": {\"source\": \"../../x\"}}]}")).isInstanceOf(DecodeException.class)
+        .hasMessageContaining("module \"listed\"").hasMessageContaining("leaves the configuration directory");
+  }
 }

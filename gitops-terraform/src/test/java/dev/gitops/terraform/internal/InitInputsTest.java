@@ -133,4 +133,20 @@ class InitInputsTest {
       assertThat(InitInputs.hasRootConfiguration(with)).as(root).isTrue();
     }
   }
+
+  @Test
+  void aJsonBlockTypeGivenTwiceIsWhatInitDependsOnInBoth() {
+    // a module or a provider's resource in the first of two "module" or "resource" properties is Terraform's too
+    String base = "{\"module\": {\"a\": {\"source\": \"./a\"}}, \"module\": {\"b\": {\"source\": \"./b\"}},"
+        + " \"resource\": {\"terraform_data\": {\"x\": {}}}, \"resource\": {\"terraform_data\": {\"y\": {}}}}";
+    String movedModule = base.replace("./a", "./c");
+    String newProvider = base.replace("{\"terraform_data\": {\"x\": {}}}", "{\"aws_s3_bucket\": {\"x\": {}}}");
+    String digest = InitInputs.digest(new TreeMap<>(java.util.Map.of("main.tf.json", base)), "tf");
+    assertThat(InitInputs.digest(new TreeMap<>(java.util.Map.of("main.tf.json", movedModule)), "tf")).isNotEqualTo(digest);
+    assertThat(InitInputs.digest(new TreeMap<>(java.util.Map.of("main.tf.json", newProvider)), "tf")).isNotEqualTo(digest);
+    String listed = "{\"resource\": [{\"terraform_data\": {\"x\": {}}}]}";
+    assertThat(InitInputs.digest(new TreeMap<>(java.util.Map.of("main.tf.json", listed)), "tf"))
+        .isNotEqualTo(InitInputs.digest(new TreeMap<>(java.util.Map.of("main.tf.json",
+            listed.replace("terraform_data", "aws_s3_bucket"))), "tf"));
+  }
 }

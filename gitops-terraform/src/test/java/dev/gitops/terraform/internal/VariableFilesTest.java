@@ -111,4 +111,19 @@ class VariableFilesTest {
     assertThat(VariableFiles.sensitiveDeclared(files)).containsExactly("pw", "token");
     assertThat(VariableFiles.complexTyped(files)).containsExactly("names", "token");
   }
+
+  @Test
+  void aJsonBlockTypeGivenTwiceDeclaresTheVariablesOfBoth() {
+    // Terraform (HCL's JSON syntax) reads a property given twice as both blocks, not the last only
+    // (terraform 1.11.4 plans with token and names declared here); a JSON reader kept the last
+    String json = """
+        {
+          "variable": {"token": {"type": "string", "sensitive": true}},
+          "variable": {"names": {"type": "list(string)"}},
+          "variable": [{"other": {"default": "x"}}]
+        }
+        """;
+    assertThat(VariableFiles.sensitiveDeclared(files("main.tf.json", json))).containsExactly("token");
+    assertThat(VariableFiles.complexTyped(files("main.tf.json", json))).containsExactly("names");
+  }
 }
