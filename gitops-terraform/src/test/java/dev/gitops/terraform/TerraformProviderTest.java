@@ -646,6 +646,27 @@ class TerraformProviderTest {
   }
 
   @Test
+  void aBinaryThatHangsAtVersionIsStoppedOnceAndTheErrorSaysItTimedOut() {
+    fake.sleeps("version", 60);
+    TerraformProvider tf = builder().commandTimeout(Duration.ofMillis(500)).build();
+    // it said "does not answer 'version' (exit 143): " after asking a second time (version without -json)
+    assertThatThrownBy(() -> tf.planner().orElseThrow().plan(List.of(config("main.tf", MAIN_TF)), ctx()))
+        .isInstanceOf(TerraformException.class).hasMessageContaining(fake.binary + " version -json timed out")
+        .hasMessageContaining("command timeout 500 ms").hasMessageContaining(work.toString());
+    assertThat(fake.commands().stream().filter("version"::equals).count()).as("asked once").isLessThanOrEqualTo(1);
+  }
+
+  @Test
+  void aBinaryThatHangsAtWorkspaceSelectIsStoppedAndTheErrorSaysItTimedOut() {
+    fake.sleeps("workspace-select", 60);
+    TerraformProvider tf = builder().workspace("staging").commandTimeout(Duration.ofMillis(500)).build();
+    // it said "cannot select workspace 'staging' in ... (exit 143): "
+    assertThatThrownBy(() -> tf.planner().orElseThrow().plan(List.of(config("main.tf", MAIN_TF)), ctx()))
+        .isInstanceOf(TerraformException.class).hasMessageContaining("workspace select staging timed out")
+        .hasMessageContaining(work.toString());
+  }
+
+  @Test
   void anApplyCutOffByItsDeadlineLeavesItsKeysUnknown() {
     fake.respond("plan", 2, "plan-create.jsonl").respondResource("show-plan", "plan-create.json")
         .sleeps("apply", 60);

@@ -2,6 +2,7 @@ package dev.gitops.terraform.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.spi.CallContext;
+import dev.gitops.core.internal.Durations;
 import dev.gitops.terraform.StalePlanException;
 import dev.gitops.terraform.TerraformException;
 import java.nio.file.Path;
@@ -136,6 +137,7 @@ public final class Terraform {
       return v;
     }
     CommandRunner.Result r = run(List.of("version", "-json"), ctx, null);
+    requireFinished("version -json", r);  // one that hangs is not asked a second time
     String number = "";
     if (r.exitCode() == 0) {
       try {
@@ -148,6 +150,7 @@ public final class Terraform {
     }
     if (number.isEmpty()) {
       CommandRunner.Result plain = run(List.of("version"), ctx, null);
+      requireFinished("version", plain);
       String first = plain.stdoutText().strip().lines().findFirst().orElse("");
       number = first.replaceFirst("^(Terraform|OpenTofu)\\s+v?", "");
       if (plain.exitCode() != 0 || number.isEmpty()) {
@@ -159,6 +162,18 @@ public final class Terraform {
     version = v;
     LOG.info("using {} at {} in {}", v, binary.path(), dir.root());
     return v;
+  }
+
+  /**
+   * Throws when {@code r}, a run of {@code terraform <what>}, did not finish: timed out or cancelled,
+   * it was stopped, and its exit status (143 after SIGTERM) and output say nothing of why.
+   */
+  private void requireFinished(String what, CommandRunner.Result r) {
+    if (r.timedOut() || r.cancelled()) {
+      throw new TerraformException(binary.path() + " " + what + (r.timedOut() ? " timed out (command timeout "
+          + Durations.human(commandTimeout) + ", or what was left of the call's deadline)"
+          : " was cancelled") + " in " + dir.root() + " and was stopped");
+    }
   }
 
   /** {@code init -input=false}. */
@@ -177,6 +192,7 @@ public final class Terraform {
   /** {@code workspace select -or-create=true <name>}. */
   public void selectWorkspace(String name, CallContext ctx) {
     CommandRunner.Result r = run(List.of("workspace", "select", "-or-create=true", name), ctx, null);
+    requireFinished("workspace select " + name, r);
     if (r.exitCode() != 0) {
       throw new TerraformException("cannot select workspace '" + name + "' in " + dir.root() + " (exit "
           + r.exitCode() + "): " + scrubber.scrub(failed(r.stderr(), 4)));
