@@ -978,8 +978,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       Terraform.Run run = terraform.plan(file, extra, ctx, m -> event("plan", m, Map.of()));
       // the digest of the file Terraform wrote, before anything reads it: apply runs that file or nothing
       String sha256 = planDigest(file);
-      byte[] json = terraform.showPlan(file, ctx);
-      PlanReader.Parsed parsed = PlanReader.read(id, json, scrubber.current(), dir.key());
+      PlanReader.Parsed parsed = showPlan(file, ctx, dir.key());
       scrubber.addAll(parsed.secrets());
       checkDeclared(run, parsed);
       Pending made = new Pending(planId, ctx.revision(), state.token(), file, sha256, parsed);
@@ -994,6 +993,21 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       throw e;
     } finally {
       dir.clearVariables();
+    }
+  }
+
+  /**
+   * The saved plan {@code file} as {@code show -json} prints it, read ({@link PlanReader}, with the
+   * root variables' changes when {@code hmacKey} is given). What cannot be read as a plan (cut short,
+   * not JSON, another format) fails naming the plan file and the working directory.
+   */
+  private PlanReader.Parsed showPlan(Path file, CallContext ctx, byte[] hmacKey) {
+    byte[] json = terraform.showPlan(file, ctx);
+    try {
+      return PlanReader.read(id, json, scrubber.current(), hmacKey);
+    } catch (TerraformException e) {
+      throw new TerraformException("cannot read what terraform show -json printed of the saved plan " + file + " in "
+          + dir.root() + " (" + json.length + " bytes): " + e.getMessage(), e);
     }
   }
 
@@ -1590,7 +1604,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       if (run.exitCode() == 0) {
         return List.of();
       }
-      PlanReader.Parsed p = PlanReader.read(id, terraform.showPlan(file, ctx), scrubber.current());
+      PlanReader.Parsed p = showPlan(file, ctx, null);
       scrubber.addAll(p.secrets());
       LOG.info("provider '{}': {} objects drifted from the state", id, p.drift().size());
       return p.drift();

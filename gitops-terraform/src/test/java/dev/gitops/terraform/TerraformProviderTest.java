@@ -348,6 +348,19 @@ class TerraformProviderTest {
   }
 
   @Test
+  void aPlanRepresentationCutShortIsRefusedNamingThePlanFileAndTheWorkingDirectory() {
+    String full = FakeTerraform.resource("plan-create.json");
+    fake.respond("plan", 2, null).respondStdout("show-plan", full.substring(0, full.length() / 2));
+    SyncResult r = reconciler(builder().build()).sync();
+    assertThat(r.status()).isEqualTo(SyncResult.Status.INCOMPLETE);
+    // it said only "the plan (show -json) is not valid JSON (line 38, column 3)"
+    assertThat(r.plan().unobserved().get("plan of provider 'tf'"))
+        .contains("terraform show -json printed of the saved plan " + work.resolve(".gitops-terraform/plans"))
+        .contains(".tfplan in " + work).contains("cut short, at line");
+    assertThat(fake.commands()).doesNotContain("apply");
+  }
+
+  @Test
   void exitCodeTwoMeansChangesAndExitCodeOneAnErrorWithTerraformsSummary() {
     fake.respond("plan", 1, "plan-error.jsonl");
     SyncResult r = reconciler(builder().build()).sync();

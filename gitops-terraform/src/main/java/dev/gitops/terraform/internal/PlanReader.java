@@ -200,8 +200,9 @@ public final class PlanReader {
       return JSON.readTree(json);
     } catch (JsonProcessingException e) {
       // Jackson's message may quote the input, which may hold secrets: only the position is kept.
-      throw new TerraformException(what + " is not valid JSON (line " + e.getLocation().getLineNr() + ", column "
-          + e.getLocation().getColumnNr() + ")");
+      throw new TerraformException(what + (e instanceof com.fasterxml.jackson.core.io.JsonEOFException
+          ? " ends before its JSON does (cut short, at line " : " is not valid JSON (at line ")
+          + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
     } catch (java.io.IOException e) {
       throw new TerraformException(what + " could not be read: " + e.getClass().getSimpleName());
     }
