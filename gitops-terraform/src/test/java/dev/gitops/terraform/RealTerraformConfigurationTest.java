@@ -141,8 +141,8 @@ class RealTerraformConfigurationTest extends RealTerraformFixture {
   void aModuleTerraformResolvesOutsideTheWorkingDirectoryIsRefusedAfterInitBeforeAnyPlan() throws Exception {
     Files.createDirectories(tmp.resolve("x"));
     Files.writeString(tmp.resolve("x/main.tf"), "resource \"terraform_data\" \"h\" {\n  input = \"from-host\"\n}\n");
-    // JSON's other spelling of blocks, a list of objects: Terraform reads it, the decoder's scan does not
-    repo.write("infra/outside.tf.json", "{\"module\": [{\"host\": {\"source\": \"../x\"}}]}\n")
+    // a JSON file whose root is a list of objects: Terraform reads it (1.11.4 resolves ../x), the decoder does not
+    repo.write("infra/outside.tf.json", "[{\"module\": {\"host\": {\"source\": \"../x\"}}}]\n")
         .commit("a module from the host in JSON");
     try (Reconciler reconciler = reconciler(provider())) {
       SyncResult r = reconciler.sync();
