@@ -148,7 +148,9 @@ class CommandRunnerTest {
         System.getProperty("java.class.path"), ShutdownProbe.class.getName(), sh.toString(), dir.toString())
         .redirectErrorStream(true).redirectOutput(dir.resolve("jvm.log").toFile()).start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!Files.exists(dir.resolve("started")) && System.nanoTime() < deadline) {
+    // the shell makes the file before it writes its pid into it: wait for the line, not for the file
+    while (!(Files.exists(dir.resolve("started")) && Files.readString(dir.resolve("started")).endsWith("\n"))
+        && System.nanoTime() < deadline) {
       Thread.sleep(50);
     }
     long command = Long.parseLong(Files.readString(dir.resolve("started")).strip());
