@@ -8,7 +8,8 @@ import java.nio.file.Path;
 
 /**
  * The agent's hold on its state directory for its whole life: an OS lock on {@code
- * <stateDir>/agent.lock}, which holds the holder's pid. The stores' own locks are taken per sync
+ * <stateDir>/agent.lock}, which holds the holder's pid (created readable and writable by its owner
+ * only, where the file system has POSIX permissions, as the stores' lock files are). The stores' own locks are taken per sync
  * only, so two agents on one state directory would otherwise both run every target, each undoing
  * the other. The kernel frees the lock when the process dies, so a killed agent never leaves it
  * held. Not taken in cluster mode, where members may share a state directory and the coordinator
@@ -38,7 +39,9 @@ final class StateDirectoryLock implements AutoCloseable {
     LockFile lock = null;
     try {
       Files.createDirectories(dir);
-      lock = LockFile.open(file);
+      // owner-only, as the stores' lock files: another user who could open it could hold a shared
+      // lock on it and keep every agent from starting on the directory
+      lock = LockFile.open(file, LockFile.Option.PRIVATE);
       // another agent of this JVM holding it is refused as one of another process (and its lock
       // stays: LockFile opens no second descriptor, whose close would drop it)
       if (!lock.tryLock()) {
