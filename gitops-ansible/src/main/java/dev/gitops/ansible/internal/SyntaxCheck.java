@@ -3,6 +3,7 @@ package dev.gitops.ansible.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gitops.api.Documents;
+import dev.gitops.core.internal.Durations;
 import dev.gitops.core.internal.fs.Executables;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -194,8 +195,8 @@ public final class SyntaxCheck {
     try {
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         PlaybookRunner.stop(p, PlaybookRunner.grace(timeout, null));
-        LOG.warn("syntax check of {} did not finish within {} s: stopped and skipped; a playbook Ansible cannot"
-            + " load fails only when it runs", bundle.playbook(), timeout.toSeconds());
+        LOG.warn("syntax check of {} did not finish within {}: stopped and skipped; a playbook Ansible cannot"
+            + " load fails only when it runs", bundle.playbook(), Durations.human(timeout));
         return Optional.empty();
       }
     } catch (InterruptedException e) {
