@@ -206,7 +206,7 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
         Tags t = tags.and("result", r.tag());
         syncs.put(r, keep(Counter.builder("gitops.syncs").description("Syncs, by how they ended").tags(t)
             .register(registry)));
-        durations.put(r, keep(Timer.builder("gitops.sync.duration").description("How long syncs took that ran to a result")
+        durations.put(r, keep(Timer.builder("gitops.sync.duration").description("How long syncs took, by how they ended")
             .tags(t).register(registry)));
       }
       for (ResourceStatus s : ResourceStatus.values()) {
@@ -272,6 +272,9 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
       }
       boolean timed = !UNTIMED.contains(method.getName()) || method.getParameterCount() > 0;
       long start = timed ? registry.config().clock().monotonicTime() : 0;
+      if (timed) {
+        syncStarts(start, true);
+      }
       try {
         return method.invoke(source, args);
       } catch (InvocationTargetException e) {
@@ -344,9 +347,63 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
     return decoded;
   }
 
+  /** No sync heard of since the last one ended: the value of {@link #syncStart} then. */
+  private static final long NONE = Long.MIN_VALUE;
+  /**
+   * When this listener first heard of the sync under way (monotonic nanoseconds of the registry's
+   * clock): its first call into the timed source, else its first event; {@link #NONE} between
+   * syncs. What the duration of a sync that ends without a result (refused, cancelled, an error)
+   * is measured from, as no {@link SyncResult} carries it.
+   */
+  private final AtomicLong syncStart = new AtomicLong(NONE);
+  /** Whether the source was read ({@link SyncEvent.SourceRead}) since {@link #syncStart}. */
+  private volatile boolean readSinceStart;
+
+  /**
+   * Notes that a sync is under way at {@code now}, unless one already is. A call into the timed
+   * source after the source was read starts a new one: the earlier read was a {@code plan()}'s,
+   * which ends with no event.
+   */
+  private void syncStarts(long now, boolean sourceCall) {
+    if (sourceCall && readSinceStart) {
+      readSinceStart = false;
+      syncStart.set(now);
+    } else {
+      syncStart.compareAndSet(NONE, now);
+    }
+  }
+
+  /** When the sync now ending started ({@link #NONE}: unknown), and none is under way from now on. */
+  private long syncEnds() {
+    readSinceStart = false;
+    return syncStart.getAndSet(NONE);
+  }
+
+  /**
+   * Records the event. Never throws (a listener must not break a sync, and the agent calls it from
+   * its own listeners): a failure is logged with the event and dropped, costing that event's
+   * counts only.
+   */
   @Override
   public void onEvent(SyncEvent event) {
+    try {
+      record(event);
+    } catch (RuntimeException e) {
+      LOG.warn("target {}: metrics of a sync event ({}) not recorded: {}", target, event.getClass().getSimpleName(),
+          e.toString(), e);
+    }
+  }
+
+  private void record(SyncEvent event) {
+    if (!(event instanceof SyncEvent.Finished || event instanceof SyncEvent.Aborted)) {
+      syncStarts(registry.config().clock().monotonicTime(), false);
+    }
     if (event instanceof SyncEvent.SourceRead r) {
+      if (readSinceStart) {
+        // read twice with no end between: the first read was a plan()'s, this sync starts here at the latest
+        syncStart.set(registry.config().clock().monotonicTime());
+      }
+      readSinceStart = true;
       boolean called = sourceCalled;
       boolean decoded = sourceTimed();
       // a timed source that was called but neither read nor read since: the records stood for it
@@ -377,6 +434,7 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
   }
 
   private void finished(SyncResult result) {
+    syncEnds();
     Result r = Result.of(result);
     syncs.get(r).increment();
     durations.get(r).record(result.duration());
@@ -387,15 +445,22 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
     counts.forEach((s, n) -> resources.get(s).set(n));
   }
 
+  /** The {@code guard} tag of a refusal whose exception names no guard. */
+  private static final String UNNAMED_GUARD = "unnamed";
+
   private void aborted(RuntimeException error) {
+    long start = syncEnds();
+    Result r = error instanceof PlanRefusedException ? Result.REFUSED
+        : error instanceof Cancellation.CancelledException ? Result.CANCELLED : Result.ERROR;
+    syncs.get(r).increment();
+    if (start != NONE) {
+      // a sync that ended before this listener heard of it (its store locked) has no duration to give
+      durations.get(r).record(Math.max(0, registry.config().clock().monotonicTime() - start), TimeUnit.NANOSECONDS);
+    }
     if (error instanceof PlanRefusedException refused) {
-      syncs.get(Result.REFUSED).increment();
+      String guard = refused.guard() == null || refused.guard().isEmpty() ? UNNAMED_GUARD : refused.guard();
       increment(Counter.builder("gitops.guard.refusals").description("Plans a safety guard refused")
-          .tags(tags.and("guard", refused.guard())));
-    } else if (error instanceof Cancellation.CancelledException) {
-      syncs.get(Result.CANCELLED).increment();
-    } else {
-      syncs.get(Result.ERROR).increment();
+          .tags(tags.and("guard", guard)));
     }
   }
 

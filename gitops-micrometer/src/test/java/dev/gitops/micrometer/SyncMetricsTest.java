@@ -1,15 +1,18 @@
 package dev.gitops.micrometer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.api.Cancellation;
 import dev.gitops.api.PlanRefusedException;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.SourceException;
 import dev.gitops.api.State;
+import dev.gitops.api.SyncEvent;
 import dev.gitops.api.spi.Source;
 import dev.gitops.core.Reconciler;
 import dev.gitops.core.SyncOptions;
@@ -17,6 +20,7 @@ import dev.gitops.core.store.InMemoryStateStore;
 import dev.gitops.testkit.InMemoryProvider;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MockClock;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.simple.SimpleConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -41,6 +45,8 @@ class SyncMetricsTest {
   final InMemoryProvider live = InMemoryProvider.builder().id("memory").build();
   final AtomicReference<State> desired = new AtomicReference<>();
   final AtomicReference<RuntimeException> sourceFailure = new AtomicReference<>();
+  /** Run by the source as it reads, before it answers or throws: moves the clock, cancels. */
+  final AtomicReference<Runnable> duringRead = new AtomicReference<>(() -> { });
   final SyncMetrics metrics = SyncMetrics.builder(registry).target("web").provider("memory").build();
 
   Reconciler reconciler(SyncOptions options) {
@@ -49,6 +55,7 @@ class SyncMetricsTest {
 
   Reconciler reconciler(SyncOptions options, InMemoryStateStore store) {
     Source source = request -> {
+      duringRead.get().run();
       if (sourceFailure.get() != null) {
         throw sourceFailure.get();
       }
@@ -194,6 +201,59 @@ class SyncMetricsTest {
     catchThrowable(r::sync);
     assertThat(syncs("error")).isEqualTo(1);
     assertThat(registry.get("gitops.source.fetch.duration").tags("target", "web").timer().count()).isEqualTo(1);
+  }
+
+  Timer duration(String result) {
+    return registry.get("gitops.sync.duration").tags("target", "web", "provider", "memory", "result", result).timer();
+  }
+
+  @Test
+  void refusedCancelledAndFailedSyncsAreTimedFromTheirReadToTheirEnd() {
+    Reconciler r = reconciler(SyncOptions.defaults());
+    want("r1", res("a", 1), res("b", 1));
+    r.sync();
+    assertThat(duration("succeeded").count()).isEqualTo(1);
+
+    duringRead.set(() -> clock.add(Duration.ofSeconds(7)));
+    want("r2");
+    r.plan();  // reads, plans, and ends with no event (its guard refuses at the sync)
+    clock.add(Duration.ofHours(1));  // idle between the plan and the sync: none of the sync's time
+    duringRead.set(() -> clock.add(Duration.ofSeconds(2)));
+    assertThat(catchThrowable(r::sync)).isInstanceOf(PlanRefusedException.class);
+    assertThat(duration("refused").count()).isEqualTo(1);
+    assertThat(duration("refused").totalTime(TimeUnit.SECONDS)).isEqualTo(2);
+
+    sourceFailure.set(new SourceException("remote unreachable"));
+    duringRead.set(() -> clock.add(Duration.ofSeconds(3)));
+    catchThrowable(r::sync);
+    assertThat(duration("error").count()).isEqualTo(1);
+    assertThat(duration("error").totalTime(TimeUnit.SECONDS)).isEqualTo(3);
+
+    sourceFailure.set(null);
+    want("r3", res("a", 1), res("b", 2));
+    Cancellation stop = new Cancellation();
+    duringRead.set(() -> {
+      clock.add(Duration.ofSeconds(5));
+      stop.cancel("the agent stops");
+    });
+    assertThat(catchThrowable(() -> r.sync(null, stop))).isInstanceOf(Cancellation.CancelledException.class);
+    assertThat(duration("cancelled").count()).isEqualTo(1);
+    assertThat(duration("cancelled").totalTime(TimeUnit.SECONDS)).isEqualTo(5);
+
+    assertThat(List.of("refused", "error", "cancelled")).allSatisfy(result -> assertThat(duration(result).count())
+        .as("every %s sync counted has its duration", result).isEqualTo((long) syncs(result)));
+  }
+
+  @Test
+  void aRefusalNamingNoGuardIsCountedUnderAnUnnamedGuardAndNothingThrows() {
+    // a guard of someone's own (a custom ExecutionHooks, say) may name none
+    assertThatCode(() -> metrics.onEvent(new SyncEvent.Aborted("r1", new PlanRefusedException(null, null,
+        "refused")))).doesNotThrowAnyException();
+    assertThat(syncs("refused")).isEqualTo(1);
+    assertThat(registry.get("gitops.guard.refusals").tags("target", "web", "guard", "unnamed").counter().count())
+        .isEqualTo(1);
+    assertThat(duration("refused").count()).as("nothing was heard of that sync before its end: no duration to give")
+        .isZero();
   }
 
   @Test
