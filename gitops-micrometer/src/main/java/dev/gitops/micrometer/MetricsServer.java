@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -32,7 +32,10 @@ import org.slf4j.LoggerFactory;
  * lasts it holds one of 32 threads. A request that declares a body (which nothing here reads) is
  * answered at once with an error and {@code Connection: close}, and keeps the 2 seconds in all: a
  * client that never sends the body it announced is cut off then too. So a probe waits behind
- * stalled clients only when 32 or more are connected at once, and then at most about 2 seconds.
+ * stalled clients only when 32 or more are connected at once, and then at most about 2 seconds
+ * however many they are: the newest request waiting for a thread is served first, and the kernel
+ * holds 256 connections not taken in yet (a burst does not have a probe's handshake
+ * dropped and retried a second later).
  *
  * <pre>{@code
  * PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -48,6 +51,12 @@ public final class MetricsServer implements AutoCloseable {
   private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
   /** Exchanges served at once: slow clients must not hold up a scrape or a probe. */
   static final int THREADS = 32;
+  /**
+   * Connections the kernel holds until the server takes them in: a burst of connections beyond it
+   * has the kernel drop the next ones' handshakes, and a client (a probe among them) tries again
+   * only a second or more later.
+   */
+  static final int BACKLOG = 256;
   /** How long a client may take to send its request (a scraper or a probe sends it at once). */
   static final int REQUEST_SECONDS = 2;
   /** How long one exchange may take, reading the request included. */
@@ -87,9 +96,9 @@ public final class MetricsServer implements AutoCloseable {
       Duration requestDeadline, Duration deadline) throws IOException {
     Objects.requireNonNull(registry, "registry");
     Objects.requireNonNull(readiness, "readiness");
-    HttpServer server = HttpServer.create(address, 16);
+    HttpServer server = HttpServer.create(address, BACKLOG);
     ThreadPoolExecutor executor = new ThreadPoolExecutor(THREADS, THREADS, 60, TimeUnit.SECONDS,
-        new LinkedBlockingQueue<>(), r -> {
+        new NewestFirst(), r -> {
           Thread t = new Thread(r, "gitops-metrics-http");
           t.setDaemon(true);
           return t;
@@ -128,6 +137,20 @@ public final class MetricsServer implements AutoCloseable {
         Thread.interrupted();  // an interrupt meant for this exchange must not reach the next one
       }
     });
+  }
+
+  /**
+   * The exchanges waiting for a thread, the newest taken first: a probe that comes after a burst of
+   * stalled clients, more than there are threads, waits for one thread to be freed (the request's
+   * deadline at most), not for the whole backlog ahead of it, {@link #THREADS} per deadline.
+   */
+  private static final class NewestFirst extends LinkedBlockingDeque<Runnable> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public boolean offer(Runnable exchange) {
+      return offerFirst(exchange);
+    }
   }
 
   /** When the exchange a thread serves is cut off: first at the request's deadline, then at the whole exchange's. */

@@ -212,6 +212,41 @@ class MetricsServerTest {
   }
 
   @Test
+  void aBurstOfClientsManyTimesTheThreadsIsTakenInAtOnceAndAProbeAfterItWaitsOneDeadlineNotTheBacklog()
+      throws Exception {
+    server.close();
+    server = MetricsServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), registry, () -> notReady,
+        Duration.ofSeconds(1), Duration.ofSeconds(1));
+    List<Socket> stalled = new ArrayList<>();
+    try {
+      Duration slowest = Duration.ZERO;
+      for (int i = 0; i < 6 * MetricsServer.THREADS; i++) {
+        long start = System.nanoTime();
+        stalled.add(new Socket(InetAddress.getLoopbackAddress(), server.address().getPort()));
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        slowest = took.compareTo(slowest) > 0 ? took : slowest;
+      }
+      assertThat(slowest).as("no connect waited for the kernel to retry a handshake it dropped (a second or more)")
+          .isLessThan(Duration.ofMillis(900));
+      // then each sends one byte and stalls: six threads' worth, which in order would take six deadlines to clear
+      for (Socket s : stalled) {
+        s.getOutputStream().write('G');
+        s.getOutputStream().flush();
+      }
+      long start = System.nanoTime();
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(url("/healthz")).timeout(Duration.ofSeconds(15)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).as("served by the first thread a deadline frees")
+          .isLessThan(Duration.ofSeconds(3));
+    } finally {
+      for (Socket s : stalled) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
   void clientsThatDeclareABodyAndNeverSendItGetAnErrorAtOnceAndAreCutOffAtTheRequestsDeadline() throws Exception {
     // the defaults: 2 s for the request, 10 s for the exchange; every thread is taken by such a client
     List<String> requests = List.of("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n",
