@@ -247,6 +247,26 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    *     a client certificate or key) that is missing or cannot be used
    */
   public static Builder fromKubeconfig(Path kubeconfig, String context) {
+    return new Builder(client(kubeconfig, context), true);
+  }
+
+  /**
+   * A client for the cluster a kubeconfig file and context name, read and checked as {@link
+   * #fromKubeconfig} reads them (what gitops-cluster's Lease backend uses, without a provider); the
+   * caller closes it.
+   *
+   * <pre>{@code
+   * try (KubernetesClient client = KubernetesProvider.client(Path.of("/etc/gitops/kubeconfig"), "prod")) {
+   *   client.secrets().inNamespace("gitops").list();
+   * }
+   * }</pre>
+   *
+   * @param kubeconfig the kubeconfig file, or null for the default ({@code KUBECONFIG}, {@code ~/.kube/config}, in-cluster)
+   * @param context the context to use, or null for the file's current context
+   * @throws IllegalArgumentException naming the file when it cannot be read, or a file it names (a CA,
+   *     a client certificate or key) that is missing or cannot be used
+   */
+  public static KubernetesClient client(Path kubeconfig, String context) {
     Config config = config(kubeconfig, context);
     String where = (kubeconfig == null ? "the default kubeconfig" : "kubeconfig " + kubeconfig)
         + (context == null ? "" : " (context " + context + ")") + ": cannot set up a client for " + config.getMasterUrl()
@@ -261,7 +281,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       // the client reads the files the kubeconfig names (CA, client certificate and key) as it is built
       throw new IllegalArgumentException(where + setUpFailure(e), e);
     }
-    return new Builder(client, true);
+    return client;
   }
 
   /**
