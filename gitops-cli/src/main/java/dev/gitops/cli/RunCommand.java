@@ -63,6 +63,14 @@ final class RunCommand implements Callable<Integer> {
       description = "With --cluster k8s: the namespace of the Leases and the state Secrets.")
   String namespace;
 
+  @Option(names = "--kubeconfig", paramLabel = "FILE",
+      description = "With --cluster k8s: the kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster).")
+  Path kubeconfig;
+
+  @Option(names = "--context", paramLabel = "NAME",
+      description = "With --cluster k8s: the kubeconfig context (default: the current context).")
+  String context;
+
   @Spec
   CommandSpec spec;
 
@@ -92,10 +100,13 @@ final class RunCommand implements Callable<Integer> {
     }
     if (cluster != null) {
       builder.placement(ClusterPlacement.connect(cluster, member, namespace,
-          clusterName == null ? ClusterPlacement.DEFAULT_NAME : clusterName));
+          clusterName == null ? ClusterPlacement.DEFAULT_NAME : clusterName, kubeconfig, context));
     } else if (member != null || namespace != null || clusterName != null) {
       throw new IllegalArgumentException((member != null ? "--member" : namespace != null ? "--namespace"
           : "--cluster-name") + " needs --cluster");
+    } else if (kubeconfig != null || context != null) {
+      throw new IllegalArgumentException((kubeconfig != null ? "--kubeconfig" : "--context") + " needs --cluster k8s"
+          + " (a Kubernetes target's kubeconfig is in its provider's options in " + config + ")");
     }
     Agent agent = builder.build();
     // The signals are taken before the port is served and the targets start: a SIGTERM or SIGHUP

@@ -42,7 +42,8 @@ final class StatusCommand implements Callable<Integer> {
 
   @Option(names = "--cluster", paramLabel = "etcd://HOST:PORT[,HOST:PORT]|k8s",
       description = "With --config: also show which member of this cluster owns each target and since when, as the "
-          + "coordinator says (with k8s, the Leases' namespace is --namespace).")
+          + "coordinator says (with k8s, the Leases' namespace is --namespace, and --kubeconfig and --context say "
+          + "which cluster).")
   String cluster;
 
   @Option(names = "--cluster-name", paramLabel = "NAME",
@@ -68,8 +69,14 @@ final class StatusCommand implements Callable<Integer> {
       if (cluster == null && clusterName != null) {
         throw new IllegalArgumentException("--cluster-name needs --cluster");
       }
+      if (!"k8s".equals(cluster) && (target.kubeconfig != null || target.context != null || target.namespace != null)) {
+        // with --config they would say which cluster's Leases to read: ignored, the status would read none or others
+        throw new IllegalArgumentException((target.kubeconfig != null ? "--kubeconfig"
+            : target.context != null ? "--context" : "--namespace") + " with --config is for --cluster k8s"
+            + (cluster == null ? "" : ", not --cluster " + cluster));
+      }
       Map<String, Ownership> owners = cluster == null ? null : ClusterPlacement.owners(cluster, target.namespace,
-          clusterName == null ? ClusterPlacement.DEFAULT_NAME : clusterName);
+          clusterName == null ? ClusterPlacement.DEFAULT_NAME : clusterName, target.kubeconfig, target.context);
       return AgentStatus.print(agentConfig, format == null ? AgentStatus.Format.TABLE : format, out, owners);
     }
     if (cluster != null) {

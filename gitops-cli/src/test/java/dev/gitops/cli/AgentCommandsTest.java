@@ -281,6 +281,46 @@ class AgentCommandsTest {
     assertThat(alone.err()).contains("--cluster").contains("--config");
   }
 
+  /**
+   * --kubeconfig and --context of --cluster k8s (run and status): the file's context that is not
+   * its current one is the cluster read; refused naming the flag without --cluster k8s and when the
+   * file is missing or has no such context. gitops run knew neither flag; gitops status took them
+   * (for --provider k8s) and ignored them with --config, reading the default kubeconfig.
+   */
+  @Test
+  void theKubeconfigAndContextOfClusterK8sAreUsedOrRefusedNamingTheFlag() throws Exception {
+    Path f = config(TWO_TARGETS);
+    Path missing = dir.resolve("missing-kubeconfig");
+    try (StandInCluster cluster = StandInCluster.start()) {
+      Path kubeconfig = cluster.writeKubeconfig(dir.resolve("kubeconfig"), "mock", true);  // 'other' is current
+      // the current context's server (127.0.0.1:1) would fail it: the table says the stand-in was read
+      CliRun table = gitops("status", "--config", f.toString(), "--cluster", "k8s", "--namespace", "gitops",
+          "--kubeconfig", kubeconfig.toString(), "--context", "mock");
+      assertThat(table.code()).as(table.err()).isNotEqualTo(ExitCodes.ERROR);
+      assertThat(table.out().lines().toList().get(0)).as(table.err()).startsWith("TARGET  OWNER  ");
+      assertThat(table.out()).containsPattern("web +- +- +files");
+      Map<List<String>, String> refusals = Map.of(
+          List.of("status", "--kubeconfig", kubeconfig.toString()), "--kubeconfig with --config is for --cluster k8s",
+          List.of("status", "--cluster", "etcd://127.0.0.1:2379", "--context", "mock"),
+          "--context with --config is for --cluster k8s, not --cluster etcd://127.0.0.1:2379",
+          List.of("status", "--cluster", "k8s", "--namespace", "gitops", "--kubeconfig", kubeconfig.toString(),
+              "--context", "nope"), "--context (with --cluster k8s): no context 'nope' in " + kubeconfig,
+          List.of("run", "--kubeconfig", kubeconfig.toString()), "--kubeconfig needs --cluster k8s",
+          List.of("run", "--cluster", "etcd://127.0.0.1:2379", "--member", "m1", "--context", "mock"),
+          "--context is for --cluster k8s, not --cluster etcd://127.0.0.1:2379",
+          List.of("run", "--cluster", "k8s", "--namespace", "gitops", "--member", "m1", "--kubeconfig",
+              missing.toString()), "--kubeconfig (with --cluster k8s): no such file " + missing);
+      refusals.forEach((flags, message) -> {
+        List<String> args = new ArrayList<>(List.of(flags.get(0), "--config", f.toString()));
+        args.addAll(flags.subList(1, flags.size()));
+        CliRun r = gitops(args.toArray(String[]::new));
+        assertThat(r.code()).as("%s", flags).isEqualTo(ExitCodes.ERROR);
+        assertThat(r.err()).as("%s", flags).contains(message);
+      });
+    }
+    assertThat(dir.resolve("state")).as("no agent started, nothing created").doesNotExist();
+  }
+
   @Test
   void statusIsZeroWhenEveryLastSyncSucceeded() throws Exception {
     Path f = oneFilesTarget();

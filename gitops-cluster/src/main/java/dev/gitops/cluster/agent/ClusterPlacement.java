@@ -2,6 +2,8 @@ package dev.gitops.cluster.agent;
 
 import dev.gitops.agent.config.AgentConfig;
 import dev.gitops.agent.config.TargetConfig;
+import dev.gitops.agent.providers.InvalidOptionException;
+import dev.gitops.agent.providers.KubernetesProviderFactory;
 import dev.gitops.agent.spi.Placement;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.StateStore;
@@ -14,6 +16,7 @@ import dev.gitops.cluster.etcd.EtcdStateStore;
 import dev.gitops.cluster.k8s.ApiServerUnreachableException;
 import dev.gitops.cluster.k8s.LeaseCoordinator;
 import dev.gitops.cluster.k8s.SecretStateStore;
+import dev.gitops.k8s.KubernetesProvider;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.time.Duration;
@@ -98,7 +101,27 @@ public final class ClusterPlacement implements Placement {
    * @throws IllegalArgumentException naming the flag at fault
    */
   public static ClusterPlacement connect(String cluster, String member, String namespace, String name) {
-    return connect(cluster, member, namespace, name, true);
+    return connect(cluster, member, namespace, name, null, null, true);
+  }
+
+  /**
+   * {@link #connect(String, String, String, String)} with the kubeconfig file and context of
+   * {@code --cluster k8s} ({@code --kubeconfig} and {@code --context}, as kubectl's flags): null
+   * for the default kubeconfig ({@code KUBECONFIG}, {@code ~/.kube/config}, in-cluster) and its
+   * current context. They are read as the Kubernetes provider reads them ({@code
+   * KubernetesProvider.client}) and refused with any other {@code --cluster}.
+   *
+   * <pre>{@code
+   * ClusterPlacement p = ClusterPlacement.connect("k8s", "agent-1", "gitops", "default",
+   *     Path.of("/etc/gitops/kubeconfig"), "prod");
+   * }</pre>
+   *
+   * @throws IllegalArgumentException naming the flag at fault: a kubeconfig that is missing, cannot
+   *     be read or has no such context names {@code --kubeconfig} or {@code --context}
+   */
+  public static ClusterPlacement connect(String cluster, String member, String namespace, String name,
+      java.nio.file.Path kubeconfig, String context) {
+    return connect(cluster, member, namespace, name, kubeconfig, context, true);
   }
 
   /** The cluster name of agents given none. */
@@ -120,7 +143,7 @@ public final class ClusterPlacement implements Placement {
 
   /** {@code waitForConnection}: whether etcd's calls wait for a connection ({@link EtcdCoordinator.Builder#waitForConnection}). */
   private static ClusterPlacement connect(String cluster, String member, String namespace, String name,
-      boolean waitForConnection) {
+      java.nio.file.Path kubeconfig, String context, boolean waitForConnection) {
     if (name == null || !NAME.matcher(name).matches() || name.equals(".") || name.equals("..")) {
       throw new IllegalArgumentException("--cluster-name '" + name + "' is not a cluster name: letters, digits, '-',"
           + " '_' and '.', at most 63, beginning and ending with a letter or digit");
@@ -171,6 +194,11 @@ public final class ClusterPlacement implements Placement {
         }
         endpoints.add("http://" + hostPort);
       }
+      if (kubeconfig != null || context != null) {
+        // silently ignored, the agent would look right and coordinate through another engine than the one meant
+        throw new IllegalArgumentException((kubeconfig != null ? "--kubeconfig" : "--context") + " is for --cluster"
+            + " k8s, not --cluster " + cluster);
+      }
       if (namespace != null) {
         // on etcd, clusters are told apart by their name: a namespace silently ignored would let two sets of agents
         // that meant to be apart share (and run) each other's targets
@@ -188,11 +216,47 @@ public final class ClusterPlacement implements Placement {
         throw new IllegalArgumentException("--namespace '" + namespace + "' is not a Kubernetes namespace name: "
             + NAMESPACE_RULE);
       }
-      KubernetesClient client = new KubernetesClientBuilder().build();
+      KubernetesClient client = kubernetesClient(kubeconfig, context);
       return new ClusterPlacement(LeaseCoordinator.builder(client, namespace, member).cluster(name).build(), settle, poll,
           client);
     }
     throw new IllegalArgumentException("--cluster " + cluster + ": want etcd://HOST:PORT[,HOST:PORT...] or k8s");
+  }
+
+  /**
+   * The client of {@code --cluster k8s}: the default kubeconfig and its current context when
+   * neither flag is given, else the file and context as the Kubernetes provider reads them, refused
+   * naming the flag when the file is missing, cannot be read or has no such context.
+   */
+  private static KubernetesClient kubernetesClient(java.nio.file.Path kubeconfig, String context) {
+    if (kubeconfig == null && context == null) {
+      return new KubernetesClientBuilder().build();
+    }
+    for (Object[] flag : new Object[][] {{"--kubeconfig", kubeconfig}, {"--context", context}}) {
+      if (flag[1] != null && flag[1].toString().isBlank()) {
+        throw new IllegalArgumentException(flag[0] + " is empty: give a value or leave the flag out");
+      }
+    }
+    try {
+      KubernetesProviderFactory.check(kubeconfig, context, null);
+    } catch (InvalidOptionException e) {
+      throw new IllegalArgumentException(e.flag() + " (with --cluster k8s): " + e.getMessage(), e);
+    }
+    KubernetesClient client;
+    try {
+      client = KubernetesProvider.client(kubeconfig, context);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--kubeconfig (with --cluster k8s): " + e.getMessage(), e);
+    }
+    io.fabric8.kubernetes.api.model.NamedContext current = client.getConfiguration().getCurrentContext();
+    if (context != null && (current == null || !context.equals(current.getName()))) {
+      // the default kubeconfig's contexts are not checked above; fabric8 falls back to another context
+      java.io.File file = client.getConfiguration().getFile();
+      client.close();
+      throw new IllegalArgumentException("--context (with --cluster k8s): no context '" + context + "' in "
+          + (file == null ? "the default kubeconfig (there is no kubeconfig file)" : "the kubeconfig " + file));
+    }
+    return client;
   }
 
   /**
@@ -208,8 +272,20 @@ public final class ClusterPlacement implements Placement {
 
   /** {@link #owners(String, String)} in the cluster named {@code name} ({@code --cluster-name}). */
   public static Map<String, Ownership> owners(String cluster, String namespace, String name) {
+    return owners(cluster, namespace, name, null, null);
+  }
+
+  /**
+   * {@link #owners(String, String, String)} through the kubeconfig file and context of {@code
+   * --cluster k8s} ({@code --kubeconfig}, {@code --context}; null for the default), as {@link
+   * #connect(String, String, String, String, java.nio.file.Path, String)} takes them.
+   *
+   * @throws IllegalArgumentException naming the flag at fault
+   */
+  public static Map<String, Ownership> owners(String cluster, String namespace, String name,
+      java.nio.file.Path kubeconfig, String context) {
     // a one-off read: an etcd that takes no connection is said at once, not after the call's timeout
-    ClusterPlacement reader = connect(cluster, "gitops-status", namespace, name, false);
+    ClusterPlacement reader = connect(cluster, "gitops-status", namespace, name, kubeconfig, context, false);
     try {
       return reader.coordinator().owners();
     } catch (RuntimeException e) {

@@ -122,6 +122,57 @@ class ClusterPlacementTest {
     }
   }
 
+  /**
+   * --kubeconfig and --context of --cluster k8s, as kubectl's: the file's context that is not its
+   * current one reaches the stand-in; a missing or unreadable file, a context it does not have and
+   * either flag with etcd are refused naming the flag. Without them, the default kubeconfig was all
+   * there was.
+   */
+  @Test
+  void aKubeconfigAndContextReachTheirClusterAndAreRefusedNamingTheFlag() throws Exception {
+    try (dev.gitops.agent.StandInCluster cluster = dev.gitops.agent.StandInCluster.start()) {
+      Path kubeconfig = cluster.writeKubeconfig(dir.resolve("kubeconfig"), "mock", true);  // 'other' is current
+      dev.gitops.cluster.k8s.LeaseCoordinator m1 = dev.gitops.cluster.k8s.LeaseCoordinator.builder(cluster.client(),
+          "gitops", "m1").ttl(java.time.Duration.ofMinutes(5)).build();
+      try {
+        m1.join();
+        dev.gitops.cluster.Ownership web = m1.tryAcquire("web").orElseThrow();
+        assertThat(ClusterPlacement.owners("k8s", "gitops", ClusterPlacement.DEFAULT_NAME, kubeconfig, "mock"))
+            .containsEntry("web", web);
+        String before = System.getProperty("kubeconfig");
+        System.setProperty("kubeconfig", kubeconfig.toString());  // the default kubeconfig: --context alone
+        try {
+          assertThat(ClusterPlacement.owners("k8s", "gitops", ClusterPlacement.DEFAULT_NAME, null, "mock"))
+              .containsEntry("web", web);
+          assertThatThrownBy(() -> ClusterPlacement.owners("k8s", "gitops", ClusterPlacement.DEFAULT_NAME, null,
+              "nope")).isInstanceOf(IllegalArgumentException.class)
+              .hasMessage("--context (with --cluster k8s): no context 'nope' in the kubeconfig " + kubeconfig);
+        } finally {
+          restore("kubeconfig", before);
+        }
+      } finally {
+        m1.close();
+      }
+      assertThatThrownBy(() -> ClusterPlacement.connect("k8s", "m2", "gitops", "default", kubeconfig, "nope"))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("--context (with --cluster k8s): no context 'nope' in " + kubeconfig + " (it has: other, mock)");
+    }
+    Path missing = dir.resolve("missing");
+    assertThatThrownBy(() -> ClusterPlacement.connect("k8s", "m2", "gitops", "default", missing, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--kubeconfig (with --cluster k8s): no such file " + missing);
+    Path directory = Files.createDirectories(dir.resolve("a-directory"));
+    assertThatThrownBy(() -> ClusterPlacement.owners("k8s", "gitops", "default", directory, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("--kubeconfig (with --cluster k8s): cannot read " + directory + ": ");
+    assertThatThrownBy(() -> ClusterPlacement.connect("etcd://127.0.0.1:2379", "m2", null, "default", missing, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--kubeconfig is for --cluster k8s, not --cluster etcd://127.0.0.1:2379");
+    assertThatThrownBy(() -> ClusterPlacement.owners("etcd://127.0.0.1:2379", null, "default", null, "prod"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--context is for --cluster k8s, not --cluster etcd://127.0.0.1:2379");
+  }
+
   private static void restore(String property, String value) {
     if (value == null) {
       System.clearProperty(property);
