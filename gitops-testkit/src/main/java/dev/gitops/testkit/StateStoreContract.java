@@ -59,7 +59,8 @@ import org.junit.jupiter.api.Test;
  * field of an entry kept, by another object on the store too; loaded maps are immutable
  * snapshots and documents frozen; the lock (exclusive, not reentrant, refused writes without it,
  * worker threads writing under it); the secret key; the owner claim; a store whose data is damaged
- * ({@link #corrupt}) refuses to load and to write, with a {@link StoreCorruptException}; and for a
+ * ({@link #corrupt}) refuses to load and to write, with a {@link StoreCorruptException}, a write
+ * before any load included; and for a
  * {@link BatchedStateStore}, a batch lands whole, with its in-sync proofs where the store keeps them.
  */
 // locks are held for a try block's scope without being referenced in it
@@ -611,6 +612,33 @@ public abstract class StateStoreContract {
       refused("forget on a damaged store", () -> damaged.forget(A));
       refused("clearPending on a damaged store", () -> damaged.clearPending(B));
       refused("load() of a damaged store, again (nothing rebuilt)", damaged::load);
+    }
+  }
+
+  /**
+   * Contract: A damaged store refuses a write that comes before any {@code load()} under the lock
+   * too (a caller that writes without loading first): a write of the record that is damaged, or
+   * its removal, would otherwise replace the damage before anything said it was there. The damage
+   * is still there for the next load to name.
+   */
+  @Test
+  public void aDamagedStoreRefusesAWriteBeforeAnyLoad() throws Exception {
+    StateStore s = store();
+    try (StoreLock l = s.lock(LONG)) {
+      s.writePending(resource(A, "{\"a\":1}"));
+      s.commit(resource(A, "{\"a\":1}"), "r1");
+      s.writePending(resource(B, "{\"b\":1}"));
+      s.appendHistory(entry(1));
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(corrupt(s), "the store cannot be damaged by the test");
+    StateStore damaged = track(sameStore(s));
+    try (StoreLock l = damaged.lock(LONG)) {
+      refused("commit before any load() of a damaged store", () -> damaged.commit(resource(A, "{}"), "r2"));
+      refused("forget before any load() of a damaged store", () -> damaged.forget(B));
+    }
+    StateStore again = track(sameStore(s));
+    try (StoreLock l = again.lock(LONG)) {
+      refused("load() after writes were refused (the damage is still there)", again::load);
     }
   }
 

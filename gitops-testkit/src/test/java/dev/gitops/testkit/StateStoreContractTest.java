@@ -159,6 +159,7 @@ class StateStoreContractTest {
     OwnStoreContract c = new OwnStoreContract(false, false);
     run(c, c::historyIsReadAgainWholeByAnotherObjectOnTheStore);
     run(c, c::aDamagedStoreRefusesToLoadAndToWrite);
+    run(c, c::aDamagedStoreRefusesAWriteBeforeAnyLoad);
   }
 
   @Test
