@@ -101,6 +101,12 @@ public final class EtcdStateStore implements StateStore {
    * records it cannot read.
    */
   private volatile StoreCorruptException damaged;
+  /**
+   * Whether the entries were read whole ({@link #load()}) since the lock was taken: until they
+   * are, the first write reads them, so that no write lands on (or deletes) an entry that is
+   * damaged before a read has said so.
+   */
+  private volatile boolean readWhole;
 
   private EtcdStateStore(EtcdCoordinator coordinator, Ownership ownership, int historyLimit) {
     this.coordinator = Objects.requireNonNull(coordinator, "coordinator");
@@ -153,6 +159,7 @@ public final class EtcdStateStore implements StateStore {
   public StoreLock lock(Duration timeout) {
     return lock.acquire(timeout, () -> {
       refusalLogged = false;
+      readWhole = false;
       coordinator.checkFence(ownership);
       Meta m;
       try {
@@ -180,7 +187,10 @@ public final class EtcdStateStore implements StateStore {
    */
   @Override
   public StoredState load() {
-    return checked(this::loadEntries);
+    boolean locked = lock.isHeld();
+    StoredState s = checked(this::loadEntries);
+    readWhole = locked;  // read without the lock, it may be written before the lock is taken
+    return s;
   }
 
   private StoredState loadEntries() {
@@ -286,6 +296,11 @@ public final class EtcdStateStore implements StateStore {
    * the request as too large.
    */
   private long write(String what, Meta next, long entryBytes, Op... ops) {
+    return write(what, next, entryBytes, () -> { }, ops);
+  }
+
+  /** {@link #write(String, Meta, long, Op...)} once {@code check} (a read of what {@code ops} delete) passed. */
+  private long write(String what, Meta next, long entryBytes, Runnable check, Op... ops) {
     synchronized (monitor) {
       if (!lock.isHeld()) {
         throw new IllegalStateException("etcd store " + base + ": " + what + " needs the store lock; call lock() first");
@@ -295,6 +310,18 @@ public final class EtcdStateStore implements StateStore {
       all[ops.length] = Op.put(bytes(base + "meta"), next.bytes(), PutOption.DEFAULT);
       refuseIfDamaged(what);
       refuseIfStale(what);
+      try {
+        if (!readWhole) {
+          // a write without a load() since the lock (one the engine always makes) would put over, or delete, an
+          // entry no read has checked: a damaged one would be gone, never named
+          loadEntries();
+          readWhole = true;
+        }
+        check.run();
+      } catch (StoreCorruptException e) {
+        damaged = e;
+        refuseIfDamaged(what);
+      }
       TxnResponse r;
       try {
         r = coordinator.await(kv.txn().If(coordinator.fence(ownership)).Then(all).commit(), what + " in " + base);
@@ -436,12 +463,21 @@ public final class EtcdStateStore implements StateStore {
       byte[] value = StoreEntries.historyEntry(entry);
       ops.add(Op.put(historyKey(seq), ByteSequence.from(value), PutOption.DEFAULT));
       long oldestKept = seq - historyLimit + 1;
+      Runnable check = () -> { };
       if (oldestKept > 1) {
-        // everything older than the limit, in one range delete (the limit may have shrunk since the last run)
+        // everything older than the limit, in one range delete (the limit may have shrunk since the last run); read
+        // first (one entry, as a rule): a damaged one stays for a person to see, as history() would have named it
         ops.add(Op.delete(historyKey(0), DeleteOption.builder().withRange(historyKey(oldestKept)).build()));
+        check = () -> {
+          for (KeyValue e : coordinator.await(kv.get(historyKey(0), GetOption.builder().withRange(historyKey(oldestKept))
+              .build()), "read the history entries " + base + " drops").getKvs()) {
+            StoreEntries.readHistoryEntry(e.getValue().getBytes(),
+                "etcd store key " + e.getKey().toString(StandardCharsets.UTF_8));
+          }
+        };
       }
       write("append history " + entry.id(), new Meta(m.serial(), m.attempted(), m.applied(), seq, true), value.length,
-          ops.toArray(Op[]::new));
+          check, ops.toArray(Op[]::new));
     }
   }
 

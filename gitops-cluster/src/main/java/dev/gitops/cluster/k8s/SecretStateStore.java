@@ -287,8 +287,7 @@ public final class SecretStateStore implements StateStore {
     if (s != null) {
       for (int i = s.history().size() - 1; i >= 0; i--) {
         try {
-          out.add(StoreEntries.readHistoryEntry(s.history().get(i), store() + ", history entry "
-              + (s.history().size() - i)));
+          out.add(StoreEntries.readHistoryEntry(s.history().get(i), historyEntryAt(s.history().size() - i)));
         } catch (StoreCorruptException e) {
           throw damaged(e);
         }
@@ -403,15 +402,25 @@ public final class SecretStateStore implements StateStore {
         byte[] b = JSON.writeValueAsBytes(e);
         pending.put(StoreEntries.readPendingEntry(b, at).key(), b);
       }
+      // read here, not only by history(): every write rewrites the history with the rest, and one that trims it
+      // would drop a damaged entry no read had named
       List<byte[]> history = new ArrayList<>();
+      int size = n.get("history").size();
       for (JsonNode e : n.get("history")) {
-        history.add(JSON.writeValueAsBytes(e));
+        byte[] b = JSON.writeValueAsBytes(e);
+        StoreEntries.readHistoryEntry(b, historyEntryAt(size - history.size()));
+        history.add(b);
       }
       return new State(n.get("serial").longValue(), n.get("attempted").asText(), n.get("applied").asText(), inventory,
           pending, history);
     } catch (IOException e) {
       throw new StoreCorruptException(at + ": not valid JSON (" + JsonErrors.describe(e) + ")", e);
     }
+  }
+
+  /** Where the history entry {@code n} is, counted from the newest (1), as {@link #history()} lists them. */
+  private String historyEntryAt(int n) {
+    return store() + ", history entry " + n;
   }
 
   private static byte[] serialize(State s) {

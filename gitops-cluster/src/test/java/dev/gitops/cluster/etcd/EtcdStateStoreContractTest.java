@@ -113,6 +113,33 @@ class EtcdStateStoreContractTest extends StateStoreContract {
     }
   }
 
+  /**
+   * The oldest history entry, damaged, is the one the next append drops past the limit: the append
+   * is refused naming its key, and no key changes (the range delete took it away unseen, and the
+   * store wrote on).
+   */
+  @Test
+  void anAppendThatWouldDropADamagedHistoryEntryIsRefusedNamingItsKey() {
+    EtcdStateStore s = (EtcdStateStore) store();  // keeps 5
+    try (StoreLock l = s.lock(LONG)) {
+      for (int i = 1; i <= 5; i++) {
+        s.appendHistory(entry(i));
+      }
+    }
+    assertThat(damage(s, "history/", v -> "not json".getBytes(StandardCharsets.UTF_8))).isTrue();
+    String oldest = entries(s, "history/").get(0).getKey().toString(StandardCharsets.UTF_8);
+    Map<String, String> before = snapshot(s);
+    EtcdStateStore again = (EtcdStateStore) track(EtcdStateStore.open(coordinator, s.ownership(), 5));
+    try (StoreLock l = again.lock(LONG)) {
+      again.load();  // inventory, pending and meta: what load() reads is sound
+      assertThatThrownBy(() -> again.appendHistory(entry(6))).isInstanceOf(StoreCorruptException.class)
+          .hasMessageContaining("refuses to append history").hasMessageContaining("etcd store key " + oldest);
+      assertThatThrownBy(() -> again.recordRevisions("r2", "r2")).isInstanceOf(StoreCorruptException.class)
+          .hasMessageContaining(oldest);
+    }
+    assertThat(snapshot(s)).as("every key of the store as it was").isEqualTo(before);
+  }
+
   /** Every key of the store with its value and the revision that last wrote it. */
   static Map<String, String> snapshot(EtcdStateStore store) {
     Map<String, String> out = new java.util.TreeMap<>();

@@ -331,6 +331,55 @@ class SecretStateStoreTest extends LeaseTestBase {
     }
   }
 
+  /**
+   * A history entry edited by hand into JSON that is no history entry (the oldest, the one the next
+   * append trims past the limit): the lock's read names it, so load() and every write are refused
+   * and no Secret changes. Before, only history() read the entries: load() passed, and the append
+   * wrote the state again without the damaged entry, never named.
+   */
+  @Test
+  void aDamagedHistoryEntryRefusesLoadAndEveryWriteBeforeAnAppendTrimsIt() throws Exception {
+    LeaseCoordinator m1 = joined("m1");
+    SecretStateStore store = SecretStateStore.open(m1, m1.tryAcquire("t").orElseThrow(), 3, 1024);
+    try (StoreLock l = store.lock(LOCK)) {
+      store.commit(file(A, "v1"), "r1");
+      for (int i = 1; i <= 3; i++) {
+        store.appendHistory(new dev.gitops.api.spi.HistoryEntry("sync-" + i, java.time.Instant.EPOCH, "r1", "p",
+            dev.gitops.api.SyncResult.Status.SUCCEEDED, java.util.Map.of(), ""));
+      }
+    }
+    assertThat(SecretStateStoreContractTest.damage(client, store, gz -> {
+      try {
+        var json = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gz)));
+        ((com.fasterxml.jackson.databind.node.ArrayNode) json.get("history")).set(0,
+            JsonNodeFactory.instance.objectNode().put("id", 7));
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(out)) {
+          z.write(json.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return out.toByteArray();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    })).isTrue();
+    List<Secret> before = client.secrets().inNamespace("gitops").list().getItems();
+    SecretStateStore again = SecretStateStore.open(m1, store.ownership(), 3, 1024);
+    try (StoreLock l = again.lock(LOCK)) {
+      assertThatThrownBy(again::load).isInstanceOf(dev.gitops.api.StoreCorruptException.class)
+          .hasMessageContaining("Secret store gitops/" + store.secretName() + " (target t), history entry 3");
+      for (org.assertj.core.api.ThrowableAssert.ThrowingCallable write : List.<org.assertj.core.api.ThrowableAssert
+          .ThrowingCallable>of(() -> again.appendHistory(new dev.gitops.api.spi.HistoryEntry("sync-4",
+              java.time.Instant.EPOCH, "r2", "p", dev.gitops.api.SyncResult.Status.SUCCEEDED, java.util.Map.of(), "")),
+          () -> again.commit(file(A, "v2"), "r2"))) {
+        assertThatThrownBy(write).isInstanceOf(dev.gitops.api.StoreCorruptException.class)
+            .hasMessageContaining("refuses to").hasMessageContaining("history entry 3");
+      }
+    }
+    assertThat(client.secrets().inNamespace("gitops").list().getItems()).as("every Secret as it was")
+        .isEqualTo(before);
+  }
+
   @Test
   void aMissingChunkIsACorruptStoreNamingIt() {
     LeaseCoordinator m1 = joined("m1");
