@@ -792,6 +792,9 @@ public final class LeaseCoordinator implements Coordinator {
         : s.getLeaseTransitions() == null ? "has a spec without leaseTransitions"
         : s.getLeaseTransitions() < 0 ? "has spec.leaseTransitions " + s.getLeaseTransitions()
             + ", not a count from 0 up"
+        // a take counts one above it: 2147483647 + 1 wrapped to a negative count, and a token of 0
+        : s.getLeaseTransitions() == Integer.MAX_VALUE ? "has spec.leaseTransitions " + Integer.MAX_VALUE
+            + ", the largest count there is, which no take can count above"
         : null;
   }
 
@@ -813,10 +816,13 @@ public final class LeaseCoordinator implements Coordinator {
   /** The highest count this member saw each target Lease at, by name: a take, or a Lease made anew, counts above it. */
   private final Map<String, Integer> highestCount = new ConcurrentHashMap<>();
 
-  /** A Lease's count, 0 when its spec has none that counts from 0 up (its take then counts on from its store's). */
+  /**
+   * A Lease's count, 0 when its spec has none that counts from 0 up or one no take can count above
+   * ({@link #targetProblem}; its take then counts on from its store's).
+   */
   private static int transitions(Lease l) {
     Integer t = l.getSpec() == null ? null : l.getSpec().getLeaseTransitions();
-    return t == null || t < 0 ? 0 : t;
+    return t == null || t < 0 || t == Integer.MAX_VALUE ? 0 : t;
   }
 
   /** The problem last warned of per Lease name: a Lease edited by hand is said once per problem, not every round. */

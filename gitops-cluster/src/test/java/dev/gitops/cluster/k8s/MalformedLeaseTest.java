@@ -138,7 +138,9 @@ class MalformedLeaseTest extends LeaseTestBase {
       for (UnaryOperator<LeaseSpec> broken : List.<UnaryOperator<LeaseSpec>>of(s -> null,
           s -> new LeaseSpecBuilder(s).withLeaseTransitions(null).build(),
           s -> new LeaseSpecBuilder(s).withLeaseTransitions(-7).build(),
-          s -> new LeaseSpecBuilder(s).withLeaseTransitions(0).withHolderIdentity(null).build())) {
+          s -> new LeaseSpecBuilder(s).withLeaseTransitions(0).withHolderIdentity(null).build(),
+          // the largest count there is: its take went one above, to a negative count, and a token of 0
+          s -> new LeaseSpecBuilder(s).withLeaseTransitions(Integer.MAX_VALUE).build())) {
         Ownership held = o;  // m1's at first, then m2's: held until the edit
         LeaseCoordinator holder = held.member().equals("m1") ? m1 : m2;
         edit(name, broken);
@@ -161,7 +163,7 @@ class MalformedLeaseTest extends LeaseTestBase {
         }
       }
       // one per problem and member (the one that took it with a token above the store's: m2)
-      assertThat(warningsNaming(log, name)).filteredOn(w -> w.contains("member m2:")).hasSize(4)
+      assertThat(warningsNaming(log, name)).filteredOn(w -> w.contains("member m2:")).hasSize(5)
           .allMatch(w -> w.contains("(target payments)"));
     }
     edit(name, s -> null);
