@@ -392,15 +392,17 @@ public final class SecretStateStore implements StateStore {
           || !n.path("pending").isArray() || !n.path("history").isArray()) {
         throw new StoreCorruptException(at + ": not a format-" + FORMAT + " state", null);
       }
+      // a key twice (an entry's key edited by hand) is damage: in the map one entry hid the other, and the next
+      // write would have dropped it
       TreeMap<ResourceKey, byte[]> inventory = new TreeMap<>();
       for (JsonNode e : n.get("inventory")) {
         byte[] b = JSON.writeValueAsBytes(e);
-        inventory.put(StoreEntries.readInventoryEntry(b, at).resource().key(), b);
+        once(inventory, StoreEntries.readInventoryEntry(b, at).resource().key(), b, "inventory");
       }
       TreeMap<ResourceKey, byte[]> pending = new TreeMap<>();
       for (JsonNode e : n.get("pending")) {
         byte[] b = JSON.writeValueAsBytes(e);
-        pending.put(StoreEntries.readPendingEntry(b, at).key(), b);
+        once(pending, StoreEntries.readPendingEntry(b, at).key(), b, "pending");
       }
       // read here, not only by history(): every write rewrites the history with the rest, and one that trims it
       // would drop a damaged entry no read had named
@@ -415,6 +417,13 @@ public final class SecretStateStore implements StateStore {
           pending, history);
     } catch (IOException e) {
       throw new StoreCorruptException(at + ": not valid JSON (" + JsonErrors.describe(e) + ")", e);
+    }
+  }
+
+  /** Puts {@code entry} under {@code key}, refusing a key the state holds already as damage naming it. */
+  private void once(TreeMap<ResourceKey, byte[]> entries, ResourceKey key, byte[] entry, String kind) {
+    if (entries.putIfAbsent(key, entry) != null) {
+      throw new StoreCorruptException(store() + ": holds two " + kind + " entries of " + key, null);
     }
   }
 

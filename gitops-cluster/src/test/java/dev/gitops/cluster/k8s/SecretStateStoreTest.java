@@ -348,21 +348,8 @@ class SecretStateStoreTest extends LeaseTestBase {
             dev.gitops.api.SyncResult.Status.SUCCEEDED, java.util.Map.of(), ""));
       }
     }
-    assertThat(SecretStateStoreContractTest.damage(client, store, gz -> {
-      try {
-        var json = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
-            .readTree(new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gz)));
-        ((com.fasterxml.jackson.databind.node.ArrayNode) json.get("history")).set(0,
-            JsonNodeFactory.instance.objectNode().put("id", 7));
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(out)) {
-          z.write(json.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        }
-        return out.toByteArray();
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    })).isTrue();
+    assertThat(editState(store, json -> ((com.fasterxml.jackson.databind.node.ArrayNode) json.get("history")).set(0,
+        JsonNodeFactory.instance.objectNode().put("id", 7)))).isTrue();
     List<Secret> before = client.secrets().inNamespace("gitops").list().getItems();
     SecretStateStore again = SecretStateStore.open(m1, store.ownership(), 3, 1024);
     try (StoreLock l = again.lock(LOCK)) {
@@ -378,6 +365,63 @@ class SecretStateStoreTest extends LeaseTestBase {
     }
     assertThat(client.secrets().inNamespace("gitops").list().getItems()).as("every Secret as it was")
         .isEqualTo(before);
+  }
+
+  /** Edits the JSON state of {@code store}'s Secret by hand, its gzip kept whole. */
+  private boolean editState(SecretStateStore store,
+      java.util.function.Consumer<com.fasterxml.jackson.databind.node.ObjectNode> edit) {
+    return SecretStateStoreContractTest.damage(client, store, gz -> {
+      try {
+        var json = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gz)));
+        edit.accept(json);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(out)) {
+          z.write(json.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return out.toByteArray();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+  }
+
+  /**
+   * The inventory (or pending records) edited to hold one resource twice (its entry copied by hand,
+   * with another revision or wave): no store writes that, and read into a map the later entry hid
+   * the earlier, which the next write dropped. It is damage naming the key: load() and writes are
+   * refused, nothing written.
+   */
+  @Test
+  void aResourceTwiceInTheStateIsDamageNamingItsKey() {
+    LeaseCoordinator m1 = joined("m1");
+    for (String kind : List.of("inventory", "pending")) {
+      SecretStateStore store = SecretStateStore.open(m1, m1.tryAcquire("twice-" + kind).orElseThrow(), 3, 1024);
+      try (StoreLock l = store.lock(LOCK)) {
+        if (kind.equals("inventory")) {
+          store.commit(file(A, "v1"), "r1");
+        } else {
+          store.writePending(file(A, "v1"));
+        }
+      }
+      // A's entry again, of another revision or wave: one of the two was lost to the map
+      assertThat(editState(store, json -> {
+        var entries = (com.fasterxml.jackson.databind.node.ArrayNode) json.get(kind);
+        entries.add(((com.fasterxml.jackson.databind.node.ObjectNode) entries.get(0).deepCopy())
+            .put(kind.equals("inventory") ? "revision" : "wave", kind.equals("inventory") ? "r0" : "7"));
+      })).isTrue();
+      List<Secret> before = client.secrets().inNamespace("gitops").list().getItems();
+      SecretStateStore again = SecretStateStore.open(m1, store.ownership(), 3, 1024);
+      try (StoreLock l = again.lock(LOCK)) {
+        assertThatThrownBy(again::load).as(kind).isInstanceOf(dev.gitops.api.StoreCorruptException.class)
+            .hasMessageContaining("Secret store gitops/" + store.secretName())
+            .hasMessageContaining("two " + kind + " entries of " + A);
+        assertThatThrownBy(() -> again.commit(file(A, "v2"), "r2")).as(kind)
+            .isInstanceOf(dev.gitops.api.StoreCorruptException.class).hasMessageContaining("refuses to");
+      }
+      assertThat(client.secrets().inNamespace("gitops").list().getItems()).as("%s: every Secret as it was", kind)
+          .isEqualTo(before);
+    }
   }
 
   @Test
