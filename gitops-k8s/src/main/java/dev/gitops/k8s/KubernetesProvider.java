@@ -256,7 +256,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * caller closes it.
    *
    * <pre>{@code
-   * try (KubernetesClient client = KubernetesProvider.client(Path.of("/etc/gitops/kubeconfig"), "prod")) {
+   * try (var client = KubernetesProvider.client(Path.of("/etc/gitops/kubeconfig"), "prod")) {
    *   client.secrets().inNamespace("gitops").list();
    * }
    * }</pre>
