@@ -226,13 +226,13 @@ public final class KubernetesDecoder implements Decoder {
       }
       kinds.sawApiVersion(m.type(), apiVersion);
       if (m.type().equals(KindTable.CRD)) {
-        JsonNode scope = m.doc().path("spec").path("scope");
+        String crdName = m.doc().path("metadata").path("name").asText();
+        JsonNode scope = mapping(m, "CustomResourceDefinition " + crdName + ": spec", m.doc().path("spec")).path("scope");
         if (!scope.isMissingNode() && !scope.isNull() && !"Namespaced".equals(scope.asText())
             && !"Cluster".equals(scope.asText())) {
           // taken for Namespaced, its objects would get the default namespace, and the server refuses the CRD
-          throw m.place().error("CustomResourceDefinition " + m.doc().path("metadata").path("name").asText()
-              + ": spec.scope is '" + scope.asText() + "': it is Namespaced or Cluster, written so (as the API server"
-              + " checks it)");
+          throw m.place().error("CustomResourceDefinition " + crdName + ": spec.scope is '" + scope.asText()
+              + "': it is Namespaced or Cluster, written so (as the API server checks it)");
         }
         Kinds.fromCrd(m.doc()).ifPresent(k -> {
           String name = m.doc().path("metadata").path("name").asText();
@@ -454,8 +454,11 @@ public final class KubernetesDecoder implements Decoder {
       return;
     }
     JsonNode meta = doc.get("metadata");
-    if (meta == null || !meta.isObject()) {
+    if (meta == null || meta.isNull()) {
       throw at.error(kind + " has no metadata (metadata.name is required)");
+    }
+    if (!meta.isObject()) {
+      throw at.error(kind + ": metadata must be a mapping, got " + shape(meta) + " (metadata.name is required)");
     }
     if (meta.has("generateName") && !meta.get("generateName").isNull()) {  // null means absent, as everywhere
       throw at.error(kind + " uses metadata.generateName ('" + meta.get("generateName").asText()
@@ -597,6 +600,7 @@ public final class KubernetesDecoder implements Decoder {
     }
     stringMaps(m, doc, name);
     if (KindTable.builtIn(m.type()).isPresent()) {
+      mapping(m, doc.path("kind").textValue() + " " + name + ": spec", doc.path("spec"));
       containerStrings(m, doc, doc.path("kind").textValue() + " " + name + ": ", "");
       patchDirectives(m, doc, doc.path("kind").textValue() + " " + name + ": ", "");
       if (!m.type().equals(KindTable.CRD) && !m.type().equals(CONTROLLER_REVISION)) {
@@ -820,6 +824,9 @@ public final class KubernetesDecoder implements Decoder {
             notAString(m, what + container + "." + list + "[" + j + "]", values.get(j));
           }
         }
+        for (String list : List.of("volumeMounts", "volumeDevices", "envFrom")) {
+          list(m, what + container + "." + list, c.path(list));
+        }
         JsonNode env = list(m, what + container + ".env", c.path("env"));
         for (int j = 0; env.isArray() && j < env.size(); j++) {
           JsonNode v = env.get(j);
@@ -885,6 +892,17 @@ public final class KubernetesDecoder implements Decoder {
       "batch/Job", Set.of("activeDeadlineSeconds"),
       "batch/CronJob", Set.of("startingDeadlineSeconds"));
 
+  /** Where a built-in kind holds its pod spec, by key type. */
+  private static final Map<String, String> POD_SPEC_AT = Map.of(
+      "/Pod", "spec", "/PodTemplate", "template.spec", "/ReplicationController", "spec.template.spec",
+      "apps/Deployment", "spec.template.spec", "apps/ReplicaSet", "spec.template.spec",
+      "apps/StatefulSet", "spec.template.spec", "apps/DaemonSet", "spec.template.spec", "batch/Job", "spec.template.spec",
+      "batch/CronJob", "spec.jobTemplate.spec.template.spec");
+
+  /** A pod spec's lists (core/v1 PodSpec) that are not checked element by element elsewhere. */
+  private static final List<String> POD_SPEC_LISTS = List.of("containers", "initContainers", "ephemeralContainers",
+      "volumes", "tolerations", "imagePullSecrets");
+
   /** A pod spec's integer fields (core/v1 PodSpec) and their width in bits. */
   private static final Map<String, Integer> POD_SPEC_INTEGERS = Map.of(
       "terminationGracePeriodSeconds", 64, "activeDeadlineSeconds", 64, "priority", 32);
@@ -920,11 +938,30 @@ public final class KubernetesDecoder implements Decoder {
    * range ({@code replicas: 99999999999999999999}); a {@code containerPort} or Service {@code port}
    * outside 1 to 65535; a port the server takes as a number or a name ({@link #intOrStringPort}: a
    * probe's or lifecycle hook's, a Service's {@code targetPort}, a NetworkPolicy's), a probe's {@code
-   * grpc.port}, an Ingress backend's service port. Each named by its path; the server's refusal would come at apply time,
+   * grpc.port}, an Ingress backend's service port; a pod spec's lists ({@link #POD_SPEC_LISTS}) and a
+   * ServiceAccount's that are no list, a pod template or its spec that is no mapping ({@link
+   * #POD_SPEC_AT}). Each named by its path; the server's refusal would come at apply time,
    * naming no file, and a value it silently took another way would plan a change at every sync.
    */
   private static void typedValues(Manifest m, ObjectNode doc, String what) {
     JsonNode spec = doc.path("spec");
+    String podSpecAt = POD_SPEC_AT.get(m.type());
+    if (podSpecAt != null) {
+      JsonNode podSpec = doc;
+      String at = "";
+      for (String field : podSpecAt.split("\\.")) {
+        at = at.isEmpty() ? field : at + "." + field;
+        podSpec = mapping(m, what + at, podSpec.path(field));
+      }
+      for (String field : POD_SPEC_LISTS) {
+        list(m, what + podSpecAt + "." + field, podSpec.path(field));
+      }
+    }
+    if (m.type().equals("/ServiceAccount")) {
+      for (String field : List.of("secrets", "imagePullSecrets")) {
+        list(m, what + field, doc.path(field));
+      }
+    }
     specIntegers(m, m.type(), spec, what + "spec.");
     if (m.type().equals("batch/CronJob")) {
       specIntegers(m, "batch/Job", spec.path("jobTemplate").path("spec"), what + "spec.jobTemplate.spec.");
@@ -1284,10 +1321,27 @@ public final class KubernetesDecoder implements Decoder {
    */
   private static JsonNode list(Manifest m, String where, JsonNode value) {
     if (!value.isMissingNode() && !value.isNull() && !value.isArray()) {
-      throw m.place().error(where + " must be a list, got " + (value.isObject() ? "a mapping"
-          : value.getNodeType().name().toLowerCase(Locale.ROOT)) + " (write its elements after '- ')");
+      throw m.place().error(where + " must be a list, got " + shape(value) + " (write its elements after '- ')");
     }
     return value;
+  }
+
+  /**
+   * {@code value}, an object field of a built-in kind at {@code where} (its {@code spec}, a pod
+   * template's), refused when it is there, not null and no mapping ({@code spec: [replicas: 1]}): the
+   * API server refuses it at apply time naming no file, and the checks below it would not find its
+   * fields.
+   */
+  private static JsonNode mapping(Manifest m, String where, JsonNode value) {
+    if (!value.isMissingNode() && !value.isNull() && !value.isObject()) {
+      throw m.place().error(where + " must be a mapping, got " + shape(value));
+    }
+    return value;
+  }
+
+  /** What {@code value} is, for a message: "a mapping", "a list", "string", "number", ... */
+  private static String shape(JsonNode value) {
+    return value.isObject() ? "a mapping" : value.isArray() ? "a list" : value.getNodeType().name().toLowerCase(Locale.ROOT);
   }
 
   /** Refuses {@code value} at {@code where} when it is there, not null, and not a string. */

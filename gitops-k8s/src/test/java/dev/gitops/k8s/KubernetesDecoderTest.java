@@ -796,6 +796,59 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void aMappingOrScalarWhereAPodSpecOrAContainerHasAListIsAnErrorNamingItsPath() {
+    // the API server refuses each of these at apply time, naming no file; the decoder let them through
+    String deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {a: b}}\n"
+        + "  template:\n    metadata: {labels: {a: b}}\n    spec: {%s}\n";
+    String app = "containers: [{name: app, image: x, %s}]";
+    String[][] refused = {
+        {deployment.formatted("containers: {name: app, image: x}"),
+            "Deployment web: spec.template.spec.containers must be a list, got a mapping"},
+        {deployment.formatted(app.formatted("volumeMounts: []") + ", initContainers: {name: i, image: x}"),
+            "spec.template.spec.initContainers must be a list, got a mapping"},
+        {deployment.formatted(app.formatted("volumeMounts: []") + ", volumes: {name: v, emptyDir: {}}"),
+            "spec.template.spec.volumes must be a list, got a mapping"},
+        {deployment.formatted(app.formatted("volumeMounts: []") + ", tolerations: {operator: Exists}"),
+            "spec.template.spec.tolerations must be a list, got a mapping"},
+        {deployment.formatted(app.formatted("volumeMounts: []") + ", imagePullSecrets: regcred"),
+            "spec.template.spec.imagePullSecrets must be a list, got string"},
+        {deployment.formatted(app.formatted("volumeMounts: {name: v, mountPath: /v}")),
+            "Deployment web: spec.template.spec.containers[name=app].volumeMounts must be a list, got a mapping"},
+        {deployment.formatted(app.formatted("envFrom: {configMapRef: {name: c}}")),
+            "spec.template.spec.containers[name=app].envFrom must be a list, got a mapping"},
+        {deployment.formatted("containers: app"), "spec.template.spec.containers must be a list, got string"},
+        {"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: x}], ephemeralContainers:"
+            + " {name: d, image: x}}\n", "Pod p: spec.ephemeralContainers must be a list, got a mapping"},
+        {"apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec: {schedule: '* * * * *', jobTemplate: {spec:"
+            + " {template: {spec: {restartPolicy: Never, containers: {name: a, image: x}}}}}}\n",
+            "CronJob c: spec.jobTemplate.spec.template.spec.containers must be a list, got a mapping"},
+        {"apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: s}\nimagePullSecrets: {name: regcred}\n",
+            "ServiceAccount s: imagePullSecrets must be a list, got a mapping"},
+        {"apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: 80}\n", "Service s: spec.ports must be a list,"
+            + " got number"},
+        // where an object belongs
+        {"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: [replicas: 1]\n",
+            "Deployment web: spec must be a mapping, got a list"},
+        {deployment.replace("    spec: {%s}\n", "    spec: [containers: []]\n"),
+            "Deployment web: spec.template.spec must be a mapping, got a list"},
+        {"apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: ClusterIP\n", "Service s: spec must be a mapping,"
+            + " got string"},
+        {"apiVersion: v1\nkind: ConfigMap\nmetadata: [name: c]\n", "ConfigMap: metadata must be a mapping, got a list"},
+    };
+    for (String[] e : refused) {
+      assertThat(error("m.yaml", e[0]).getMessage()).as(e[0]).startsWith("m.yaml:1@").contains(e[1]);
+    }
+    // null is absent, as the server reads it; and a custom kind's spec follows its own schema
+    assertThat(decode("ok.yaml", deployment.formatted(app.formatted("volumeMounts: null, envFrom: null")
+        + ", volumes: null, tolerations: null"))).hasSize(1);
+    assertThat(decode("c.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: a}\n"
+        + "spec: [1, 2]\n")).hasSize(1);
+    // a ConfigMap's data keys are no pod spec's fields
+    assertThat(decode("d.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {containers: x,"
+        + " volumes: y}\n")).hasSize(1);
+  }
+
+  @Test
   void aNestedMapOfStringsOfABuiltInKindIsCheckedAsTheTopLevelLabelsAndAnnotationsAre() {
     String deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: %s}\n"
         + "  template:\n    metadata: {labels: %s, annotations: %s}\n    spec:\n      nodeSelector: %s\n"
