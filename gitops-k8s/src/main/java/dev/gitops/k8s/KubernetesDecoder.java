@@ -228,6 +228,12 @@ public final class KubernetesDecoder implements Decoder {
       if (m.type().equals(KindTable.CRD)) {
         String crdName = m.doc().path("metadata").path("name").asText();
         JsonNode scope = mapping(m, "CustomResourceDefinition " + crdName + ": spec", m.doc().path("spec")).path("scope");
+        if ((scope.isMissingNode() || scope.isNull()) && !apiVersion.equals(CRD_V1BETA1)) {
+          // apiextensions.k8s.io/v1 does not default it (v1beta1 made it Namespaced): the server refuses the CRD,
+          // and taken for Namespaced here, its objects would get the default namespace
+          throw m.place().error("CustomResourceDefinition " + crdName + ": spec.scope is required: Namespaced or"
+              + " Cluster (the API server does not default it in " + apiVersion + ")");
+        }
         if (!scope.isMissingNode() && !scope.isNull() && !"Namespaced".equals(scope.asText())
             && !"Cluster".equals(scope.asText())) {
           // taken for Namespaced, its objects would get the default namespace, and the server refuses the CRD
@@ -867,6 +873,9 @@ public final class KubernetesDecoder implements Decoder {
   }
 
   private static final String CONTROLLER_REVISION = "apps/ControllerRevision";
+
+  /** The CustomResourceDefinition version that defaulted {@code spec.scope} to Namespaced (served up to 1.21). */
+  private static final String CRD_V1BETA1 = "apiextensions.k8s.io/v1beta1";
 
   /**
    * The {@code spec} fields of built-in kinds that are 32-bit integers ({@code int32}) in every

@@ -229,6 +229,22 @@ class DecodeErrorPlacesTest {
           .contains("CustomResourceDefinition widgets.example.com").contains("spec.scope is '")
           .contains("Namespaced or Cluster");
     }
+    // apiextensions.k8s.io/v1 does not default the scope: the server refuses a CRD without one (v1beta1 defaulted it)
+    for (String none : List.of("", "scope: null, ", "scope: , ")) {
+      String crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+          + "metadata: {name: widgets.example.com}\nspec: {group: example.com, " + none + "names: {plural:"
+          + " widgets, kind: Widget}, versions: [{name: v1, served: true, storage: true}]}\n";
+      assertThat(error(BEFORE + crd)).as(none).startsWith("m.yaml:7@" + REV + ": document 3: ")
+          .contains("CustomResourceDefinition widgets.example.com: spec.scope is required")
+          .contains("Namespaced or Cluster");
+    }
+    assertThat(error(BEFORE + "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+        + "metadata: {name: widgets.example.com}\nspec: [group: example.com]\n"))
+        .startsWith("m.yaml:7@" + REV + ": document 3: ")
+        .contains("CustomResourceDefinition widgets.example.com: spec must be a mapping, got a list");
+    assertThat(decoder().decode(file("old.yaml", "apiVersion: apiextensions.k8s.io/v1beta1\nkind: CustomResourceDefinition\n"
+        + "metadata: {name: widgets.example.com}\nspec: {group: example.com, names: {plural: widgets, kind: Widget},"
+        + " version: v1}\n"))).as("v1beta1 defaults it to Namespaced").hasSize(1);
     for (String good : List.of("Cluster", "Namespaced")) {
       String crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
           + "metadata: {name: widgets.example.com}\nspec: {group: example.com, scope: " + good + ", names: {plural:"
