@@ -100,7 +100,7 @@ public final class KubernetesDecoder implements Decoder {
     this.aggregated = b.aggregated;
     this.lists = new dev.gitops.core.merge.ThreeWayMerge(KubernetesRules.mergeRules(providerId));
     this.fingerprint = "KubernetesDecoder(provider=" + providerId + ",namespace=" + defaultNamespace + ",keepStatus="
-        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v13)";
+        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v14)";
   }
 
   /** A builder: provider {@code k8s}, default namespace {@code default}. */

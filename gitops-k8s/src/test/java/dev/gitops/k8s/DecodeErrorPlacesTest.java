@@ -262,6 +262,6 @@ class DecodeErrorPlacesTest {
 
   @Test
   void theFingerprintNamesTheNewRules() {
-    assertThat(decoder().fingerprint()).contains(",v13)");
+    assertThat(decoder().fingerprint()).contains(",v14)");
   }
 }

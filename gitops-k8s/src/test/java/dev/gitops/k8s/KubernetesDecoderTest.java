@@ -849,6 +849,38 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void aNullQuantityInAResourceListIsTheZeroTheServerStores() {
+    // ResourceList is map[ResourceName]resource.Quantity: the server decodes a JSON null there as the zero
+    // Quantity (Quantity.UnmarshalJSON), stored and read back as "0"; held as null, it was absent to the merge
+    Resource d = decode("d.yaml", """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: d}
+        spec:
+          template:
+            spec:
+              containers:
+              - name: app
+                resources: {limits: {cpu: null, memory: 1Gi}, requests: {memory: }}
+                volumeMounts: [{name: v, mountPath: /v}]
+              volumes: [{name: v, emptyDir: {sizeLimit: null}}]
+        """).get(0);
+    var c = d.document().at("/spec/template/spec/containers/0");
+    assertThat(c.at("/resources/limits/cpu").textValue()).isEqualTo("0");
+    assertThat(c.at("/resources/limits/memory").textValue()).isEqualTo("1Gi");
+    assertThat(c.at("/resources/requests/memory").textValue()).isEqualTo("0");
+    // a sizeLimit is a pointer to a Quantity: null is nil, absent (null, as everywhere)
+    assertThat(d.document().at("/spec/template/spec/volumes/0/emptyDir/sizeLimit").isNull()).isTrue();
+    Resource q = decode("q.yaml", "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q}\nspec: {hard: {pods: null}}\n")
+        .get(0);
+    assertThat(q.document().at("/spec/hard/pods").textValue()).isEqualTo("0");
+    // a custom kind's fields follow its own schema: left as written
+    Resource w = decode("w.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: a}\n"
+        + "spec: {resources: {limits: {cpu: null}}}\n").get(0);
+    assertThat(w.document().at("/spec/resources/limits/cpu").isNull()).isTrue();
+  }
+
+  @Test
   void aNestedMapOfStringsOfABuiltInKindIsCheckedAsTheTopLevelLabelsAndAnnotationsAre() {
     String deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: %s}\n"
         + "  template:\n    metadata: {labels: %s, annotations: %s}\n    spec:\n      nodeSelector: %s\n"

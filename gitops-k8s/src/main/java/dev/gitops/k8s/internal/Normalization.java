@@ -257,7 +257,7 @@ public final class Normalization {
           }
         }
         if (holdsQuantities(type, parentField, name) && child instanceof ObjectNode q) {
-          canonicalQuantities(q);
+          canonicalQuantities(q, omitEmpty);
         } else if (name.equals("sizeLimit") && child != null && child.isValueNode()) {
           canonicalQuantity(o, name, child);
         }
@@ -304,11 +304,23 @@ public final class Normalization {
     return type.equals("/LimitRange") && LIMIT_RANGE_FIELDS.contains(field);
   }
 
-  private static void canonicalQuantities(ObjectNode q) {
+  /**
+   * Gives the quantities of the map {@code q} their canonical text; with {@code builtIn} (a built-in
+   * kind's {@code ResourceList}, Go's {@code map[ResourceName]resource.Quantity}) a null value is
+   * the zero quantity {@code "0"}, as the API server decodes it ({@code Quantity.UnmarshalJSON} makes
+   * JSON null the zero Quantity, which the map keeps and the server stores and returns as "0"); held
+   * as null, it was absent to the merge, so {@code limits: {cpu: null}} was never sent and the server's
+   * own {@code cpu: "0"} was drift at every sync.
+   */
+  private static void canonicalQuantities(ObjectNode q, boolean builtIn) {
     List<String> names = new ArrayList<>();
     q.fieldNames().forEachRemaining(names::add);
     for (String n : names) {
-      canonicalQuantity(q, n, q.get(n));
+      if (builtIn && q.get(n).isNull()) {
+        q.put(n, "0");
+      } else {
+        canonicalQuantity(q, n, q.get(n));
+      }
     }
   }
 
