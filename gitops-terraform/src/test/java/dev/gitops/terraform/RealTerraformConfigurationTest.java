@@ -141,9 +141,10 @@ class RealTerraformConfigurationTest extends RealTerraformFixture {
   void aModuleTerraformResolvesOutsideTheWorkingDirectoryIsRefusedAfterInitBeforeAnyPlan() throws Exception {
     Files.createDirectories(tmp.resolve("x"));
     Files.writeString(tmp.resolve("x/main.tf"), "resource \"terraform_data\" \"h\" {\n  input = \"from-host\"\n}\n");
-    // a JSON file whose root is a list of objects: Terraform reads it (1.11.4 resolves ../x), the decoder does not
-    repo.write("infra/outside.tf.json", "[{\"module\": {\"host\": {\"source\": \"../x\"}}}]\n")
-        .commit("a module from the host in JSON");
+    // a source written as an expression, not a string literal: Terraform evaluates it (1.11.4 resolves ../x), the
+    // decoder's scan of the revision does not (it reads a JSON file whose root is a list of objects now)
+    repo.write("infra/outside.tf", "module \"host\" {\n  source = (\"../x\")\n}\n")
+        .commit("a module from the host behind an expression");
     try (Reconciler reconciler = reconciler(provider())) {
       SyncResult r = reconciler.sync();
       assertThat(r.status()).isNotEqualTo(SyncResult.Status.SUCCEEDED);

@@ -111,8 +111,8 @@ public final class ConfigDecoder implements Decoder {
     if (json) {
       try {
         // JSON writes blocks as objects or as lists of them, at the block type and under each label (and a
-        // property given twice is both: HclJson)
-        JsonNode modules = HclJson.read(text).path("module");
+        // property given twice is both, and a root list of objects is one body: HclJson)
+        JsonNode modules = HclJson.body(text).path("module");
         for (JsonNode byName : modules.isArray() ? modules : List.of(modules)) {
           for (java.util.Iterator<Map.Entry<String, JsonNode>> it = byName.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
@@ -123,8 +123,12 @@ public final class ConfigDecoder implements Decoder {
             }
           }
         }
+      } catch (HclJson.NotABody e) {
+        // Terraform refuses it too ("Incorrect JSON value type"); refused here, it names the element at fault
+        throw new DecodeException(Origin.of(file.path(), e.line(), file.revision()), "this JSON configuration file is"
+            + " not a body Terraform reads: " + e.getMessage());
       } catch (java.io.IOException e) {
-        // Terraform refuses the file itself, naming it.
+        // Not JSON: Terraform refuses the file itself, naming it.
       }
       return;
     }

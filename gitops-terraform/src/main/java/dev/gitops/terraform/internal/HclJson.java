@@ -17,6 +17,10 @@ import java.io.IOException;
  * is read as the list of its values, the form HCL gives the same meaning ({@code "variable": [{"a":
  * {}}, {"b": {}}]}); a list among them is spliced in. An argument given twice is an error to
  * Terraform, which names the file itself; reading it as a list only learns both values.
+ *
+ * <p>A configuration file's root may also be a list of objects ({@code [{"variable": {...}},
+ * {"module": {...}}]}), each a part of the same body: {@link #body} reads it as one object whose
+ * properties given in more than one element are read as a property given twice.
  */
 public final class HclJson {
 
@@ -35,21 +39,85 @@ public final class HclJson {
     }
   }
 
+  /**
+   * The body of a configuration file ({@code *.tf.json}, {@code *.tofu.json}) as Terraform reads
+   * it, whether its root is an object or a list of objects: the properties of a list's objects are
+   * one object's, a property given in more than one of them read as a property given twice ({@link
+   * #read}); an empty object when {@code text} holds no value (Terraform refuses that file itself).
+   *
+   * @throws NotABody when the root is neither an object nor a list of objects, naming the element
+   *     of the list that is not an object (Terraform refuses such a file too: "Incorrect JSON value
+   *     type")
+   * @throws IOException when it is not JSON
+   */
+  public static ObjectNode body(String text) throws IOException {
+    try (JsonParser p = PlanReader.JSON.getFactory().createParser(text)) {
+      JsonToken first = p.nextToken();
+      if (first == null) {
+        return Documents.nodes().objectNode();
+      }
+      if (first == JsonToken.START_OBJECT) {
+        return (ObjectNode) value(p, first);
+      }
+      if (first != JsonToken.START_ARRAY) {
+        throw new NotABody(p.currentLocation().getLineNr(), "the root value is " + what(first)
+            + ", not an object or a list of objects");
+      }
+      ObjectNode body = Documents.nodes().objectNode();
+      int index = 0;
+      for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken(), index++) {
+        if (t != JsonToken.START_OBJECT) {
+          throw new NotABody(p.currentLocation().getLineNr(), "element [" + index + "] of the root list is "
+              + what(t) + ", not an object (a file whose root is a list holds only objects, each part of its body)");
+        }
+        ((ObjectNode) value(p, t)).fields().forEachRemaining(e -> put(body, e.getKey(), e.getValue()));
+      }
+      return body;
+    }
+  }
+
+  private static String what(JsonToken t) {
+    return switch (t) {
+      case START_ARRAY -> "a list";
+      case VALUE_STRING -> "a string";
+      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
+      case VALUE_TRUE, VALUE_FALSE -> "a bool";
+      case VALUE_NULL -> "null";
+      default -> t.asString() == null ? t.name() : t.asString();
+    };
+  }
+
+  /**
+   * A configuration file whose root is neither an object nor a list of objects: Terraform refuses
+   * it. The message names the element of the list that is not an object ({@code element [1]}).
+   */
+  public static final class NotABody extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    /** The line (from 1) where the value that is not an object starts. */
+    private final int line;
+
+    NotABody(int line, String message) {
+      super(message);
+      this.line = line;
+    }
+
+    /**
+     * The line where that value starts.
+     *
+     * @return the line, from 1
+     */
+    public int line() {
+      return line;
+    }
+  }
+
   private static JsonNode value(JsonParser p, JsonToken token) throws IOException {
     if (token == JsonToken.START_OBJECT) {
       ObjectNode o = Documents.nodes().objectNode();
       for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
         String name = p.currentName();
-        JsonNode v = value(p, p.nextToken());
-        JsonNode before = o.get(name);
-        if (before == null) {
-          o.set(name, v);
-        } else {
-          ArrayNode both = Documents.nodes().arrayNode();
-          splice(both, before);
-          splice(both, v);
-          o.set(name, both);
-        }
+        put(o, name, value(p, p.nextToken()));
       }
       return o;
     }
@@ -61,6 +129,19 @@ public final class HclJson {
       return a;
     }
     return PlanReader.JSON.readTree(p);  // a scalar, at the parser's current token
+  }
+
+  /** Sets {@code name} in {@code o} to {@code v}, or to the list of both values when it is already there. */
+  private static void put(ObjectNode o, String name, JsonNode v) {
+    JsonNode before = o.get(name);
+    if (before == null) {
+      o.set(name, v);
+    } else {
+      ArrayNode both = Documents.nodes().arrayNode();
+      splice(both, before);
+      splice(both, v);
+      o.set(name, both);
+    }
   }
 
   private static void splice(ArrayNode into, JsonNode v) {

@@ -110,7 +110,7 @@ public final class InitInputs {
         }
       } else if (isJson(f.getKey()) && !f.getKey().contains("/")) {
         try {
-          JsonNode tf = HclJson.read(f.getValue()).path("terraform");
+          JsonNode tf = HclJson.body(f.getValue()).path("terraform");  // a root list of objects is one body
           for (JsonNode t : tf.isArray() ? tf : List.of(tf)) {
             if (t.has("backend")) {
               Iterator<String> names = t.get("backend").fieldNames();
@@ -156,7 +156,7 @@ public final class InitInputs {
 
   private static String relevantJson(String text) {
     try {
-      JsonNode root = HclJson.read(text);  // a block type given twice: both blocks
+      JsonNode root = HclJson.body(text);  // a block type given twice, or in two objects of a root list: both blocks
       SortedMap<String, String> m = new TreeMap<>();
       for (String k : List.of("terraform", "module")) {
         if (root.has(k)) {

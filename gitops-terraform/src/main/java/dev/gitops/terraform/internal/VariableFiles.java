@@ -63,8 +63,8 @@ public final class VariableFiles {
       } else if (InitInputs.isJson(path)) {
         try {
           // JSON writes blocks as objects or as lists of them, at the block type and under each label (and a
-          // property given twice is both: HclJson)
-          JsonNode vars = HclJson.read(f.getValue()).path("variable");
+          // property given twice is both, and a root list of objects is one body: HclJson)
+          JsonNode vars = HclJson.body(f.getValue()).path("variable");
           for (JsonNode byName : vars.isArray() ? vars : List.of(vars)) {
             for (Iterator<Map.Entry<String, JsonNode>> it = byName.fields(); it.hasNext(); ) {
               Map.Entry<String, JsonNode> e = it.next();
@@ -76,7 +76,7 @@ public final class VariableFiles {
             }
           }
         } catch (IOException e) {
-          // Terraform refuses the file itself, naming it.
+          // Not JSON, or not a body (the decoder refuses that first): Terraform refuses the file itself, naming it.
         }
       }
     }

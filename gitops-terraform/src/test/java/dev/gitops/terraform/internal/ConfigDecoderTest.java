@@ -119,4 +119,22 @@ class ConfigDecoderTest {
         "{\"module\": [{\"listed\": {\"source\": \"../../x\"}}]}")).isInstanceOf(DecodeException.class)
         .hasMessageContaining("module \"listed\"").hasMessageContaining("leaves the configuration directory");
   }
+
+  @Test
+  void aJsonFileWhoseRootIsAListOfObjectsIsCheckedAsOneBodyAndAnyOtherListIsRefused() {
+    // terraform 1.11.4 reads [{...}, {...}] as one body (init resolves the host module ../x); it refuses a root
+    // list holding anything but objects ("Incorrect JSON value type")
+    String listed = "[\n  {\"variable\": {\"a\": {}}},\n  {\"module\": {\"host\": {\"source\": \"../../x\"}}}\n]\n";
+    assertThatThrownBy(() -> decode("live/prod/main.tf.json", listed)).isInstanceOf(DecodeException.class)
+        .hasMessageContaining("live/prod/main.tf.json").hasMessageContaining("module \"host\"")
+        .hasMessageContaining("leaves the configuration directory");
+    assertThat(decode("live/prod/ok.tf.json", "[{\"module\": {\"m\": {\"source\": \"./m\"}}}, {}]")).hasSize(1);
+    assertThat(decode("live/prod/empty.tf.json", "[]")).hasSize(1);
+    assertThatThrownBy(() -> decode("live/prod/bad.tf.json", "[\n  {\"variable\": {\"a\": {}}},\n  1\n]"))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("live/prod/bad.tf.json")
+        .hasMessageContaining(":3").hasMessageContaining("element [1]").hasMessageContaining("a number");
+    assertThatThrownBy(() -> decode("live/prod/nested.tf.json", "[[{\"module\": {\"h\": {\"source\": \"/srv\"}}}]]"))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("live/prod/nested.tf.json")
+        .hasMessageContaining("element [0]").hasMessageContaining("a list");
+  }
 }

@@ -149,4 +149,19 @@ class InitInputsTest {
         .isNotEqualTo(InitInputs.digest(new TreeMap<>(java.util.Map.of("main.tf.json",
             listed.replace("terraform_data", "aws_s3_bucket"))), "tf"));
   }
+
+  @Test
+  void aJsonFileWhoseRootIsAListOfObjectsIsWhatInitDependsOnInEach() {
+    // terraform 1.11.4 reads [{...}, {...}] as one body: its modules, providers and backend are init's
+    String base = "[{\"module\": {\"a\": {\"source\": \"./a\"}}}, {\"resource\": {\"terraform_data\": {\"x\": {}}}},"
+        + " {\"terraform\": {\"backend\": {\"s3\": {}}}}]";
+    String digest = InitInputs.digest(new TreeMap<>(java.util.Map.of("main.tf.json", base)), "tf");
+    assertThat(InitInputs.digest(new TreeMap<>(java.util.Map.of("main.tf.json", base.replace("./a", "./c"))), "tf"))
+        .isNotEqualTo(digest);
+    assertThat(InitInputs.digest(new TreeMap<>(java.util.Map.of("main.tf.json",
+        base.replace("terraform_data", "aws_s3_bucket"))), "tf")).isNotEqualTo(digest);
+    assertThat(InitInputs.digest(new TreeMap<>(java.util.Map.of("main.tf.json",
+        base.replace("{\"x\": {}}", "{\"x\": {\"input\": 1}}"))), "tf")).as("not init's").isEqualTo(digest);
+    assertThat(InitInputs.backend(new TreeMap<>(java.util.Map.of("main.tf.json", base)))).isEqualTo("s3");
+  }
 }

@@ -126,4 +126,20 @@ class VariableFilesTest {
     assertThat(VariableFiles.sensitiveDeclared(files("main.tf.json", json))).containsExactly("token");
     assertThat(VariableFiles.complexTyped(files("main.tf.json", json))).containsExactly("names");
   }
+
+  @Test
+  void aJsonFileWhoseRootIsAListOfObjectsDeclaresTheVariablesOfEach() {
+    // terraform 1.11.4 reads [{...}, {...}] as one body: pw is sensitive and names a list(string) there
+    String json = """
+        [
+          {"variable": {"pw": {"type": "string", "sensitive": true}}},
+          {"variable": {"names": {"type": "list(string)"}}},
+          {"variable": [{"other": {"default": "x"}}]}
+        ]
+        """;
+    assertThat(VariableFiles.sensitiveDeclared(files("main.tf.json", json))).containsExactly("pw");
+    assertThat(VariableFiles.complexTyped(files("main.tf.json", json))).containsExactly("names");
+    assertThat(VariableFiles.sensitiveDeclared(files("bad.tf.json", "[{\"variable\": {\"pw\": {\"sensitive\": true}}}, 1]")))
+        .as("refused by Terraform (and the decoder)").isEmpty();
+  }
 }
