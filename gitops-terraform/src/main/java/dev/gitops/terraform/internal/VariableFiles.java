@@ -159,11 +159,15 @@ public final class VariableFiles {
     if (name.endsWith(".json")) {
       try {
         JsonNode root = HclJson.read(text);  // a value given twice: both are learned
-        for (String n : names) {
-          if (root.has(n)) {
-            Set<String> strings = new TreeSet<>();
-            Masks.strings(root.get(n), strings);
-            out.addAll(strings);
+        // a root list of objects Terraform refuses ("A JSON object is required here"), but its error quotes the
+        // file's line: the values in those objects are learned too
+        for (JsonNode part : root.isArray() ? root : List.of(root)) {
+          for (String n : names) {
+            if (part.has(n)) {
+              Set<String> strings = new TreeSet<>();
+              Masks.strings(part.get(n), strings);
+              out.addAll(strings);
+            }
           }
         }
       } catch (IOException e) {

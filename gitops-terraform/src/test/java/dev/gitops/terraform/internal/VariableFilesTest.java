@@ -142,4 +142,11 @@ class VariableFilesTest {
     assertThat(VariableFiles.sensitiveDeclared(files("bad.tf.json", "[{\"variable\": {\"pw\": {\"sensitive\": true}}}, 1]")))
         .as("refused by Terraform (and the decoder)").isEmpty();
   }
+
+  @Test
+  void aJsonVariableFileWhoseRootIsAListHasItsValuesLearnedForTerraformsErrorQuotesThem() {
+    // terraform 1.11.4 refuses it ("A JSON object is required here") quoting the line: [{"pw": "s3cret"}]
+    assertThat(VariableFiles.values("terraform.tfvars.json", "[{\"pw\": \"s3cret\"}, {\"pw\": [\"b\"]}, 2]",
+        Set.of("pw"))).containsExactly("s3cret", "b");
+  }
 }
