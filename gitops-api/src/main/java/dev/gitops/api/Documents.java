@@ -28,7 +28,8 @@ import java.util.Set;
  * {@link UnsupportedOperationException} on mutation, with numbers in one canonical form so that
  * {@code 1}, {@code 1L} and {@code 1.0} are equal under {@link JsonNode#equals(Object)}. Object
  * key order never matters for equality. Digests are SHA-256 over canonical JSON (sorted keys,
- * canonical numbers).
+ * canonical numbers: an integral value as the integer, another double as its shortest decimal,
+ * computed from its exact value so that the text is the same on every JDK).
  *
  * <pre>{@code
  * JsonNode doc = Documents.freeze(new ObjectMapper().readTree("{\"b\":1.0,\"a\":[1]}"));
@@ -613,7 +614,8 @@ public final class Documents {
         return;
       case NUMBER: {
         JsonNode n = canonicalNumber(node);
-        sb.append(n.isBigDecimal() ? n.decimalValue().toPlainString() : n.asText());
+        sb.append(n.isBigDecimal() ? n.decimalValue().toPlainString()
+            : n.isDouble() ? doubleText(n.doubleValue()) : n.asText());
         return;
       }
       case BOOLEAN:
@@ -672,7 +674,13 @@ public final class Documents {
       return integral(n.bigIntegerValue(), n);
     }
     if (n.isDouble() || n.isFloat()) {
-      double d = n.isFloat() ? Double.parseDouble(Float.toString(n.floatValue())) : n.doubleValue();
+      // A float that is not integral is the double of its shortest decimal (0.1f is 0.1), found
+      // without Float.toString, whose text differs between JDKs as Double.toString's does (see
+      // doubleText; JDK 17 wrote 4.76666528E8f in full, later JDKs as 4.7666653E8); an integral
+      // float is its exact value, the integer it equals.
+      float f = n.floatValue();
+      double d = !n.isFloat() ? n.doubleValue()
+          : Float.isNaN(f) || Float.isInfinite(f) || f == Math.rint(f) ? f : shortest(new BigDecimal(f), f, true).doubleValue();
       if (Double.isNaN(d) || Double.isInfinite(d)) {
         return n.isDouble() ? n : NODES.numberNode(d);
       }
@@ -702,12 +710,85 @@ public final class Documents {
         return integral(stripped.toBigIntegerExact(), null);
       }
       double d = stripped.doubleValue();
-      if (!Double.isInfinite(d) && BigDecimal.valueOf(d).compareTo(stripped) == 0) {
+      if (!Double.isInfinite(d) && d != 0 && shortest(new BigDecimal(d), d, false).compareTo(stripped) == 0) {
         return NODES.numberNode(d);
       }
       return NODES.numberNode(stripped);
     }
     return n;
+  }
+
+  /** Doubles from this magnitude on and below {@link #PLAIN_BELOW} are written without an exponent. */
+  private static final BigDecimal PLAIN_FROM = new BigDecimal("0.001");
+  private static final BigDecimal PLAIN_BELOW = BigDecimal.TEN.pow(7);
+
+  /**
+   * The canonical text of a double that {@link #canonicalNumber} keeps as a double (not integral):
+   * its shortest decimal (see {@link #shortest}) written as {@code Double.toString} writes it since
+   * JDK 19 ({@code 0.001}, {@code 123.5}; {@code 1.0E-5}, {@code 1.23456785E7} outside
+   * [10<sup>-3</sup>, 10<sup>7</sup>)), computed from the double's exact binary value: JDK 17's
+   * {@code Double.toString} gives another text for some values (JDK-4511638: {@code 9.9E-324} is
+   * {@code 1.0E-323} there, {@code 1.6E-322} is {@code 1.58E-322}), and a digest must not depend on the JDK. {@code NaN} and {@code
+   * Infinity}, which JSON cannot hold, are written as those words.
+   */
+  static String doubleText(double d) {
+    if (Double.isNaN(d)) {
+      return "NaN";
+    }
+    if (Double.isInfinite(d)) {
+      return d > 0 ? "Infinity" : "-Infinity";
+    }
+    if (d == 0) {
+      return (1 / d < 0) ? "-0.0" : "0.0";
+    }
+    BigDecimal v = shortest(new BigDecimal(d), d, false);
+    BigDecimal abs = v.abs();
+    String sign = v.signum() < 0 ? "-" : "";
+    if (abs.compareTo(PLAIN_FROM) >= 0 && abs.compareTo(PLAIN_BELOW) < 0) {
+      String plain = abs.toPlainString();
+      return sign + (plain.indexOf('.') < 0 ? plain + ".0" : plain);
+    }
+    String digits = abs.unscaledValue().toString();
+    int exponent = abs.precision() - abs.scale() - 1;
+    return sign + digits.charAt(0) + "." + (digits.length() > 1 ? digits.substring(1) : "0") + "E" + exponent;
+  }
+
+  /**
+   * The shortest decimal that reads back as {@code value} (a finite non-zero double, or float when
+   * {@code single}) whose exact binary value is {@code exact}, without trailing zeros: of the
+   * decimals of the fewest significant digits that round to it, the closest to it (the one with an
+   * even last digit when two are as close); when one digit is enough, two-digit decimals are
+   * candidates too (Double.MIN_VALUE is 4.9E-324, not 5E-324). It is what {@code Double.toString}
+   * and {@code Float.toString} give since JDK 19, found here by rounding the exact value, so the
+   * same on every JDK.
+   */
+  static BigDecimal shortest(BigDecimal exact, double value, boolean single) {
+    BigDecimal abs = exact.abs();
+    BigDecimal best = null;
+    // after p == 1 found one, p == 2 is still tried: a two-digit decimal may be closer
+    for (int p = 1; p <= 17 && (best == null || p == 2); p++) {
+      for (java.math.RoundingMode mode : new java.math.RoundingMode[] {java.math.RoundingMode.DOWN,
+          java.math.RoundingMode.UP}) {
+        BigDecimal c = abs.round(new java.math.MathContext(p, mode)).stripTrailingZeros();
+        boolean reads = single ? c.floatValue() == (float) Math.abs(value) : c.doubleValue() == Math.abs(value);
+        if (reads && (best == null || closer(c, best, abs))) {
+          best = c;
+        }
+      }
+    }
+    if (best == null) {
+      throw new IllegalStateException("no decimal of at most 17 digits reads back as " + value);
+    }
+    return exact.signum() < 0 ? best.negate() : best;
+  }
+
+  /** Whether {@code c} is closer to {@code exact} than {@code best}, or as close with an even last digit. */
+  private static boolean closer(BigDecimal c, BigDecimal best, BigDecimal exact) {
+    int cmp = c.subtract(exact).abs().compareTo(best.subtract(exact).abs());
+    if (cmp != 0) {
+      return cmp < 0;
+    }
+    return c.compareTo(best) != 0 && !c.unscaledValue().testBit(0);
   }
 
   private static JsonNode integral(BigInteger v, JsonNode original) {
