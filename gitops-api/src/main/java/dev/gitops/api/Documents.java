@@ -43,7 +43,169 @@ public final class Documents {
   private static final JsonNode EMPTY_OBJECT = new FrozenObject(Map.of());
   private static final JsonNode EMPTY_ARRAY = new FrozenArray(List.of());
 
+  /**
+   * The deepest nesting of objects and arrays a resource's document may have, counted as the YAML
+   * decoder counts it: the root object is level 1 and each object or array inside adds one (a
+   * scalar adds none). It is the highest {@code maxDepth} the YAML decoder can be set to, so what a
+   * decoder accepts the engine takes. A deeper document is refused where it enters: a {@link
+   * Resource} is not made ({@link IllegalArgumentException} naming its key and the path), an
+   * {@link Observation} of it is UNKNOWN (naming the path), and {@link #freeze} refuses trees deeper
+   * than this plus {@link #ENVELOPE} levels. Every walker of the engine (the merge, digests, the
+   * plan and store codecs) relies on it: none of them meets a deeper document.
+   */
+  public static final int MAX_DEPTH = 1_000;
+
+  /**
+   * The levels the engine's own trees add around a document (a plan's content, a store record):
+   * {@link #freeze} takes trees up to {@link #MAX_DEPTH} plus this many levels.
+   */
+  public static final int ENVELOPE = 32;
+
   private Documents() {}
+
+  /**
+   * How many levels of objects and arrays {@code node} nests (as {@link #MAX_DEPTH} counts them: 0
+   * for a scalar or null, 1 for an object of scalars). Known without a walk for a frozen document; a
+   * document not frozen is walked without recursion, however deep. A {@link #lazyObject} not read
+   * yet counts as one level (a store's own record, within the limit when it was written).
+   */
+  public static int depth(JsonNode node) {
+    if (node == null || !node.isContainerNode()) {
+      return 0;
+    }
+    int frozen = frozenDepth(node);
+    if (frozen >= 0) {
+      return frozen;
+    }
+    int deepest = 0;
+    java.util.ArrayDeque<JsonNode> nodes = new java.util.ArrayDeque<>();
+    java.util.ArrayDeque<Integer> levels = new java.util.ArrayDeque<>();
+    nodes.push(node);
+    levels.push(1);
+    while (!nodes.isEmpty()) {
+      JsonNode n = nodes.pop();
+      int level = levels.pop();
+      int known = frozenDepth(n);
+      if (known >= 0) {
+        deepest = Math.max(deepest, level - 1 + known);
+        continue;
+      }
+      deepest = Math.max(deepest, level);
+      for (JsonNode kid : n) {
+        if (kid != null && kid.isContainerNode()) {
+          nodes.push(kid);
+          levels.push(level + 1);
+        }
+      }
+    }
+    return deepest;
+  }
+
+  /**
+   * Null when {@code node} nests at most {@link #MAX_DEPTH} levels; else what is too deep, for an
+   * error message: {@code "nests 1203 levels deep, more than the 1000 the engine takes
+   * (Documents.MAX_DEPTH): level 1001 is at /spec/0/0/…/0"}. Walks no further than the path it names
+   * (and not at all for a frozen document within the limit).
+   */
+  public static String tooDeep(JsonNode node) {
+    return tooDeep(node, MAX_DEPTH);
+  }
+
+  private static String tooDeep(JsonNode node, int limit) {
+    int depth = depth(node);
+    if (depth <= limit) {
+      return null;
+    }
+    return "nests " + depth + " levels deep, more than the " + limit + " the engine takes (Documents.MAX_DEPTH"
+        + (limit == MAX_DEPTH ? "" : " and " + (limit - MAX_DEPTH) + " for its own levels around a document")
+        + "): level " + (limit + 1) + " is at " + pathToLevel(node, limit + 1);
+  }
+
+  /** One step of {@link #pathToLevel}'s walk: a container, the token that reaches it and its level. */
+  private record Step(Step parent, String token, JsonNode node, int level) {}
+
+  /**
+   * The RFC 6901 pointer of the first container at {@code level} (in document order), its middle
+   * elided when long; found by a walk without recursion that skips frozen parts too shallow.
+   */
+  private static String pathToLevel(JsonNode node, int level) {
+    java.util.ArrayDeque<Step> todo = new java.util.ArrayDeque<>();
+    todo.push(new Step(null, null, node, 1));
+    Step found = null;
+    while (!todo.isEmpty() && found == null) {
+      Step s = todo.pop();
+      int known = frozenDepth(s.node());
+      if (known >= 0 && s.level() - 1 + known < level) {
+        continue;  // a frozen part that does not reach the level
+      }
+      if (s.level() == level) {
+        found = s;
+        break;
+      }
+      List<Step> kids = new ArrayList<>();
+      if (s.node().isObject()) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = s.node().fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> e = it.next();
+          if (e.getValue() != null && e.getValue().isContainerNode()) {
+            kids.add(new Step(s, e.getKey().replace("~", "~0").replace("/", "~1"), e.getValue(), s.level() + 1));
+          }
+        }
+      } else {
+        for (int i = 0; i < s.node().size(); i++) {
+          if (s.node().get(i) != null && s.node().get(i).isContainerNode()) {
+            kids.add(new Step(s, Integer.toString(i), s.node().get(i), s.level() + 1));
+          }
+        }
+      }
+      for (int i = kids.size() - 1; i >= 0; i--) {
+        todo.push(kids.get(i));  // the first child is walked first
+      }
+    }
+    List<String> tokens = new ArrayList<>();
+    for (Step s = found; s != null && s.token() != null; s = s.parent()) {
+      tokens.add(s.token());
+    }
+    Collections.reverse(tokens);
+    StringBuilder sb = new StringBuilder();
+    int n = tokens.size();
+    for (int i = 0; i < n; i++) {
+      if (n > 16 && i == 8) {
+        sb.append("/…(").append(n - 12).append(" more)…");
+        i = n - 4;
+      }
+      sb.append('/').append(tokens.get(i));
+    }
+    return sb.length() == 0 ? "the root" : sb.toString();
+  }
+
+  /** The depth a frozen container records, or -1 for a node that is not one. */
+  private static int frozenDepth(JsonNode node) {
+    if (node instanceof FrozenObject f) {
+      return f.depth;
+    }
+    if (node instanceof FrozenArray a) {
+      return a.depth;
+    }
+    if (node instanceof LazyObject) {
+      return 1;
+    }
+    return node.isContainerNode() ? -1 : 0;
+  }
+
+  /** 1 + the deepest of {@code kids} (frozen or scalar). */
+  private static int levelAbove(Iterable<JsonNode> kids) {
+    int deepest = 0;
+    for (JsonNode kid : kids) {
+      int d = kid == null ? 0 : frozenDepth(kid);
+      if (d < 0) {
+        d = depth(kid);
+      }
+      if (d > deepest) {
+        deepest = d;
+      }
+    }
+    return deepest + 1;
+  }
 
   /** The shared node factory the engine builds documents with. */
   public static JsonNodeFactory nodes() {
@@ -92,13 +254,37 @@ public final class Documents {
   /**
    * Returns a frozen deep copy of {@code node}, or {@code node} itself if it is already frozen.
    * {@code null} and missing nodes become JSON null.
+   *
+   * @throws IllegalArgumentException when {@code node} nests deeper than {@link #MAX_DEPTH} plus
+   *     {@link #ENVELOPE} levels, naming the path to the first level too deep
    */
   public static JsonNode freeze(JsonNode node) {
+    JsonNode f = freeze(node, MAX_DEPTH + ENVELOPE);
+    if (f == null) {
+      throw new IllegalArgumentException("a document that " + tooDeep(node, MAX_DEPTH + ENVELOPE));
+    }
+    return f;
+  }
+
+  /**
+   * {@link #freeze(JsonNode)}, or null when {@code node} nests deeper than {@code limit} levels: the
+   * walk stops there, so no depth overflows the stack.
+   */
+  static JsonNode freeze(JsonNode node, int limit) {
+    return freezeAt(node, 1, limit);
+  }
+
+  /** {@code node} frozen, at {@code level} (1 for a root container); null when too deep. */
+  private static JsonNode freezeAt(JsonNode node, int level, int limit) {
     if (node == null || node.isMissingNode()) {
       return NODES.nullNode();
     }
     if (node instanceof FrozenObject || node instanceof FrozenArray || node instanceof LazyObject) {
-      return node;  // a lazy object stays lazy: it is frozen when it is read
+      // a lazy object stays lazy: it is frozen when it is read
+      return level - 1 + frozenDepth(node) > limit ? null : node;
+    }
+    if (node.isContainerNode() && level > limit) {
+      return null;
     }
     switch (node.getNodeType()) {
       case OBJECT: {
@@ -113,7 +299,10 @@ public final class Documents {
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); i++) {
           Map.Entry<String, JsonNode> e = it.next();
           String key = e.getKey();
-          JsonNode value = freeze(e.getValue());
+          JsonNode value = freezeAt(e.getValue(), level + 1, limit);
+          if (value == null) {
+            return null;
+          }
           keys[i] = key;
           values[i] = value;
           hash += key.hashCode() ^ value.hashCode();
@@ -128,7 +317,10 @@ public final class Documents {
         JsonNode[] kids = new JsonNode[n];
         int hash = 1;  // List.hashCode, computed on the way
         for (int i = 0; i < n; i++) {
-          JsonNode kid = freeze(node.get(i));
+          JsonNode kid = freezeAt(node.get(i), level + 1, limit);
+          if (kid == null) {
+            return null;
+          }
           kids[i] = kid;
           hash = 31 * hash + kid.hashCode();
         }
@@ -808,6 +1000,8 @@ public final class Documents {
   private static final class FrozenObject extends ObjectNode {
     private static final long serialVersionUID = 1L;
     private final int hash;
+    /** The levels it nests ({@link #depth(JsonNode)}). */
+    final int depth;
 
     FrozenObject(Map<String, JsonNode> kids) {
       this(kids, kids.hashCode());
@@ -817,6 +1011,7 @@ public final class Documents {
     FrozenObject(Map<String, JsonNode> kids, int hash) {
       super(NODES, kids);
       this.hash = hash;
+      this.depth = levelAbove(kids.values());
     }
 
     Map<String, JsonNode> children() {
@@ -997,6 +1192,8 @@ public final class Documents {
   private static final class FrozenArray extends ArrayNode {
     private static final long serialVersionUID = 1L;
     private final int hash;
+    /** The levels it nests ({@link #depth(JsonNode)}). */
+    final int depth;
 
     FrozenArray(List<JsonNode> kids) {
       this(kids, kids.hashCode());
@@ -1006,6 +1203,7 @@ public final class Documents {
     FrozenArray(List<JsonNode> kids, int hash) {
       super(NODES, kids);
       this.hash = hash;
+      this.depth = levelAbove(kids);
     }
 
     @Override

@@ -47,14 +47,34 @@ public record Observation(ResourceKey key, Status status, JsonNode live, String 
     UNKNOWN
   }
 
-  /** Validates and freezes. */
+  /**
+   * Validates and freezes. A PRESENT observation whose live document or last-applied record nests
+   * deeper than {@link Documents#MAX_DEPTH} levels is made UNKNOWN instead, its reason naming the key
+   * and the path where the limit is passed: the engine cannot merge it, and one such object must
+   * not fail the observation of the others.
+   */
   public Observation {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(status, "status");
     Objects.requireNonNull(version, "version");
     Objects.requireNonNull(reason, "reason");
     if (status == Status.PRESENT) {
-      live = Documents.freeze(Objects.requireNonNull(live, "live document of a PRESENT observation"));
+      JsonNode frozen = Documents.freeze(Objects.requireNonNull(live, "live document of a PRESENT observation"),
+          Documents.MAX_DEPTH);
+      JsonNode record = lastApplied == null ? null : Documents.freeze(lastApplied, Documents.MAX_DEPTH);
+      if (frozen == null || (lastApplied != null && record == null)) {
+        // One object too deep for the engine's walkers is one UNKNOWN key, not a failed observe.
+        reason = key + ": its live " + (frozen == null ? "document " + Documents.tooDeep(live)
+            : "last-applied record " + Documents.tooDeep(lastApplied));
+        status = Status.UNKNOWN;
+        live = null;
+        lastApplied = null;
+        mark = null;
+        version = "";
+      } else {
+        live = frozen;
+        lastApplied = record;
+      }
     } else if (live != null) {
       throw new IllegalArgumentException(key + ": only a PRESENT observation has a live document");
     }

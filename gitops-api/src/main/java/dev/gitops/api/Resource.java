@@ -31,11 +31,23 @@ import java.util.TreeSet;
 public record Resource(ResourceKey key, JsonNode document, Origin origin, SortedSet<ResourceKey> dependsOn,
     int wave, ManagementPolicy policy, Set<PathPattern> sensitive) {
 
-  /** Freezes the document and copies the collections. */
+  /**
+   * Freezes the document and copies the collections.
+   *
+   * @throws IllegalArgumentException when the document nests deeper than {@link Documents#MAX_DEPTH}
+   *     levels (naming the key, the origin and the path where the limit is passed), or the resource
+   *     depends on itself
+   */
   public Resource {
     Objects.requireNonNull(key, "key");
-    document = Documents.freeze(Objects.requireNonNull(document, "document"));
     Objects.requireNonNull(origin, "origin");
+    JsonNode frozen = Documents.freeze(Objects.requireNonNull(document, "document"), Documents.MAX_DEPTH);
+    if (frozen == null) {
+      // no walker of the engine is handed a document deeper than this (they recurse)
+      throw new IllegalArgumentException("resource " + key + (origin.equals(Origin.NONE) ? "" : " (" + origin + ")")
+          + ": its document " + Documents.tooDeep(document));
+    }
+    document = frozen;
     // Most resources depend on nothing: they share one empty set (a TreeSet costs ~90 bytes each).
     dependsOn = Objects.requireNonNull(dependsOn, "dependsOn").isEmpty() ? Collections.emptySortedSet()
         : Collections.unmodifiableSortedSet(new TreeSet<>(dependsOn));
