@@ -16,6 +16,10 @@ import java.util.List;
  * keyed lists by key, others by value) with a longest-common-subsequence over the part between
  * the common prefix and suffix, so one inserted element is one {@code add} however long the tail.
  * Unaligned elements of non-keyed lists are paired up position by position and diffed inside.
+ *
+ * <p>The walk keeps its own stack of what is left to do rather than recursing, so no depth of
+ * nesting overflows the thread's stack (an array level took three or four frames: a list nested
+ * some 1,500 deep did); the operations come in the order a depth-first walk gives them.
  */
 final class Differ {
 
@@ -23,15 +27,40 @@ final class Differ {
   private static final long MAX_LCS_CELLS = 1L << 22;
 
   private final List<PatchOp> ops = new ArrayList<>();
+  /** What is left to do, the next on top: a {@link PatchOp} to emit or a {@link Pair} to diff. */
+  private final java.util.ArrayDeque<Object> todo = new java.util.ArrayDeque<>();
+
+  /** Two values to diff at {@code at}, under {@code cur}. */
+  private record Pair(JsonNode v, JsonNode t, RuleCursor cur, Ptr at) {}
 
   static List<PatchOp> diff(JsonNode from, JsonNode to, RuleCursor cur) {
     Differ d = new Differ();
     if (from == null) {
       d.ops.add(PatchOp.add("", to));
     } else {
-      d.node(from, to, cur, Ptr.ROOT);
+      d.todo.push(new Pair(from, to, cur, Ptr.ROOT));
+      d.run();
     }
     return d.ops;
+  }
+
+  private void run() {
+    while (!todo.isEmpty()) {
+      Object next = todo.pop();
+      if (next instanceof PatchOp op) {
+        ops.add(op);
+      } else {
+        Pair p = (Pair) next;
+        node(p.v(), p.t(), p.cur(), p.at());
+      }
+    }
+  }
+
+  /** Puts {@code steps} on the stack so that the first is done next. */
+  private void later(List<Object> steps) {
+    for (int i = steps.size() - 1; i >= 0; i--) {
+      todo.push(steps.get(i));
+    }
   }
 
   /** An RFC 6901 pointer under construction. */
@@ -42,17 +71,15 @@ final class Differ {
       if (token == null) {
         return "";
       }
-      StringBuilder sb = new StringBuilder();
-      build(sb);
-      return sb.toString();
-    }
-
-    private void build(StringBuilder sb) {
-      if (token == null) {
-        return;
+      List<String> tokens = new ArrayList<>();
+      for (Ptr p = this; p.token != null; p = p.parent) {
+        tokens.add(p.token);
       }
-      parent.build(sb);
-      sb.append('/').append(token);
+      StringBuilder sb = new StringBuilder();
+      for (int i = tokens.size() - 1; i >= 0; i--) {
+        sb.append('/').append(tokens.get(i));
+      }
+      return sb.toString();
     }
 
     Ptr field(String name) {
@@ -70,9 +97,10 @@ final class Differ {
     }
     if (v instanceof ObjectNode && t instanceof ObjectNode) {
       // T mostly lists V's fields in V's order (the merge rebuilds objects in V's order), so V's
-      // fields are looked up from just after the last hit. Removals come first in the patch; they
-      // are looked for only when some field of V was not met.
-      int mark = ops.size();
+      // fields are looked up from just after the last hit. Removals come first in the patch (they
+      // are emitted now, the rest is done next in T's order); they are looked for only when some
+      // field of V was not met.
+      List<Object> steps = new ArrayList<>();
       int vNext = 0;
       int met = 0;
       int vn = v.size();
@@ -81,26 +109,25 @@ final class Differ {
         JsonNode tk = Documents.fieldValue(t, j);
         int vi = vn == 0 ? -1 : Nodes.indexOfField(v, k, vNext);
         if (vi < 0) {
-          ops.add(PatchOp.add(at.field(k).text(), tk));
+          steps.add(PatchOp.add(at.field(k).text(), tk));
         } else {
           vNext = vi + 1;
           met++;
           JsonNode vk = Documents.fieldValue(v, vi);
           if (vk != tk) {
-            node(vk, tk, cur.field(k), at.field(k));
+            steps.add(new Pair(vk, tk, cur.field(k), at.field(k)));
           }
         }
       }
       if (met < vn) {
-        List<PatchOp> removals = new ArrayList<>();
         for (int i = 0; i < vn; i++) {
           String k = Documents.fieldName(v, i);
           if (!t.has(k)) {
-            removals.add(PatchOp.remove(at.field(k).text()));
+            ops.add(PatchOp.remove(at.field(k).text()));
           }
         }
-        ops.addAll(mark, removals);
       }
+      later(steps);
       return;
     }
     if (v instanceof ArrayNode && t instanceof ArrayNode) {
@@ -127,10 +154,12 @@ final class Differ {
     while (suf < n - pre && suf < m - pre && same(rule, keyed, v, vi, n - 1 - suf, t, ti, m - 1 - suf)) {
       suf++;
     }
+    List<Object> steps = new ArrayList<>();
     if (pre + suf == n && n == m) {
       for (int i = 0; i < n; i++) {
-        element(v.get(i), t.get(i), cur, rule, keyed, at, i);
+        element(steps, v.get(i), t.get(i), cur, rule, keyed, at, i);
       }
+      later(steps);
       return;
     }
     for (int i = pre; i < n - suf; i++) {
@@ -155,12 +184,13 @@ final class Differ {
     int i = 0;
     int j = 0;
     for (int q = 0; q < np; q++) {
-      gap(v, t, cur, at, rule, keyed, i, pv[q], j, pt[q]);
-      element(v.get(pv[q]), t.get(pt[q]), cur, rule, keyed, at, pt[q]);
+      gap(steps, v, t, cur, at, rule, keyed, i, pv[q], j, pt[q]);
+      element(steps, v.get(pv[q]), t.get(pt[q]), cur, rule, keyed, at, pt[q]);
       i = pv[q] + 1;
       j = pt[q] + 1;
     }
-    gap(v, t, cur, at, rule, keyed, i, n, j, m);
+    gap(steps, v, t, cur, at, rule, keyed, i, n, j, m);
+    later(steps);
   }
 
   /** Whether element {@code i} of V and {@code j} of T align; identities are computed into the arrays on demand. */
@@ -179,22 +209,23 @@ final class Differ {
     return vi[i].equals(ti[j]);
   }
 
-  private void gap(JsonNode v, JsonNode t, RuleCursor cur, Ptr at, ListRule rule, boolean keyed,
-      int vFrom, int vTo, int tFrom, int tTo) {
+  private static void gap(List<Object> steps, JsonNode v, JsonNode t, RuleCursor cur, Ptr at, ListRule rule,
+      boolean keyed, int vFrom, int vTo, int tFrom, int tTo) {
     int paired = keyed ? 0 : Math.min(vTo - vFrom, tTo - tFrom);
     for (int x = 0; x < paired; x++) {
-      element(v.get(vFrom + x), t.get(tFrom + x), cur, rule, keyed, at, tFrom + x);
+      element(steps, v.get(vFrom + x), t.get(tFrom + x), cur, rule, keyed, at, tFrom + x);
     }
     int pos = tFrom + paired;
     for (int x = vFrom + paired; x < vTo; x++) {
-      ops.add(PatchOp.remove(at.index(pos).text()));
+      steps.add(PatchOp.remove(at.index(pos).text()));
     }
     for (int y = tFrom + paired; y < tTo; y++) {
-      ops.add(PatchOp.add(at.index(y).text(), t.get(y)));
+      steps.add(PatchOp.add(at.index(y).text(), t.get(y)));
     }
   }
 
-  private void element(JsonNode ve, JsonNode te, RuleCursor cur, ListRule rule, boolean keyed, Ptr at, int index) {
+  private static void element(List<Object> steps, JsonNode ve, JsonNode te, RuleCursor cur, ListRule rule,
+      boolean keyed, Ptr at, int index) {
     if (ve == te || ve.equals(te)) {
       return;
     }
@@ -209,7 +240,7 @@ final class Differ {
     } else {
       cc = cur.element(() -> new FieldPath.Index(index));
     }
-    node(ve, te, cc, at.index(index));
+    steps.add(new Pair(ve, te, cc, at.index(index)));
   }
 
   private static Object identity(ListRule rule, boolean keyed, JsonNode e) {
