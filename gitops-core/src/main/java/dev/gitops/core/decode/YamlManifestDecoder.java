@@ -117,8 +117,12 @@ public final class YamlManifestDecoder implements Decoder {
   private static final Set<String> ALLOWED_TAGS = Set.of(
       "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq");
   private static final JsonNodeFactory NODES = Documents.nodes();
-  /** The highest {@link Builder#maxDepth}: Jackson's own nesting limit, and a bound on the reader's recursion. */
-  private static final int MAX_DEPTH = 1_000;
+  /**
+   * The highest {@link Builder#maxDepth}: the engine's own limit ({@link Documents#MAX_DEPTH}, the
+   * one constant), so a document this decoder accepts is never refused as too deep after it; also
+   * Jackson's own nesting limit, and a bound on the reader's recursion.
+   */
+  private static final int MAX_DEPTH = Documents.MAX_DEPTH;
   /** A top-level list whose elements' lines are recorded: the objects of a Kubernetes {@code kind: List}. */
   private static final String ITEMS = "/items";
 

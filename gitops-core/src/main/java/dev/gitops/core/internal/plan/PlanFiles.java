@@ -827,7 +827,16 @@ public final class PlanFiles {
   public static Plan fromJson(String text) {
     JsonNode root;
     try {
-      root = canonicalNumbers(READER.readTree(text));
+      JsonNode read = READER.readTree(text);
+      // Jackson reads any depth without recursion; what walks the tree from here on recurses. A
+      // plan file holds documents within Documents.MAX_DEPTH, its own levels around them within ENVELOPE.
+      int depth = Documents.depth(read);
+      if (depth > Documents.MAX_DEPTH + Documents.ENVELOPE) {
+        throw new GitOpsException("not a plan file: it nests " + depth + " levels deep, more than a"
+            + " plan holds (" + Documents.MAX_DEPTH + " for a document, Documents.MAX_DEPTH, and "
+            + Documents.ENVELOPE + " for the plan's own levels)");
+      }
+      root = canonicalNumbers(read);
     } catch (JsonProcessingException e) {
       throw new GitOpsException("not a plan file: " + JsonErrors.problem(e) + JsonErrors.at(e), e);
     }
