@@ -102,10 +102,10 @@ public final class Documents {
   }
 
   /**
-   * Null when {@code node} nests at most {@link #MAX_DEPTH} levels; else what is too deep, for an
-   * error message: {@code "nests 1203 levels deep, more than the 1000 the engine takes
-   * (Documents.MAX_DEPTH): level 1001 is at /spec/0/0/…/0"}. Walks no further than the path it names
-   * (and not at all for a frozen document within the limit).
+   * Null when {@code node} nests at most {@link #MAX_DEPTH} levels (or is null: no document);
+   * else what is too deep, for an error message: {@code "nests 1203 levels deep, more than the 1000
+   * the engine takes (Documents.MAX_DEPTH): level 1001 is at /spec/0/0/…/0"}. A frozen document
+   * within the limit is not walked; another is walked without recursion, however deep.
    */
   public static String tooDeep(JsonNode node) {
     return tooDeep(node, MAX_DEPTH);

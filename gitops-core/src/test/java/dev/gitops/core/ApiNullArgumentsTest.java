@@ -105,9 +105,9 @@ class ApiNullArgumentsTest {
       Map.entry(dev.gitops.api.PatchOp.class, Set.of("<init>#3")),
       Map.entry(dev.gitops.api.DecodeException.class, Set.of("<init>#0")),
       // no document: freeze and mutableCopy give JSON null, digest and canonical JSON are JSON null's,
-      // null equals only null, and null counts as frozen
+      // null equals only null, and null counts as frozen; it nests no level (depth 0, not too deep)
       Map.entry(Documents.class, Set.of("freeze#0", "isFrozen#0", "mutableCopy#0", "equal#0", "equal#1", "digest#0",
-          "canonicalJson#0")));
+          "canonicalJson#0", "depth#0", "tooDeep#0")));
 
   @Test
   void everyPublicCallOfTheApiRefusesANullArgumentNamingIt() throws IOException {
