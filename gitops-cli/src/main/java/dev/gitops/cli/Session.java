@@ -7,6 +7,7 @@ import dev.gitops.agent.providers.KubernetesProviderFactory;
 import dev.gitops.agent.providers.ProviderCloser;
 import dev.gitops.agent.providers.TerraformProviderFactory;
 import dev.gitops.ansible.AnsibleProvider;
+import dev.gitops.api.StoreException;
 import dev.gitops.api.SyncListener;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.StateStore;
@@ -152,6 +153,17 @@ final class Session implements AutoCloseable {
       deleteTree(tempCache);
       ProviderCloser.close(provider, "gitops");
       throw e;
+    }
+    if (!readOnly) {
+      try {
+        // found before anything is applied: a store that cannot record was found only after the whole apply
+        ((FileStateStore) store).requireWritable();
+      } catch (StoreException e) {
+        store.close();
+        ProviderCloser.close(provider, "gitops");
+        throw new StoreException(e.getMessage() + " (" + (t.state != null ? "--state" : "the default store; --state"
+            + " chooses another") + "); nothing was applied or recorded", e);
+      }
     }
     GitSource git = null;
     try {

@@ -21,8 +21,13 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
@@ -394,6 +399,94 @@ public final class FileStateStore implements BatchedStateStore {
   /** The options this store was opened with. */
   public Options options() {
     return options;
+  }
+
+  // ------------------------------------------------------------------------------------ writable
+
+  /**
+   * Checks that this store can be written the way a sync writes it, before anything is changed on
+   * the strength of it: otherwise a store that cannot record is found only when the sync records
+   * what it applied, after the live system was changed. A missing store directory is created
+   * owner-only, as {@link #lock} creates it; then a probe file is created, forced and deleted in
+   * the store directory and in its {@code history/} directory (where they exist), the files
+   * written in place (the journal, the lock file) are opened for writing, and the files replaced
+   * by a rename ({@code meta.json}, the snapshot, ...) are checked not to be immutable. It writes
+   * nothing that stays and needs no lock.
+   *
+   * @throws StoreException naming the path and why it cannot be written (permission denied, a
+   *     read-only file system, an immutable file, a file where a directory must be)
+   * @throws IllegalStateException when this store was opened read-only or is closed
+   */
+  public void requireWritable() {
+    synchronized (monitor) {
+      requireOpen();
+    }
+    if (readOnly) {
+      throw new IllegalStateException("store " + dir + " was opened read-only");
+    }
+    Path at = dir;
+    try {
+      DurableFiles.createPrivateDirectory(dir);
+      probe(dir);
+      at = historyDir;
+      if (Files.exists(historyDir, LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.isDirectory(historyDir)) {
+          throw new StoreException("store " + dir + " cannot be written: " + historyDir
+              + " is not a directory (the store keeps its history there)");
+        }
+        probe(historyDir);
+      }
+      for (Path f : List.of(journalFile, dir.resolve("lock"))) {
+        at = f;
+        if (Files.exists(f, LinkOption.NOFOLLOW_LINKS)) {
+          // appended to (the journal) or written (the lock's holder) in place
+          FileChannel.open(f, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS).close();
+        }
+      }
+      for (Path f : List.of(dir.resolve("meta.json"), snapshotFile, dir.resolve("format"),
+          dir.resolve("nochange.json"), dir.resolve("nochange-digests"))) {
+        at = f;
+        if (Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+          try {
+            FileChannel.open(f, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS).close();
+          } catch (AccessDeniedException e) {
+            // its mode refuses writes (EACCES), which a rename over it in a writable directory does not need
+            LOG.debug("store {}: {} is not writable in place; it is replaced by a rename", dir, f);
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new StoreException("store " + dir + " cannot be written: " + at + ": " + whyNotWritable(e), e);
+    }
+  }
+
+  /** Creates, forces and deletes a probe file in {@code d}, as the store's writes create files there. */
+  private static void probe(Path d) throws IOException {
+    Path probe = DurableFiles.tempBeside(d.resolve("probe"));
+    try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+        LinkOption.NOFOLLOW_LINKS)) {
+      ch.write(ByteBuffer.wrap(new byte[] {'\n'}));
+      ch.force(true);
+    } finally {
+      DurableFiles.deleteQuietly(probe);
+    }
+  }
+
+  /** Why a write was refused, in words: NIO names only the path for a permission denied. */
+  private static String whyNotWritable(IOException e) {
+    if (e instanceof AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof FileAlreadyExistsException || e instanceof NotDirectoryException) {
+      return "not a directory (a file or a link is in the way)";
+    }
+    if (e instanceof FileSystemException f && f.getReason() != null) {
+      String reason = f.getReason();
+      // EPERM on a file or directory root may write: the immutable or append-only attribute (chattr)
+      return reason.equals("Operation not permitted") ? reason + " (an immutable or append-only file or directory?)"
+          : reason;
+    }
+    return e.toString();
   }
 
   // ------------------------------------------------------------------------------------ lock
