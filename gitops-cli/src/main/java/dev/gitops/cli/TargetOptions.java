@@ -5,6 +5,7 @@ import dev.gitops.agent.providers.InvalidOptionException;
 import dev.gitops.agent.providers.KubernetesProviderFactory;
 import dev.gitops.agent.providers.LocalRepository;
 import dev.gitops.api.SourceException;
+import dev.gitops.api.internal.Sha256;
 import dev.gitops.core.SyncOptions;
 import dev.gitops.core.internal.git.GitUrls;
 import dev.gitops.core.source.GitSource;
@@ -426,11 +427,8 @@ public final class TargetOptions {
 
   /** The SHA-256 of {@code file}'s bytes, as lower-case hex. */
   static String sha256(Path file) throws java.io.IOException {
-    try {
-      return java.util.HexFormat.of().formatHex(
-          java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java platform has SHA-256", e);
+    try (java.io.InputStream in = Files.newInputStream(file)) {
+      return Sha256.hex(in);
     }
   }
 
