@@ -8,15 +8,9 @@ import dev.gitops.core.store.FileStateStore;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,8 +25,6 @@ import picocli.CommandLine.Spec;
         "A plan that is incomplete (a resource that cannot be observed, a provider that could not plan) is "
             + "shown, and it exits 1 naming what is missing."})
 final class PlanCommand implements Callable<Integer> {
-
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PlanCommand.class);
 
   @Mixin
   TargetOptions target;
@@ -112,72 +104,6 @@ final class PlanCommand implements Callable<Integer> {
     }
   }
 
-  /**
-   * The directories {@link #keepSecretKey} may create (the store's, and a Terraform target's, with
-   * their missing parents) and what the store held before, so that a {@code plan --out} that fails
-   * before anything is planned leaves none of them behind: only what this command made is removed,
-   * the key only while the store holds nothing else new (another command may have started using it),
-   * a directory only when empty.
-   */
-  static final class MadeForTheKey {
-    private final Path store;
-    private final Set<Path> inStoreBefore;
-    private final List<Path> missing;
-
-    private MadeForTheKey(Path store, Set<Path> inStoreBefore, List<Path> missing) {
-      this.store = store;
-      this.inStoreBefore = inStoreBefore;
-      this.missing = missing;
-    }
-
-    /** What is there now, before {@code target}'s key is made. */
-    static MadeForTheKey before(TargetOptions target) {
-      target.validate();
-      Path store = target.stateDir();
-      List<Path> missing = new ArrayList<>();
-      for (Path dir : target.terraform() ? List.of(store, target.targetDir()) : List.of(store)) {
-        for (Path p = dir; p != null && !Files.exists(p, LinkOption.NOFOLLOW_LINKS); p = p.getParent()) {
-          if (!missing.contains(p)) {
-            missing.add(p);
-          }
-        }
-      }
-      missing.sort(Comparator.comparingInt(Path::getNameCount).reversed());  // the deepest first
-      return new MadeForTheKey(store, entries(store), missing);
-    }
-
-    /** Removes the key and the directories made for it, as far as nothing else was put there since. */
-    void undo() {
-      Set<Path> added = entries(store);
-      added.removeAll(inStoreBefore);
-      Path key = store.resolve("secret.key");
-      try {
-        if (added.equals(Set.of(key))) {
-          Files.delete(key);
-        }
-        for (Path dir : missing) {
-          Files.deleteIfExists(dir);
-        }
-      } catch (IOException e) {
-        // something else is there now (another command's store), or it cannot be removed: it stays, harmless
-        LOG.debug("plan --out failed before planning; left {} as it is: {}", store, e.toString());
-      }
-    }
-
-    private static Set<Path> entries(Path dir) {
-      Set<Path> out = new HashSet<>();
-      if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-        try (Stream<Path> list = Files.list(dir)) {
-          list.forEach(out::add);
-        } catch (IOException e) {
-          LOG.debug("cannot list {}: {}", dir, e.toString());
-          out.add(dir);  // unknown: never taken for "only the key is new"
-        }
-      }
-      return out;
-    }
-  }
-
   /** {@code path} (absolute, normalised) with the links of its nearest existing ancestor resolved. */
   static Path resolved(Path path) {
     for (Path dir = path; dir != null; dir = dir.getParent()) {
@@ -193,10 +119,10 @@ final class PlanCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter w = spec.commandLine().getOut();
-    MadeForTheKey made = null;
+    MadeForTheStore made = null;
     if (out != null) {
       checkOut();
-      made = MadeForTheKey.before(target);
+      made = MadeForTheStore.before(target);
     }
     Session opened = null;
     Plan plan;
@@ -214,7 +140,7 @@ final class PlanCommand implements Callable<Integer> {
         }
       } finally {
         if (made != null) {
-          made.undo();
+          made.undo(Set.of("secret.key"));
         }
       }
       throw e;

@@ -36,6 +36,9 @@ final class SyncCommand implements Callable<Integer> {
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SyncCommand.class);
 
+  /** What a sync that records nothing may have left in a new store: its lock file and Git cache (and a key). */
+  private static final java.util.Set<String> LEFT_BEFORE_RECORDING = java.util.Set.of("lock", "git-cache", "secret.key");
+
   @Mixin
   TargetOptions target;
 
@@ -65,6 +68,19 @@ final class SyncCommand implements Callable<Integer> {
       requireMadeHere(target, planFile, reviewed);
     }
     ProgressListener progress = new ProgressListener(out);
+    // a sync that fails before it records anything (a --ref the repository does not have) leaves no new store
+    MadeForTheStore made = dryRun ? null : MadeForTheStore.before(target);
+    try {
+      return sync(reviewed, progress, out);
+    } catch (RuntimeException | Error e) {
+      if (made != null) {
+        made.undo(LEFT_BEFORE_RECORDING);
+      }
+      throw e;
+    }
+  }
+
+  private int sync(Plan reviewed, ProgressListener progress, PrintWriter out) {
     // a dry run writes nothing: neither the target nor the store is created, locked or changed
     try (Session s = dryRun ? Session.openReadOnly(target, options(), List.of(progress))
         : Session.open(target, options(), List.of(progress))) {

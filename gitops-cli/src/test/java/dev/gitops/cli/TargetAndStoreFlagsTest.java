@@ -268,6 +268,34 @@ class TargetAndStoreFlagsTest {
   }
 
   @Test
+  void aSyncThatFailsBeforeAnythingIsRecordedLeavesNoStoreItMadeAndKeepsWhatWasThere() throws Exception {
+    String repoDir = repo.dir().toString();
+    // target, store and a parent all new: none is left behind, neither the lock file nor the Git cache
+    Path target = tmp.resolve("new/live");
+    CliRun fresh = gitops("sync", "--repo", repoDir, "--ref", "nosuch", "--target", target.toString());
+    assertThat(fresh.code()).as("%s", fresh).isEqualTo(ExitCodes.ERROR);
+    assertThat(fresh.err()).contains("ref 'nosuch' not found");
+    assertThat(listing(tmp.resolve("new"))).isEmpty();
+
+    // a target and an empty --state that were there stay, empty
+    Path live = Files.createDirectories(tmp.resolve("live"));
+    Path state = Files.createDirectories(tmp.resolve("state"));
+    CliRun empty = gitops("sync", "--repo", repoDir, "--ref", "nosuch", "--target", live.toString(),
+        "--state", state.toString());
+    assertThat(empty.code()).as("%s", empty).isEqualTo(ExitCodes.ERROR);
+    assertThat(listing(live)).containsExactly("");
+    assertThat(listing(state)).containsExactly("");
+
+    // a store a sync wrote keeps its lock file and Git cache
+    assertThat(gitops("sync", "--repo", repoDir, "--target", live.toString()).code()).isZero();
+    Set<String> synced = listing(live.resolve(".gitops"));
+    assertThat(synced).contains("lock", "git-cache", "meta.json");
+    CliRun again = gitops("sync", "--repo", repoDir, "--ref", "nosuch", "--target", live.toString());
+    assertThat(again.code()).as("%s", again).isEqualTo(ExitCodes.ERROR);
+    assertThat(listing(live.resolve(".gitops"))).containsAll(synced);
+  }
+
+  @Test
   void emptyOrBlankTargetStateOrRepoIsAnErrorNamingTheFlag() throws Exception {
     Path target = tmp.resolve("target");
     String repoDir = repo.dir().toString();
