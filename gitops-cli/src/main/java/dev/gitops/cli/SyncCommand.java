@@ -63,6 +63,7 @@ final class SyncCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     Plan reviewed = planFile == null ? null : readPlan(planFile);
     if (reviewed != null) {
+      requireUnedited(reviewed);
       requireItsRevision(target, planFile, reviewed);
       verifyAsRecorded(reviewed);
       requireMadeHere(target, planFile, reviewed);
@@ -126,6 +127,33 @@ final class SyncCommand implements Callable<Integer> {
       PlanCodec.checkId(saved, null);  // read from a file: its sensitive values are hashed already
     } catch (dev.gitops.api.PlanMismatchException e) {
       throw refused(planFile, e);
+    }
+  }
+
+  /**
+   * Refuses a reviewed plan file that no longer matches its own id (it was edited after it was
+   * written) first, before any other check of it and before anything is created, locked or fetched
+   * into a store: as the check of a reviewed plan refuses it, naming the first difference from the
+   * plan computed now, which is computed read-only for that (nothing is created). When no plan can
+   * be computed now (a flag, the source), the refusal says only that the file was edited.
+   */
+  private void requireUnedited(Plan reviewed) {
+    try {
+      PlanCodec.checkId(reviewed, null);  // read from a file: its sensitive values are hashed already
+      return;
+    } catch (dev.gitops.api.PlanMismatchException edited) {
+      try {
+        verifyAsRecorded(reviewed);  // the plan computed now records the verification as the file does
+        try (Session s = Session.openReadOnly(target, options())) {
+          PlanCodec.checkReviewed(reviewed, s.reconciler().plan(reviewed.revision()), s.store().secretKey());
+        }
+      } catch (dev.gitops.api.PlanMismatchException located) {
+        throw refused(planFile, located);
+      } catch (RuntimeException cannotLocate) {
+        // the edit is refused all the same, without where it is
+        LOG.debug("cannot compute a plan now to locate the edit of {}: {}", planFile, cannotLocate.toString());
+      }
+      throw refused(planFile, edited);
     }
   }
 

@@ -3,6 +3,9 @@ package dev.gitops.cli;
 import static dev.gitops.cli.CliRun.gitops;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -19,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A state store that cannot be written is refused before anything is applied: found only when the
- * sync records what it applied, the target was changed and the store could not say so. A path is
+ * sync records what it applied, the target was changed and the store could not say so. An edited
+ * reviewed plan is refused as such before the store is opened at all. A path is
  * made unwritable by its mode ({@code chmod a-w}) when the tests do not run as root, and as root,
  * whom the mode does not stop, by {@code chattr +i} (the immutable attribute); where neither stops
  * a write the test is skipped.
@@ -90,6 +94,34 @@ class UnwritableStoreTest {
     CliRun writable = sync();
     assertThat(writable.code()).as("once writable again: %s", writable).isZero();
     assertThat(target.resolve("c.txt")).hasContent("c");
+  }
+
+  @Test
+  void anEditedPlanIsRefusedAsEditedNamingTheFirstDifferenceBeforeTheStoreIsTouched() throws Exception {
+    Path planFile = tmp.resolve("plan.json");
+    CliRun plan = gitops("plan", "--repo", repo.dir().toString(), "--target", target.toString(), "--state",
+        state.toString(), "--out", planFile.toString());
+    assertThat(plan.code()).as("%s", plan).isZero();
+    // the attack: the creation of c.txt hidden from the reviewer, the id kept
+    ObjectNode root = (ObjectNode) JsonMapper.builder().build().readTree(planFile.toFile());
+    ArrayNode kept = root.arrayNode();
+    root.get("changes").forEach(c -> {
+      if (!c.get("action").asText().equals("CREATE")) {
+        kept.add(c);
+      }
+    });
+    assertThat(kept.size()).isLessThan(root.get("changes").size());
+    root.set("changes", kept);
+    Path edited = Files.writeString(tmp.resolve("edited.json"), root.toPrettyString());
+
+    // a store that cannot even be written: the edit is what is said, checked before the store is opened
+    lockAgainstWrites(state);
+    CliRun refused = gitops("sync", "--repo", repo.dir().toString(), "--target", target.toString(), "--state",
+        state.toString(), "--plan", edited.toString());
+    assertThat(refused.code()).as("%s", refused).isEqualTo(ExitCodes.ERROR);
+    assertThat(refused.err()).as("%s", refused).startsWith("gitops: --plan " + edited + ": plan ")
+        .contains("changed after it was computed").contains("files:file::c.txt").doesNotContain("cannot be written");
+    assertThat(target.resolve("a.txt")).hasContent("a");
   }
 
   private static boolean isRoot() {
