@@ -43,7 +43,8 @@ final class DiffCommand implements Callable<Integer> {
 
   @Option(names = "--plan", paramLabel = "FILE",
       description = "Show a plan saved by 'gitops plan --out FILE' instead of computing one (no --repo needed);"
-          + " refused (exit 1) if the file was edited. Target flags, when given, must be those it was made with.")
+          + " refused (exit 1) if the file was edited. Target and safety flags, when given, must be those it was made"
+          + " with.")
   Path planFile;
 
   @Spec
@@ -62,6 +63,10 @@ final class DiffCommand implements Callable<Integer> {
       // what is shown is what the id covers: an edited file is refused as sync --plan refuses it
       SyncCommand.requireItsOwnId(planFile, plan);
       requireMadeWhereTheFlagsSay(plan);
+      if (!given("safety").isEmpty()) {
+        // as sync --plan with these flags: a plan shown under other guard flags is not the one they would run
+        SyncCommand.requireItsOptions(planFile, plan, options());
+      }
       // A saved plan already has its secrets hashed: JSON is shown as saved.
       out.print(format == Format.json ? Files.readString(planFile) : render(plan, null));
       out.flush();
@@ -86,10 +91,7 @@ final class DiffCommand implements Callable<Integer> {
    * was not made for, the diff would be read as that target's.
    */
   private void requireMadeWhereTheFlagsSay(Plan plan) {
-    java.util.Set<String> targetFlags = new java.util.HashSet<>();
-    spec.mixins().get("target").options().forEach(o -> targetFlags.addAll(java.util.List.of(o.names())));
-    List<String> given = spec.commandLine().getParseResult().matchedOptions().stream()
-        .map(o -> o.longestName()).filter(targetFlags::contains).distinct().toList();
+    List<String> given = given("target");
     if (given.isEmpty()) {
       return;
     }
@@ -102,6 +104,14 @@ final class DiffCommand implements Callable<Integer> {
     }
     SyncCommand.requireItsRevision(target, planFile, plan);
     SyncCommand.requireMadeHere(target, planFile, plan);
+  }
+
+  /** The flags of the mixin {@code name} ({@code target}, {@code safety}) given on the command line. */
+  private List<String> given(String mixin) {
+    java.util.Set<String> flags = new java.util.HashSet<>();
+    spec.mixins().get(mixin).options().forEach(o -> flags.addAll(List.of(o.names())));
+    return spec.commandLine().getParseResult().matchedOptions().stream()
+        .map(o -> o.longestName()).filter(flags::contains).distinct().toList();
   }
 
   private String render(Plan plan, byte[] secretKey) {

@@ -67,6 +67,7 @@ final class SyncCommand implements Callable<Integer> {
       requireItsRevision(target, planFile, reviewed);
       verifyAsRecorded(reviewed);
       requireMadeHere(target, planFile, reviewed);
+      requireItsOptions(planFile, reviewed, options());
     }
     ProgressListener progress = new ProgressListener(out);
     // a sync that fails before it records anything (a --ref the repository does not have) leaves no new store
@@ -186,6 +187,24 @@ final class SyncCommand implements Callable<Integer> {
             + planFile + (was == null ? " records no " + flag + " (make it again with 'gitops plan --out')"
                 : " was made for " + flag + " " + shownSetting(e.getKey(), was))
             + "; a reviewed plan runs only where it was made: give the same flags, or make a new plan");
+      }
+    }
+  }
+
+  /**
+   * Refuses, before anything is opened or created, a reviewed plan made with other options than
+   * {@code options} give ({@code --prune}, {@code --adopt}, {@code --allow-empty}, {@code
+   * --max-deletions}: the guard it is checked against), as the check of a reviewed plan refuses it,
+   * in the same words: its id covers them, and shown or run under others it is not what was reviewed.
+   */
+  static void requireItsOptions(Path planFile, Plan reviewed, SyncOptions options) {
+    for (Map.Entry<String, String> e : options.planOptions().asMap().entrySet()) {
+      String was = reviewed.options().get(e.getKey());
+      if (!e.getKey().startsWith(PlanOptions.SETTING) && !e.getValue().equals(was)) {
+        // where the plan was made is requireMadeHere's, naming the flag
+        throw refused(planFile, new dev.gitops.api.PlanMismatchException(reviewed.id(), reviewed.id(), List.of(),
+            "it was computed with other options", null, "/options/" + e.getKey(),
+            "reviewed: " + was + ", now: " + e.getValue()));
       }
     }
   }

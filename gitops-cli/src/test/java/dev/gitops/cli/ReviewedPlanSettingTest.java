@@ -146,6 +146,28 @@ class ReviewedPlanSettingTest {
     assertThat(elsewhere).doesNotExist();
   }
 
+  @Test
+  void diffOfASavedPlanChecksTheSafetyFlagsGivenAsSyncDoesInItsWords() {
+    String same = "use the same --prune, --adopt, --allow-empty and --max-deletions";
+    for (List<String> flags : List.of(List.of("--no-prune"), List.of("--max-deletions", "5"), List.of("--allow-empty"),
+        List.of("--adopt"))) {
+      List<String> diff = new ArrayList<>(List.of("diff", "--plan", plan.toString()));
+      diff.addAll(flags);
+      CliRun shown = gitops(diff.toArray(String[]::new));
+      assertThat(shown.code()).as("%s: %s", flags, shown).isEqualTo(ExitCodes.ERROR);
+      assertThat(shown.out()).as("%s", flags).isEmpty();
+      CliRun synced = sync(concat(flags.toArray(String[]::new), "--repo", repo.dir().toString(), "--path", "apps",
+          "--target", target.toString(), "--owner", "alice"));
+      assertThat(synced.code()).as("%s: %s", flags, synced).isEqualTo(ExitCodes.ERROR);
+      assertThat(shown.err()).as("%s", flags).startsWith("gitops: --plan " + plan + ": plan ")
+          .contains("it was computed with other options; first difference: /options/").contains(same)
+          .isEqualTo(synced.err().replaceFirst(" \\(now [0-9a-f]+\\)", ""));
+    }
+    assertThat(target.resolve("a.conf")).doesNotExist();
+    CliRun defaults = gitops("diff", "--plan", plan.toString(), "--prune");
+    assertThat(defaults.code()).as("the flags it was made with, spelt out: %s", defaults).isZero();
+  }
+
   /** {@code flags} then {@code more}; a leading command word of {@code more} goes first. */
   private static String[] concat(String[] flags, String... more) {
     List<String> all = new ArrayList<>();
