@@ -1,7 +1,9 @@
 package dev.gitops.cli;
 
 import dev.gitops.api.Plan;
+import dev.gitops.api.PlanRefusedException;
 import dev.gitops.core.SyncOptions;
+import dev.gitops.core.internal.plan.DeletionGuard;
 import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.render.PlanRenderer;
 import dev.gitops.core.store.FileStateStore;
@@ -20,7 +22,8 @@ import picocli.CommandLine.Spec;
 /** {@code gitops plan}: shows what a sync would do, and can save the plan for review. */
 @Command(name = "plan", mixinStandardHelpOptions = true,
     description = {"Show what a sync would change, without changing anything.",
-        "Deletions are shown; the mass-deletion guard only refuses at sync time. With --out the plan is "
+        "Deletions are shown; the mass-deletion guard only refuses at sync time, and a plan it would refuse "
+            + "says so in a warning line, naming the flag that allows it (the exit code is a plan's). With --out the plan is "
             + "saved as JSON (secret values hashed) for review and 'gitops sync --plan'.",
         "A plan that is incomplete (a resource that cannot be observed, a provider that could not plan) is "
             + "shown, and it exits 1 naming what is missing."})
@@ -104,6 +107,21 @@ final class PlanCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * A line saying that the mass-deletion guard would refuse a sync of {@code plan} under these
+   * flags (as {@code sync} and {@code sync --dry-run} would, exit 3), naming the flag that allows
+   * it, or empty: the plan itself is shown and ends as any plan does, since it refuses nothing.
+   */
+  private java.util.Optional<String> guardWarning(Plan plan) {
+    try {
+      DeletionGuard.check(plan, options().budget());
+      return java.util.Optional.empty();
+    } catch (PlanRefusedException r) {
+      return java.util.Optional.of("warning: 'gitops sync' with these flags would exit " + ExitCodes.REFUSED + ", "
+          + ExitCodes.refusal(r));
+    }
+  }
+
   /** {@code path} (absolute, normalised) with the links of its nearest existing ancestor resolved. */
   static Path resolved(Path path) {
     for (Path dir = path; dir != null; dir = dir.getParent()) {
@@ -149,6 +167,7 @@ final class PlanCommand implements Callable<Integer> {
       s.source().readWarnings().forEach(warning -> w.println("warning: " + PlanRenderer.oneLine(warning)));
       s.nothingRecorded().ifPresent(w::println);
       w.print(PlanRenderer.text(plan));
+      guardWarning(plan).ifPresent(w::println);
       if (out != null) {
         Path file = out.toAbsolutePath();
         try {

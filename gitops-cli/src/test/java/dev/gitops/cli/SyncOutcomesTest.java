@@ -174,6 +174,29 @@ class SyncOutcomesTest {
   }
 
   @Test
+  void aPlanTheGuardWouldRefuseSaysSoNamingTheFlagAndEndsAsAPlan() throws Exception {
+    assertThat(gitops("sync").code()).isZero();
+    repo.remove("a.txt").remove("b.txt").remove("c.txt").commit("remove everything");
+    String warning = "warning: 'gitops sync' with these flags would exit 3, refused by mass-deletion guard";
+
+    Run plan = gitops("plan", "--detailed-exitcode");
+    assertThat(plan.code()).as("a plan's exit code: %s", plan).isEqualTo(2);
+    assertThat(plan.out().lines().filter(l -> l.startsWith("warning: ")).toList()).as(plan.toString()).singleElement()
+        .asString().startsWith(warning).contains("all 3 resources").contains("--allow-empty");
+    Run dry = gitops("sync", "--dry-run");
+    assertThat(dry.code()).as("what the warning says: %s", dry).isEqualTo(3);
+    Run allowed = gitops("plan", "--allow-empty");
+    assertThat(allowed.code()).as(allowed.toString()).isZero();
+    assertThat(allowed.out()).doesNotContain("warning:");
+
+    repo.write("a.txt", "a\n").commit("one back");
+    Run budget = gitops("plan", "--max-deletions", "1");
+    assertThat(budget.code()).as(budget.toString()).isZero();
+    assertThat(budget.out()).contains(warning).contains("2 of the 3 resources").contains("--max-deletions 1");
+    assertThat(gitops("plan", "--max-deletions", "2").out()).doesNotContain("warning:");
+  }
+
+  @Test
   void aRollbackFindsItsEntryBeforeOpeningAnythingAndEndsWithItsNoteAndHistoryChecksTheStore() throws Exception {
     assertThat(gitops("sync").code()).isZero();
     repo.write("a.txt", "a2\n").commit("a2");
