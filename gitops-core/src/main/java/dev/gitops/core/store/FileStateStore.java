@@ -607,7 +607,7 @@ public final class FileStateStore implements BatchedStateStore {
       // only the message loses the pid; Windows locks the bytes against reading, for one
       LOG.debug("cannot read lock holder: {}", e.toString());
     }
-    return "another process (pid unknown)";
+    return "another process (pid unknown: a reader, such as a read-only store, writes none)";
   }
 
   private static void writeHolder(LockFile lock) {
@@ -652,6 +652,14 @@ public final class FileStateStore implements BatchedStateStore {
         held = null;
       }
       if (osLock != null) {
+        if (!readOnly) {
+          try {
+            // the pid left in the file would be named as the holder of a lock a reader (which writes none) takes next
+            osLock.clearHolder();
+          } catch (IOException | IllegalStateException e) {
+            LOG.debug("cannot clear the holder pid of {}: {}", osLock.file(), e.toString());
+          }
+        }
         try {
           osLock.close();
         } catch (IOException e) {

@@ -839,10 +839,31 @@ class FileStateStoreTest {
     }
   }
 
-  private Process startLockHolder() throws IOException {
+  @Test
+  void aLockAReaderHoldsNamesNoPidOfAWriterThatReleasedIt() throws Exception {
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      s.commit(resource(A, "{}"), "r");  // this process held it last, and wrote its pid into the lock file
+    }
+    Process child = startLockHolder("read");
+    try {
+      awaitLocked(child);
+      try (FileStateStore s = open()) {
+        assertThatThrownBy(() -> s.lock(Duration.ofMillis(300))).isInstanceOf(StoreLockedException.class)
+            .hasMessageNotContaining("process " + ProcessHandle.current().pid())
+            .hasMessageContaining("locked by another process (pid unknown: a reader");
+      }
+    } finally {
+      child.destroyForcibly();
+      child.waitFor(60, TimeUnit.SECONDS);
+    }
+  }
+
+  private Process startLockHolder(String... mode) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        LockHolderMain.class.getName(), storeDir().toString());
+    List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+        LockHolderMain.class.getName(), storeDir().toString()));
+    command.addAll(List.of(mode));
+    ProcessBuilder pb = new ProcessBuilder(command);
     pb.redirectErrorStream(true);
     return pb.start();
   }
