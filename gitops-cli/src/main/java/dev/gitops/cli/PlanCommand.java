@@ -23,8 +23,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "plan", mixinStandardHelpOptions = true,
     description = {"Show what a sync would change, without changing anything.",
         "Deletions are shown; the mass-deletion guard only refuses at sync time, and a plan it would refuse "
-            + "says so in a warning line, naming the flag that allows it (the exit code is a plan's). With --out the plan is "
-            + "saved as JSON (secret values hashed) for review and 'gitops sync --plan'.",
+            + "says so in a warning line, naming the flag that allows it (the exit code is a plan's). With --out "
+            + "the plan is saved as JSON (secret values hashed) for review and 'gitops sync --plan'.",
         "A plan that is incomplete (a resource that cannot be observed, a provider that could not plan) is "
             + "shown, and it exits 1 naming what is missing."})
 final class PlanCommand implements Callable<Integer> {

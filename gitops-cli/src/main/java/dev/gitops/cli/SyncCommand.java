@@ -37,7 +37,8 @@ final class SyncCommand implements Callable<Integer> {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SyncCommand.class);
 
   /** What a sync that records nothing may have left in a new store: its lock file and Git cache (and a key). */
-  private static final java.util.Set<String> LEFT_BEFORE_RECORDING = java.util.Set.of("lock", "git-cache", "secret.key");
+  private static final java.util.Set<String> LEFT_BEFORE_RECORDING =
+      java.util.Set.of("lock", "git-cache", "secret.key");
 
   @Mixin
   TargetOptions target;

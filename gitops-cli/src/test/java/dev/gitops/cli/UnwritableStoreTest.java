@@ -55,7 +55,8 @@ class UnwritableStoreTest {
       if (isRoot()) {
         new ProcessBuilder("chattr", "-i", p.toString()).inheritIO().start().waitFor();
       } else {
-        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwx------" : "rw-------"));
+        String mode = Files.isDirectory(p) ? "rwx------" : "rw-------";
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(mode));
       }
     }
   }
@@ -69,7 +70,8 @@ class UnwritableStoreTest {
     lockAgainstWrites(state);
     CliRun refused = sync();
     assertThat(refused.code()).as("%s", refused).isEqualTo(ExitCodes.ERROR);
-    assertThat(refused.err()).as("%s", refused).startsWith("gitops: store " + state + " cannot be written: " + state + ": ")
+    assertThat(refused.err()).as("%s", refused)
+        .startsWith("gitops: store " + state + " cannot be written: " + state + ": ")
         .containsAnyOf("permission denied", "Operation not permitted").contains("(--state)")
         .contains("nothing was applied or recorded");
     assertThat(refused.out()).doesNotContain("updated").doesNotContain("created");
@@ -83,7 +85,8 @@ class UnwritableStoreTest {
       lockAgainstWrites(part);
       CliRun refused = sync();
       assertThat(refused.code()).as("%s", refused).isEqualTo(ExitCodes.ERROR);
-      assertThat(refused.err()).as("%s", refused).startsWith("gitops: store " + state + " cannot be written: " + part + ": ")
+      assertThat(refused.err()).as("%s", refused)
+          .startsWith("gitops: store " + state + " cannot be written: " + part + ": ")
           .contains("nothing was applied or recorded");
       assertThat(refused.out()).as("%s", refused).doesNotContain("FAILED");
       assertThat(target.resolve("a.txt")).hasContent("a");
@@ -143,7 +146,8 @@ class UnwritableStoreTest {
         locked.remove(p);
       }
     } else {
-      Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "r-x------" : "r--------"));
+      String mode = Files.isDirectory(p) ? "r-x------" : "r--------";
+      Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(mode));
     }
     Assumptions.assumeFalse(writable(p), () -> "nothing here makes " + p + " refuse writes (root without chattr +i)");
   }

@@ -14,7 +14,8 @@ public final class LockHolderMain {
   /** Locks {@code args[0]} and sleeps. */
   public static void main(String[] args) throws InterruptedException {
     boolean reader = args.length > 1 && args[1].equals("read");
-    FileStateStore store = reader ? FileStateStore.openReadOnly(Path.of(args[0])) : FileStateStore.open(Path.of(args[0]));
+    Path dir = Path.of(args[0]);
+    FileStateStore store = reader ? FileStateStore.openReadOnly(dir) : FileStateStore.open(dir);
     store.lock(Duration.ofSeconds(30));
     System.out.println("LOCKED " + ProcessHandle.current().pid());
     System.out.flush();
