@@ -809,13 +809,20 @@ public final class Reconciler implements AutoCloseable {
     }
   }
 
-  /** Refuses {@code call}, which writes records, on a store opened read-only (unless it is a dry run). */
+  /**
+   * Refuses {@code call}, which writes records, on a file store opened read-only or one that cannot
+   * be written (unless it is a dry run): refused before anything is read, planned or applied, as
+   * every key would otherwise fail its pending record one by one, or a change already applied would
+   * find no place to be recorded ({@link FileStateStore#requireWritable}).
+   */
   private void requireWritableStore(String call) {
-    if (!options.dryRun() && store instanceof FileStateStore f && f.isReadOnly()) {
-      // refused before anything is read or planned: every key would fail its pending record, one by one
-      throw new StoreException("reconciler '" + owner + "': " + call + "() writes its records, but the store "
-          + f.directory() + " was opened read-only (FileStateStore.openReadOnly); open it with FileStateStore.open,"
-          + " or plan without applying (plan(), or SyncOptions dryRun)");
+    if (!options.dryRun() && store instanceof FileStateStore f) {
+      if (f.isReadOnly()) {
+        throw new StoreException("reconciler '" + owner + "': " + call + "() writes its records, but the store "
+            + f.directory() + " was opened read-only (FileStateStore.openReadOnly); open it with FileStateStore.open,"
+            + " or plan without applying (plan(), or SyncOptions dryRun)");
+      }
+      f.requireWritable();
     }
   }
 

@@ -407,7 +407,7 @@ public final class FileStateStore implements BatchedStateStore {
    * Checks that this store can be written the way a sync writes it, before anything is changed on
    * the strength of it: otherwise a store that cannot record is found only when the sync records
    * what it applied, after the live system was changed. A missing store directory is created
-   * owner-only, as {@link #lock} creates it; then a probe file is created, forced and deleted in
+   * owner-only, as {@link #lock} creates it; then a probe file is created and deleted in
    * the store directory and in its {@code history/} directory (where they exist), the files
    * written in place (the journal, the lock file) are opened for writing, and the files replaced
    * by a rename ({@code meta.json}, the snapshot, ...) are checked not to be immutable. It writes
@@ -460,16 +460,16 @@ public final class FileStateStore implements BatchedStateStore {
     }
   }
 
-  /** Creates, forces and deletes a probe file in {@code d}, as the store's writes create files there. */
+  /**
+   * Creates and deletes a probe file in {@code d}, as the store's writes create files there. A
+   * refused write (permission, a read-only file system, an immutable directory) fails at the
+   * create; nothing is written or forced (an fsync would cost every sync, a no-change one
+   * included), and no channel is used, so a thread's interrupt is left for the sync to see as a
+   * cancellation.
+   */
   private static void probe(Path d) throws IOException {
-    Path probe = DurableFiles.tempBeside(d.resolve("probe"));
-    try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-        LinkOption.NOFOLLOW_LINKS)) {
-      ch.write(ByteBuffer.wrap(new byte[] {'\n'}));
-      ch.force(true);
-    } finally {
-      DurableFiles.deleteQuietly(probe);
-    }
+    Path probe = Files.createFile(DurableFiles.tempBeside(d.resolve("probe")));
+    DurableFiles.deleteQuietly(probe);
   }
 
   /** Why a write was refused, in words: NIO names only the path for a permission denied. */
