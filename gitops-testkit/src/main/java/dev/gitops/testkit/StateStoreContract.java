@@ -160,7 +160,9 @@ public abstract class StateStoreContract {
 
   /**
    * A document past each of Jackson's default bounds for untrusted input: a number of 1,500 digits,
-   * a field name of 60,000 characters, arrays nested 1,100 deep, and a decimal no double holds.
+   * a field name of 60,000 characters, arrays nested as deep as the engine takes ({@link
+   * Documents#MAX_DEPTH} levels, past Jackson's default 1,000 once a store writes its own levels
+   * around the document), and a decimal no double holds.
    */
   protected static JsonNode pastJacksonsDefaultBounds() {
     com.fasterxml.jackson.databind.node.ObjectNode o = Documents.nodes().objectNode();
@@ -168,7 +170,7 @@ public abstract class StateStoreContract {
     o.put("x".repeat(60_000), 1);
     o.put("d", new java.math.BigDecimal("0.10000000000000000000000001"));
     com.fasterxml.jackson.databind.node.ArrayNode deep = o.putArray("deep");
-    for (int i = 0; i < 1_100; i++) {
+    for (int level = 2; level < Documents.MAX_DEPTH; level++) {  // the object is level 1, "deep" level 2
       deep = deep.addArray();
     }
     deep.add("bottom");
