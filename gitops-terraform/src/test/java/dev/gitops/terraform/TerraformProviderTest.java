@@ -370,6 +370,16 @@ class TerraformProviderTest {
   }
 
   @Test
+  void aPlanThatFailsPrintingNothingSaysSoRatherThanEndingAtTheExitCode() {
+    fake.respond("plan", 3, null);
+    SyncResult r = reconciler(builder().build()).sync();
+    assertThat(r.status()).isEqualTo(SyncResult.Status.INCOMPLETE);
+    // it ended "terraform plan failed in DIR (exit 3): ", saying nothing of what was printed
+    assertThat(r.plan().unobserved().get("plan of provider 'tf'")).contains("terraform plan failed")
+        .endsWith("(exit 3): it printed nothing on stdout or stderr");
+  }
+
+  @Test
   void aVariablesDeclarationInTerraformsDetailIsNamedAsTheRepositoryHoldsIt() {
     // recorded from Terraform 1.11.4: plan -var-file=prod.tfvars with n = "abc" for a number variable
     fake.respond("plan", 1, "plan-invalid-variable-value-1.11.jsonl");

@@ -399,7 +399,9 @@ public final class Terraform {
       String tail = failed(run.stderr(), 4);
       out.add(tail.isEmpty() ? String.join(" | ", run.stream().plainLines().stream().limit(4).toList()) : tail);
     }
-    return scrubber.scrub(String.join("; ", out));
+    String said = scrubber.scrub(String.join("; ", out));
+    // a message ending in "(exit 3): " leaves the reader to guess whether anything was said
+    return said.isBlank() ? "it printed nothing on stdout or stderr" : said;
   }
 
   /**
