@@ -591,12 +591,10 @@ public abstract class StateStoreContract {
   }
 
   /**
-   * Contract: A store whose data is damaged refuses to load, with a {@link StoreCorruptException}
-   * that says what cannot be read, and refuses every write (which would build on records it cannot
-   * read and so lose them); the damage stays for a person to look at, nothing is rebuilt empty.
+   * A store holding an inventory entry, a pending record and a history entry, then damaged by
+   * {@link #corrupt}; the test is skipped where the store cannot be damaged.
    */
-  @Test
-  public void aDamagedStoreRefusesToLoadAndToWrite() throws Exception {
+  private StateStore damagedStore() throws Exception {
     StateStore s = store();
     try (StoreLock l = s.lock(LONG)) {
       s.writePending(resource(A, "{\"a\":1}"));
@@ -605,6 +603,17 @@ public abstract class StateStoreContract {
       s.appendHistory(entry(1));
     }
     org.junit.jupiter.api.Assumptions.assumeTrue(corrupt(s), "the store cannot be damaged by the test");
+    return s;
+  }
+
+  /**
+   * Contract: A store whose data is damaged refuses to load, with a {@link StoreCorruptException}
+   * that says what cannot be read, and refuses every write (which would build on records it cannot
+   * read and so lose them); the damage stays for a person to look at, nothing is rebuilt empty.
+   */
+  @Test
+  public void aDamagedStoreRefusesToLoadAndToWrite() throws Exception {
+    StateStore s = damagedStore();
     StateStore damaged = track(sameStore(s));
     try (StoreLock l = damaged.lock(LONG)) {
       Throwable refusal = refused("load() of a damaged store", damaged::load);
@@ -625,14 +634,7 @@ public abstract class StateStoreContract {
    */
   @Test
   public void aDamagedStoreRefusesAWriteBeforeAnyLoad() throws Exception {
-    StateStore s = store();
-    try (StoreLock l = s.lock(LONG)) {
-      s.writePending(resource(A, "{\"a\":1}"));
-      s.commit(resource(A, "{\"a\":1}"), "r1");
-      s.writePending(resource(B, "{\"b\":1}"));
-      s.appendHistory(entry(1));
-    }
-    org.junit.jupiter.api.Assumptions.assumeTrue(corrupt(s), "the store cannot be damaged by the test");
+    StateStore s = damagedStore();
     StateStore damaged = track(sameStore(s));
     try (StoreLock l = damaged.lock(LONG)) {
       refused("commit before any load() of a damaged store", () -> damaged.commit(resource(A, "{}"), "r2"));
