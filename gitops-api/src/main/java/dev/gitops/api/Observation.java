@@ -78,11 +78,9 @@ public record Observation(ResourceKey key, Status status, JsonNode live, String 
     } else if (live != null) {
       throw new IllegalArgumentException(key + ": only a PRESENT observation has a live document");
     }
-    if (lastApplied != null) {
-      if (status != Status.PRESENT) {
-        throw new IllegalArgumentException(key + ": only a PRESENT observation has a live last-applied record");
-      }
-      lastApplied = Documents.freeze(lastApplied);
+    if (lastApplied != null && status != Status.PRESENT) {
+      // a PRESENT observation's record was frozen (or found too deep) with its live document above
+      throw new IllegalArgumentException(key + ": only a PRESENT observation has a live last-applied record");
     }
   }
 
