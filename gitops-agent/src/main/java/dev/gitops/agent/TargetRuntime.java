@@ -136,13 +136,8 @@ final class TargetRuntime {
       created.add(0, new Closing("its reconciler", reconciler::close));
       ReconcileLoop loop = ReconcileLoop.builder(reconciler).interval(c.interval()).jitter(c.jitter())
           .maxBackoff(c.maxBackoff()).gate(named(c.name(), storeShown, shared.slots().gate(c.name()))).build();
-      created.set(0, new Closing("its reconcile loop", () -> {  // in place of the reconciler's, which it closes
-        try {
-          loop.close();
-        } finally {
-          closeReconciler(c.name(), reconciler, shared.slots());
-        }
-      }));
+      // in place of the reconciler's, which it closes
+      created.set(0, new Closing("its reconcile loop", () -> closeLoop(c.name(), loop, reconciler, shared.slots())));
       loop.start();
       // the source's description, not the URL as configured: that may hold a password
       LOG.info("target {} started: {} -> {} every {}", c.name(), source.describe(), c.providerType(), c.interval());
@@ -155,17 +150,30 @@ final class TargetRuntime {
   }
 
   /**
-   * Closes {@code target}'s reconciler once its loop is closed. Closing waits for the sync in
-   * flight: one that did not reach a safe point within the grace period (a provider call that does
-   * not return) is waited for on a thread of its own, so that the target's other resources still
-   * close now. Its store and source are closed by their own entries too, which report their failures.
+   * Closes {@code target}'s loop, then its reconciler. Both wait for the sync in flight (the loop
+   * for its thread, up to 10 s more; the reconciler until the sync ends): one that did not reach a
+   * safe point within the grace period (a source read or a provider call that does not return) is
+   * waited for on a thread of its own, so that a stop takes the grace period, not 10 s more, and the
+   * target's other resources still close now. The loop is closed there too, which interrupts the
+   * sync's thread at once. Its store and source are closed by their own entries as well, which
+   * report their failures.
    */
-  private static void closeReconciler(String target, Reconciler reconciler, SyncSlots slots) {
+  private static void closeLoop(String target, ReconcileLoop loop, Reconciler reconciler, SyncSlots slots) {
     if (!slots.isRunning(target)) {
-      reconciler.close();
+      try {
+        loop.close();
+      } finally {
+        reconciler.close();
+      }
       return;
     }
     Thread t = new Thread(() -> {
+      try {
+        loop.close();
+      } catch (RuntimeException e) {
+        // the stop has returned: this thread is the only one left to say it
+        LOG.error("target {}: closing its reconcile loop failed: {}", target, e.toString(), e);
+      }
       try {
         reconciler.close();
       } catch (RuntimeException e) {

@@ -119,6 +119,43 @@ class AgentTest {
     return memory.live(target);
   }
 
+  /**
+   * A sync blocked in its source's read (a socket read, which neither its cancellation nor an
+   * interrupt ends) reaches no safe point: a reload or a shutdown waits the grace period for it and
+   * then goes on without it. Here the read ends at the source's timeout, 8 s: both must be done
+   * before that, while the abandoned sync still runs. They waited for the loop's thread another
+   * 10 s after the grace period before (so until the read's timeout here).
+   */
+  @Test
+  void aReloadOrAShutdownWaitsTheGracePeriodForASyncHungInItsSourceThenGoesOnWithoutIt() throws Exception {
+    try (SilentServer silent = SilentServer.start()) {
+      String hung = """
+            - name: %s
+              source: {url: "git://127.0.0.1:%d/%s", timeout: 8s}
+              provider: {type: memory}
+              interval: 1h
+          """;
+      String kept = memoryTarget("kept", repo("kept", "k").uri(), "");
+      String agentSection = "  watchConfig: false\n  gracePeriod: 1s\n";
+      Agent agent = start(config(agentSection, kept + hung.formatted("gone", silent.port(), "gone")
+          + hung.formatted("last", silent.port(), "last")));
+      await("both hung targets read their source", () -> silent.connections() == 2 && agent.syncsInFlight() == 2);
+
+      config(agentSection, kept + hung.formatted("last", silent.port(), "last"));
+      Agent.ReloadResult r = agent.reload();
+
+      assertThat(r.stopped()).containsExactly("gone");
+      assertThat(agent.syncsInFlight()).as("the reload returned while the sync of 'gone' still blocked in its read")
+          .isEqualTo(2);
+
+      agent.shutdown();
+      assertThat(agent.awaitTermination(Duration.ofSeconds(60))).isTrue();
+      assertThat(agent.syncsInFlight()).as("the shutdown ended while both syncs still blocked in their reads")
+          .isEqualTo(2);
+      assertThat(memory.closes("gone")).as("the stopped target was closed anyway").isEqualTo(1);
+    }
+  }
+
   @Test
   void aSourceTimeoutEndsTheSyncsOfATargetWhoseServerNeverAnswers() throws Exception {
     try (SilentServer silent = SilentServer.start()) {
