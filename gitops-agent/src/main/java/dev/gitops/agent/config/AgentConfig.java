@@ -1,6 +1,7 @@
 package dev.gitops.agent.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.agent.TargetStatus;
 import dev.gitops.agent.providers.LocalRepository;
 import dev.gitops.agent.spi.ProviderFactory;
 import dev.gitops.core.Reconciler;
@@ -274,6 +275,24 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     claims.addAll(mine);
   }
 
+  /**
+   * Refuses a store on or inside the agent's status directory ({@code <stateDir>/status}), compared
+   * as real paths: the agent writes each target's status file there ({@code <target>.json}) after
+   * every sync, among the store's own files, and a target named {@code meta} or {@code nochange}
+   * would replace the store's file of that name with its status. A store holding the directory is
+   * fine: the store never reads its {@code status/}.
+   */
+  private static void outsideStatusDirectory(ConfigNode t, String name, Path store, Path stateDir) {
+    Path status = TargetStatus.file(stateDir, name).getParent();
+    if (real(store).startsWith(real(status))) {
+      throw (t.get("store").isMissing() ? t : t.get("store")).error("target '" + name + "' would keep its store "
+          + store + " in the agent's status directory " + status + " (<agent.stateDir>/status), where the agent writes"
+          + " every target's status file, <target>.json, after each sync: they would be written among the store's"
+          + " files and could replace them (a target named 'meta' writes meta.json); give the store a directory of"
+          + " its own, outside it");
+    }
+  }
+
   /** {@link RealPaths#of}, or the path as given when it cannot be read. */
   private static Path real(Path p) {
     try {
@@ -341,6 +360,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
               + ") " + inRepository + " (give it a 'store:' key, or move agent.stateDir)")
           : t.get("store").error(store + " " + inRepository);
     }
+    outsideStatusDirectory(t, name, store, stateDir);
     ConfigNode policies = t.get("policies");
     if (!policies.isAbsent()) {
       policies.allowOnly("detectOnly", "adopt", "maxDeletions", "maxDeletionPercent", "allowEmpty");

@@ -1160,6 +1160,39 @@ class AgentConfigTest {
         "url: https://example.com/ops.git")).targets()).hasSize(1);
   }
 
+  /**
+   * The agent writes each target's status file as {@code <stateDir>/status/<target>.json}: a store
+   * there would have them written among its own files, and a target named {@code meta} would
+   * replace the store's {@code meta.json} with its status after every sync (the store then refuses
+   * every write as corrupt). It was accepted.
+   */
+  @Test
+  void aStoreOnOrInsideTheAgentsStatusDirectoryIsRefusedAtItsLine() throws IOException {
+    String target = """
+          - name: meta
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv/meta}
+            store: %s
+        """;
+    ConfigException on = error("agent: {stateDir: state}\ntargets:\n" + target.formatted("state/status"));
+    assertThat(on.line()).isEqualTo(6);
+    assertThat(on.getMessage()).contains("agent.yaml:6: targets[0].store: target 'meta' would keep its store "
+        + dir.resolve("state/status") + " in the agent's status directory " + dir.resolve("state/status"))
+        .contains("meta.json");
+    assertThat(error("agent: {stateDir: state}\ntargets:\n" + target.formatted("state/status/x/")).getMessage())
+        .contains("targets[0].store: target 'meta' would keep its store " + dir.resolve("state/status/x")
+            + " in the agent's status directory");
+    // through a link, by another name
+    Files.createDirectories(dir.resolve("state/status"));
+    Files.createSymbolicLink(dir.resolve("alias"), dir.resolve("state"));
+    assertThat(error("agent: {stateDir: state}\ntargets:\n" + target.formatted("alias/status")).getMessage())
+        .contains("targets[0].store: target 'meta' would keep its store " + dir.resolve("alias/status")
+            + " in the agent's status directory");
+    // beside it, or holding it (the status files are then in a directory of the store's that it never reads): fine
+    assertThat(load("agent: {stateDir: state}\ntargets:\n" + target.formatted("state/statuses")).targets()).hasSize(1);
+    assertThat(load("agent: {stateDir: state}\ntargets:\n" + target.formatted("state")).targets()).hasSize(1);
+  }
+
   @Test
   void twoTargetsCannotShareAStoreNorKeepOneInsideTheOtherByAnyName() throws IOException {
     String target = """
