@@ -250,6 +250,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     mine.add(new Claim(c.name(), c.line(), c.store(), real(c.store()), true));
     Path state = real(stateDir);
     for (Claim m : mine) {
+      outsideStatusDirectory(t, c.name(), m, stateDir);
       for (Claim other : claims) {
         if (m.store() && other.store() || !m.real().startsWith(other.real()) && !other.real().startsWith(m.real())) {
           continue;
@@ -276,20 +277,22 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
   }
 
   /**
-   * Refuses a store on or inside the agent's status directory ({@code <stateDir>/status}), compared
-   * as real paths: the agent writes each target's status file there ({@code <target>.json}) after
-   * every sync, among the store's own files, and a target named {@code meta} or {@code nochange}
-   * would replace the store's file of that name with its status. A store holding the directory is
-   * fine: the store never reads its {@code status/}.
+   * Refuses a store, or a path a target's provider writes, on or inside the agent's status directory
+   * ({@code <stateDir>/status}), compared as real paths: the agent writes each target's status file
+   * there ({@code <target>.json}) after every sync, and would write it among the store's files or
+   * the provider's (a target named {@code meta} would replace the store's {@code meta.json} with its
+   * status). One that holds the directory is fine: a store never reads its {@code status/}, and a
+   * {@code files} directory holding the state directory leaves it out.
    */
-  private static void outsideStatusDirectory(ConfigNode t, String name, Path store, Path stateDir) {
+  private static void outsideStatusDirectory(ConfigNode t, String name, Claim m, Path stateDir) {
     Path status = TargetStatus.file(stateDir, name).getParent();
-    if (real(store).startsWith(real(status))) {
-      throw (t.get("store").isMissing() ? t : t.get("store")).error("target '" + name + "' would keep its store "
-          + store + " in the agent's status directory " + status + " (<agent.stateDir>/status), where the agent writes"
-          + " every target's status file, <target>.json, after each sync: they would be written among the store's"
-          + " files and could replace them (a target named 'meta' writes meta.json); give the store a directory of"
-          + " its own, outside it");
+    if (m.real().startsWith(real(status))) {
+      throw t.get(m.store() ? "store" : "provider").error("target '" + name + "' would " + (m.store()
+          ? "keep its store " : "write ") + m.written() + " in the agent's status directory " + status
+          + " (<agent.stateDir>/status), where the agent writes every target's status file, <target>.json, after"
+          + " each sync: they would be written among " + (m.store() ? "the store's" : "its") + " files and could"
+          + " replace them (a target named 'meta' writes meta.json); give " + (m.store() ? "the store" : "it")
+          + " a directory of its own, outside it");
     }
   }
 
@@ -360,7 +363,6 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
               + ") " + inRepository + " (give it a 'store:' key, or move agent.stateDir)")
           : t.get("store").error(store + " " + inRepository);
     }
-    outsideStatusDirectory(t, name, store, stateDir);
     ConfigNode policies = t.get("policies");
     if (!policies.isAbsent()) {
       policies.allowOnly("detectOnly", "adopt", "maxDeletions", "maxDeletionPercent", "allowEmpty");

@@ -168,6 +168,21 @@ class ProviderOptionsTest {
     assertThat(c.target("t").provider().providerId()).isEqualTo("ansible");
   }
 
+  /**
+   * The agent writes {@code <stateDir>/status/<target>.json} after each sync: a managed inventory
+   * named so (or a Terraform working directory there) would be replaced by a status. It was accepted.
+   */
+  @Test
+  void aPathAProviderWritesInTheAgentsStatusDirectoryIsRefusedAtItsProviderLine() {
+    ConfigException inventory = error("type: ansible\nplaybook: site.yml\ninventoryOut: state/status/t.json\n");
+    assertThat(inventory.line()).isEqualTo(8);
+    assertThat(inventory.getMessage()).contains("targets[1].provider: target 't' would write "
+        + dir.resolve("state/status/t.json") + " in the agent's status directory " + dir.resolve("state/status"));
+    assertThat(error("type: terraform\ndirectory: state/status\n").getMessage())
+        .contains("targets[1].provider: target 't' would write " + dir.resolve("state/status")
+            + " in the agent's status directory");
+  }
+
   @Test
   void badAnsibleOptionsAreRefusedAtTheirLine() {
     ConfigException playbook = error("type: ansible\ninventoryOut: fleet/inventory.yml\n");
