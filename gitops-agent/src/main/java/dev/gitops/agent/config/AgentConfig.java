@@ -146,7 +146,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     requireTargets(root);
     List<TargetConfig> targets = new ArrayList<>();
     Map<String, Integer> names = new HashMap<>();
-    List<TargetConfig> stores = new ArrayList<>();
+    List<Claim> stores = new ArrayList<>();
     List<Claim> claims = new ArrayList<>();
     for (ConfigNode t : root.list("targets")) {
       TargetConfig c = target(t, stateDir, factories, environment, strict, stuckAfter);
@@ -209,21 +209,22 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
    * one store would take each other's records as their own, and a store inside another's would be
    * read and rewritten as part of it. Default stores ({@code <stateDir>/targets/<name>}) count.
    */
-  private static void separateStore(ConfigNode t, TargetConfig c, List<TargetConfig> earlier) {
+  private static void separateStore(ConfigNode t, TargetConfig c, List<Claim> earlier) {
+    // each store's real path resolved once, kept with it: not again for every target after it
     Path store = real(c.store());
-    for (TargetConfig other : earlier) {
-      Path theirs = real(other.store());
+    for (Claim other : earlier) {
+      Path theirs = other.real();
       if (!store.startsWith(theirs) && !theirs.startsWith(store)) {
         continue;
       }
-      String of = "target '" + other.name() + "' (line " + other.line() + ")";
+      String of = "target '" + other.target() + "' (line " + other.line() + ")";
       String how = store.equals(theirs) ? "would share the store " + c.store() + " with " + of
           : "would keep its store " + c.store() + (store.startsWith(theirs) ? " inside" : ", which holds") + " the store "
-              + other.store() + " of " + of;
+              + other.written() + " of " + of;
       throw t.get("store").error("target '" + c.name() + "' " + how + ": each target needs a store of its own, apart"
           + " from the others'; give it one with its 'store:' key (default: <stateDir>/targets/<name>)");
     }
-    earlier.add(c);
+    earlier.add(new Claim(c.name(), c.line(), c.store(), store, true));
   }
 
   /**
@@ -296,8 +297,12 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     }
   }
 
+  /** Tests only: how many paths {@link #real} resolved, each a few file system calls. */
+  static final java.util.concurrent.atomic.LongAdder REAL_PATHS = new java.util.concurrent.atomic.LongAdder();
+
   /** {@link RealPaths#of}, or the path as given when it cannot be read. */
   private static Path real(Path p) {
+    REAL_PATHS.increment();
     try {
       return RealPaths.of(p);
     } catch (IOException e) {
