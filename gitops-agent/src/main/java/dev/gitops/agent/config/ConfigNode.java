@@ -46,6 +46,8 @@ public final class ConfigNode {
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
   private static final Pattern SIZE = Pattern.compile("(\\d+)(KiB|MiB|GiB)?");
+  /** The prefix of YAML's own tags ({@code !!str} is {@code tag:yaml.org,2002:str}): other tags are refused. */
+  private static final String YAML_TAGS = "tag:yaml.org,2002:";
 
   /** The forms of a size, for messages. */
   public static final String SIZE_FORMS = "a positive size in bytes or with a unit KiB, MiB or GiB, such as 4MiB";
@@ -107,6 +109,13 @@ public final class ConfigNode {
       // Jackson reads an alias as its anchor's name: url: *repo would be the local path "repo"
       throw new ConfigException(file, lineOf(p.currentTokenLocation()), display(ptr) + ": YAML aliases (*"
           + p.getText() + ") are not supported in the agent configuration: write the value out");
+    }
+    if (p instanceof YAMLParser y && y.getTypeId() != null && !y.getTypeId().startsWith(YAML_TAGS)) {
+      // Jackson drops a tag of its own (!env X) and reads the value as written: url: !env REPO_URL
+      // would be the local path REPO_URL. YAML's own tags (!!str) keep their meaning.
+      throw new ConfigException(file, lineOf(p.currentTokenLocation()), display(ptr) + ": a YAML tag (!"
+          + y.getTypeId() + ") is not supported in the agent configuration: the value would be read as if the tag"
+          + " were not there; write the value plainly (a secret by reference, as {env: NAME} or {file: PATH})");
     }
     JsonNodeFactory f = JsonNodeFactory.instance;
     switch (t) {

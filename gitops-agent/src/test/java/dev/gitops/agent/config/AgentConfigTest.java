@@ -868,6 +868,32 @@ class AgentConfigTest {
     assertThat(error("targets:\n").getMessage()).contains("'targets' has no value: a truncated file");
   }
 
+  /**
+   * A tag of its own ({@code !env}, {@code !secret}, as other tools read them) was dropped without
+   * a word and the value read as written: {@code url: !env REPO_URL} became the local path
+   * REPO_URL, {@code interval: !custom 5m} five minutes. YAML's own tags ({@code !!str}) are fine.
+   */
+  @Test
+  void aValueWithATagOfItsOwnIsRefusedAtItsLineNotReadAsIfTheTagWereNotThere() throws IOException {
+    String target = """
+        targets:
+          - name: web
+            source: {url: %s}
+            provider: {type: files, directory: /srv}
+            interval: %s
+        """;
+    ConfigException url = error(target.formatted("!env REPO_URL", "5m"));
+    assertThat(url.line()).isEqualTo(3);
+    assertThat(url.getMessage()).contains("agent.yaml:3: targets[0].source.url: a YAML tag (!env) is not supported")
+        .contains("{env: NAME}");
+    assertThat(error(target.formatted("https://e/r.git", "!custom 5m")).getMessage())
+        .contains("agent.yaml:5: targets[0].interval: a YAML tag (!custom) is not supported");
+    assertThat(error(target.formatted("https://e/r.git", "5m") + "    policies: !strict {detectOnly: true}\n")
+        .getMessage()).contains("agent.yaml:6: targets[0].policies: a YAML tag (!strict) is not supported");
+    assertThat(load(target.formatted("!!str https://e/r.git", "!!str 5m")).targets().get(0).interval())
+        .isEqualTo(Duration.ofMinutes(5));
+  }
+
   @Test
   void valuesYamlCannotCarryAreRefusedNamingTheField() {
     String target = """
