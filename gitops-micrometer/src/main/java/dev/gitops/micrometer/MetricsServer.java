@@ -253,8 +253,20 @@ public final class MetricsServer implements AutoCloseable {
     if (reasons.isEmpty()) {
       reply(exchange, 200, "text/plain; charset=utf-8", "ready\n");
     } else {
-      reply(exchange, 503, "text/plain; charset=utf-8", String.join("\n", reasons) + "\n");
+      StringBuilder body = new StringBuilder();
+      for (String reason : reasons) {
+        body.append(oneLine(reason)).append('\n');
+      }
+      reply(exchange, 503, "text/plain; charset=utf-8", body.toString());
     }
+  }
+
+  /**
+   * {@code reason} on one line: each line break, with the blanks around it, becomes one space, so
+   * that the body keeps one reason a line whatever a reason quotes (a multi-line error message).
+   */
+  private static String oneLine(String reason) {
+    return String.valueOf(reason).strip().replaceAll("\\s*\\R\\s*", " ");
   }
 
   private static void reply(HttpExchange exchange, int status, String contentType, String body) throws IOException {

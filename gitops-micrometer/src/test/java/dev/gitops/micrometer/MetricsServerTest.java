@@ -105,6 +105,25 @@ class MetricsServerTest {
     assertThat(ready.body()).isEqualTo("ready\n");
   }
 
+  /**
+   * Readyz gives one reason a line, so a probe's log or a person counts them: a reason that holds a
+   * line break (an error message quoting a multi-line value, a failed check's message) was written
+   * as it was, and read as two reasons.
+   */
+  @Test
+  void eachReasonIsOneLineOfReadyzEvenWhenItHoldsLineBreaks() throws Exception {
+    notReady.clear();
+    notReady.addAll(List.of("target web: its last sync: error: bad.yaml: line one\r\n  line two\n", "target api is stuck"));
+    HttpResponse<String> r = get("/readyz");
+    assertThat(r.statusCode()).isEqualTo(503);
+    assertThat(r.body()).isEqualTo("target web: its last sync: error: bad.yaml: line one line two\ntarget api is stuck\n");
+    server.close();
+    server = MetricsServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), registry, () -> {
+      throw new IllegalStateException("first\nsecond");
+    });
+    assertThat(get("/readyz").body()).isEqualTo("readiness check failed: first second\n");
+  }
+
   @Test
   void aFailingReadinessCheckIsNotReadyAndTheServerStaysUp() throws Exception {
     server.close();
