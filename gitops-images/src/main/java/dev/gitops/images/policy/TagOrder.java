@@ -34,7 +34,14 @@ public sealed interface TagOrder {
   /** Whether {@code value} can take part: a version in the range, a number, any text. */
   boolean accepts(String value);
 
-  /** The winner among {@code candidates}, all accepted; empty when there are none. */
+  /**
+   * The winner among {@code candidates}, all accepted; empty when there are none. Ties go as in
+   * Flux, wherever Flux's choice does not hang on Go's map order: of several tags giving the same
+   * value (through a filter's {@code extract}), the greatest tag wins (the last of a sorted listing,
+   * which Flux's filter keeps); of equal numbers ({@code 1} and {@code 1.0}, or two that are one
+   * 64-bit float) also the greatest tag, in both directions; of equal versions written apart
+   * ({@code 1.2.3} and {@code v1.2.3}) the first in {@code candidates}.
+   */
   Optional<Candidate> choose(List<Candidate> candidates);
 
   /**
@@ -76,6 +83,18 @@ public sealed interface TagOrder {
     return new Numerical(Objects.requireNonNull(direction, "direction"));
   }
 
+  /**
+   * One candidate per value, in the order of their first appearance: of the tags giving one value,
+   * the greatest (by code point), as Flux's tag filter keeps the last of a sorted listing.
+   */
+  private static List<Candidate> greatestTagPerValue(List<Candidate> candidates) {
+    java.util.Map<String, Candidate> byValue = new java.util.LinkedHashMap<>();
+    for (Candidate c : candidates) {
+      byValue.merge(c.value(), c, (kept, next) -> Alphabetical.byCodePoint(next.tag(), kept.tag()) > 0 ? next : kept);
+    }
+    return List.copyOf(byValue.values());
+  }
+
   /** A semver range. */
   record Semver(String range, SemverConstraints parsed) implements TagOrder {
     @Override
@@ -85,8 +104,9 @@ public sealed interface TagOrder {
 
     @Override
     public Optional<Candidate> choose(List<Candidate> candidates) {
-      Optional<String> best = parsed.highest(candidates.stream().map(Candidate::value).toList());
-      return best.flatMap(v -> candidates.stream().filter(c -> c.value().equals(v)).findFirst());
+      List<Candidate> unique = greatestTagPerValue(candidates);
+      Optional<String> best = parsed.highest(unique.stream().map(Candidate::value).toList());
+      return best.flatMap(v -> unique.stream().filter(c -> c.value().equals(v)).findFirst());
     }
 
     @Override
@@ -111,10 +131,11 @@ public sealed interface TagOrder {
 
     @Override
     public Optional<Candidate> choose(List<Candidate> candidates) {
-      // by code point, as Go's sort.Strings orders UTF-8 bytes (Java's compareTo orders UTF-16 units)
-      Comparator<Candidate> c = Comparator.comparing(Candidate::value, Alphabetical::byCodePoint)
-          .thenComparing(Candidate::tag, Alphabetical::byCodePoint);
-      return direction == Direction.ASC ? candidates.stream().max(c) : candidates.stream().min(c);
+      // by code point, as Go's sort.Strings orders UTF-8 bytes (Java's compareTo orders UTF-16 units); one tag per
+      // value, so no tie is left to break
+      Comparator<Candidate> c = Comparator.comparing(Candidate::value, Alphabetical::byCodePoint);
+      List<Candidate> unique = greatestTagPerValue(candidates);
+      return direction == Direction.ASC ? unique.stream().max(c) : unique.stream().min(c);
     }
 
     @Override
@@ -153,25 +174,32 @@ public sealed interface TagOrder {
 
     @Override
     public Optional<Candidate> choose(List<Candidate> candidates) {
-      Comparator<Candidate> c = Comparator.<Candidate, BigDecimal>comparing(x -> number(x.value()).orElseThrow())
-          .thenComparing(Candidate::tag);
-      return direction == Direction.ASC ? candidates.stream().max(c) : candidates.stream().min(c);
+      // compared as the 64-bit floats Flux compares (strconv.ParseFloat), where an equal value replaces the one
+      // before it in either direction: of equal numbers the greatest tag wins, the last of a sorted listing
+      Comparator<Candidate> byNumber = Comparator.comparingDouble(x -> number(x.value()).orElseThrow());
+      Comparator<Candidate> c = (direction == Direction.ASC ? byNumber : byNumber.reversed())
+          .thenComparing(Candidate::tag, Alphabetical::byCodePoint);
+      return candidates.stream().max(c);
     }
 
     @Override
     public boolean ranksAbove(String value, String other) {
-      Optional<BigDecimal> a = number(value);
-      Optional<BigDecimal> b = number(other);
+      Optional<Double> a = number(value);
+      Optional<Double> b = number(other);
       if (a.isEmpty() || b.isEmpty()) {
         return false;
       }
-      int c = a.get().compareTo(b.get());
+      int c = Double.compare(a.get(), b.get());
       return direction == Direction.ASC ? c > 0 : c < 0;
     }
 
-    private static Optional<BigDecimal> number(String value) {
-      if (value.isEmpty() || value.length() > 100) {
-        return Optional.empty();
+    /**
+     * The value as the 64-bit float Go's {@code strconv.ParseFloat(v, 64)} reads (-0 as 0, which
+     * Go's {@code <} does not tell apart), or empty when it is no decimal number or too large for one.
+     */
+    private static Optional<Double> number(String value) {
+      if (value.isEmpty() || value.length() > 100 || !value.chars().allMatch(ch -> ch < 0x80)) {
+        return Optional.empty();  // BigDecimal would read other scripts' digits, which no Go parser takes
       }
       BigDecimal number;
       try {
@@ -186,7 +214,7 @@ public sealed interface TagOrder {
       if (Double.isInfinite(number.doubleValue())) {
         return Optional.empty();
       }
-      return Optional.of(number);
+      return Optional.of(number.doubleValue() + 0.0);
     }
 
     @Override

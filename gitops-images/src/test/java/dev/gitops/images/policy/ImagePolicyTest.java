@@ -229,6 +229,32 @@ class ImagePolicyTest {
     assertThat(p.ranksAbove("1e400", "12")).isFalse();  // cannot be ranked: a marked 1e400 is no newer tag to keep
   }
 
+  @Test
+  void tiesGoToTheTagListedLastAsFluxsListingAndFilterMapLeaveThemInBothDirections() {
+    // Flux compares float64s and lets an equal value replace the one before it (a listing sorted as registries and
+    // this client sort it: the greatest tag); its filter keeps the last tag per extracted value. DESC took the least
+    for (TagOrder.Direction d : TagOrder.Direction.values()) {
+      ImagePolicy numbers = policy().order(TagOrder.numerical(d)).build();
+      assertThat(numbers.select(List.of("1", "1.0", "01")).tag()).as("numerical %s", d).contains("1.0");
+      // 2^53 and 2^53+1 are one float64, as ParseFloat reads them
+      assertThat(numbers.select(List.of("9007199254740993", "9007199254740992")).tag()).as("float64 %s", d)
+          .contains("9007199254740993");
+      assertThat(numbers.select(List.of("0", "-0")).tag()).as("-0 %s", d).contains("0");
+      assertThat(numbers.ranksAbove("9007199254740993", "9007199254740992")).as("float64 rank %s", d).isFalse();
+      ImagePolicy extracted = policy().filter(TagFilter.of("^(?P<n>[0-9]+)-[a-z]+$", "$n")).order(TagOrder.numerical(d))
+          .build();
+      assertThat(extracted.select(List.of("7-a", "7-c", "7-b")).tag()).as("extracted numerical %s", d).contains("7-c");
+      ImagePolicy words = policy().filter(TagFilter.of("^(?P<w>[a-z]+)-[0-9]+$", "$w")).order(TagOrder.alphabetical(d))
+          .build();
+      assertThat(words.select(List.of("main-1", "main-3", "main-2")).tag()).as("alphabetical %s", d).contains("main-3");
+    }
+    ImagePolicy versions = policy().filter(TagFilter.of("^(?P<v>[0-9.]+)-[a-z]+$", "$v")).order(TagOrder.semver("^1"))
+        .build();
+    assertThat(versions.select(List.of("1.2.3-a", "1.2.3-c", "1.2.3-b")).tag()).contains("1.2.3-c");
+    // equal versions written apart: the first listed, as Flux's semver policy keeps the first (GreaterThan is strict)
+    assertThat(policy().order(TagOrder.semver("^1")).build().select(List.of("1.2.3", "v1.2.3")).tag()).contains("1.2.3");
+  }
+
   /** Numerical order takes the greatest number, whatever order the registry listed the tags in. */
   @Property
   void numericalTakesTheGreatestInAnyListingOrder(@ForAll @Size(min = 1, max = 30) List<@IntRange(min = 0, max = 1_000_000) Integer> builds,
