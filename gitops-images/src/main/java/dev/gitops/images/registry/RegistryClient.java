@@ -78,7 +78,10 @@ import org.slf4j.LoggerFactory;
  * answered with the registry's login from {@link RegistryCredentials}; a {@code Bearer} challenge
  * with a token from its realm (asked with the login when there is one), cached per registry and
  * scope until its {@code expires_in} runs out. A realm must be HTTPS unless its host is allowed
- * {@linkplain Builder#plainHttp plain HTTP}.
+ * {@linkplain Builder#plainHttp plain HTTP}. The registry's login goes only to a realm of its own
+ * domain (its host, a host under it or under its parent domain: {@code auth.docker.io} for {@code
+ * registry-1.docker.io}); a realm elsewhere gets a login configured for its own host, or the read
+ * fails naming the realm, and no login is sent.
  *
  * <p><b>Transport</b>: HTTPS by default (the JDK's CAs plus {@link Builder#trustCertificates});
  * plain HTTP only for the registries named in {@link Builder#plainHttp}; a connect and a request
@@ -480,6 +483,19 @@ public final class RegistryClient {
       throw error(image, 401, "the token realm " + realm + " is not HTTPS and its host is not allowed plain HTTP"
           + " (a login must not travel in clear text)", null);
     }
+    String realmHost = realmUri.getHost() == null ? "" : realmUri.getHost();
+    Optional<RegistryCredentials.Login> sent = login;
+    if (login.isPresent() && !sameDomain(realmHost, image.registry())) {
+      // the registry's login goes to its own token service only, never to a host another party may run (a realm
+      // on another domain, or one a hostile registry names to collect it); a login configured for that host is its own
+      sent = credentials.find(realmUri.getRawAuthority()).or(() -> credentials.find(realmHost));
+      if (sent.isEmpty()) {
+        throw error(image, 401, "the registry's token realm " + realm + " is on host " + realmHost + ", outside the"
+            + " domain of registry " + image.registry() + ", so its login (user '" + login.get().username() + "') is"
+            + " not sent there and no token is asked for; if that host is the registry's token service, give it a"
+            + " login of its own (an auths entry for " + realmUri.getRawAuthority() + " in the Docker config)", null);
+      }
+    }
     StringBuilder query = new StringBuilder();
     challenge.param("service").ifPresent(s -> query.append("service=").append(enc(s)));
     for (String s : scope.split(" ")) {
@@ -488,11 +504,11 @@ public final class RegistryClient {
       }
     }
     URI uri = URI.create(realm + (realm.contains("?") ? "&" : "?") + query);
-    Answer a = sendWithRetries(image, "GET", uri, "application/json", login.map(RegistryClient::basic).orElse(null),
+    Answer a = sendWithRetries(image, "GET", uri, "application/json", sent.map(RegistryClient::basic).orElse(null),
         deadline);
     if (a.status != 200) {
       throw error(image, a.status, "the token endpoint " + realm + " answered " + a.status
-          + (login.isPresent() ? " for user '" + login.get().username() + "'" : " (anonymous)") + registryMessage(a), null);
+          + (sent.isPresent() ? " for user '" + sent.get().username() + "'" : " (anonymous)") + registryMessage(a), null);
     }
     JsonNode body = readJson(image, a, "token answer");
     // OAuth2's access_token first, then token, as Docker reads the answer: a server may send both, or an empty token
@@ -517,6 +533,44 @@ public final class RegistryClient {
     }
     LOG.debug("{}: token for {} from {} valid {} s", image.registry(), scope, realm, lifetime.toSeconds());
     return token;
+  }
+
+  /**
+   * Whether a token realm on {@code realmHost} belongs to {@code registry} (a host, with port when
+   * it has one), so that the registry's login may go there: the same host (any port), a host under
+   * it, or a host under its parent domain when that has two labels or more ({@code
+   * registry-1.docker.io} and {@code auth.docker.io}, {@code registry.gitlab.com} and {@code
+   * gitlab.com}). An IP address matches itself only.
+   */
+  static boolean sameDomain(String realmHost, String registry) {
+    String realm = bareHost(realmHost);
+    String reg = bareHost(URI.create("https://" + (registry.equals(ImageReference.DOCKER_HUB)
+        ? "registry-1.docker.io" : registry)).getHost());
+    if (realm.isEmpty() || reg.isEmpty()) {
+      return false;
+    }
+    if (realm.equals(reg)) {
+      return true;
+    }
+    if (reg.contains(":") || reg.matches("[0-9.]+") || realm.contains(":") || realm.matches("[0-9.]+")) {
+      return false;  // an address is no domain: only itself
+    }
+    if (realm.endsWith("." + reg)) {
+      return true;
+    }
+    String parent = reg.substring(reg.indexOf('.') + 1);
+    return reg.contains(".") && parent.contains(".") && (realm.equals(parent) || realm.endsWith("." + parent));
+  }
+
+  private static String bareHost(String host) {
+    if (host == null) {
+      return "";
+    }
+    String h = host.toLowerCase(Locale.ROOT);
+    if (h.startsWith("[") && h.endsWith("]")) {
+      h = h.substring(1, h.length() - 1);
+    }
+    return h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
   }
 
   private static String enc(String s) {

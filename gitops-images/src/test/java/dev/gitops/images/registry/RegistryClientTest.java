@@ -395,6 +395,52 @@ class RegistryClientTest {
   }
 
   @Test
+  void aLoginGoesOnlyToATokenRealmOfTheRegistrysOwnDomain() throws Exception {
+    TestCertificate signer = TestCertificate.create(tmp, "tokens");
+    try (TokenServer tokens = TokenServer.start(signer, "robot", "s3cret", 300)) {
+      // the same server named by another host: "localhost" is not the registry's 127.0.0.1
+      String elsewhere = "localhost:" + tokens.authority().substring(tokens.authority().indexOf(':') + 1);
+      try (RegistryStub stub = RegistryStub.start(ex -> {
+        String auth = ex.getRequestHeaders().getFirst("Authorization");
+        if (auth != null && auth.startsWith("Bearer ey")) {
+          reply(ex, 200, "{\"tags\":[\"1.0\"]}");
+        } else {
+          reply(ex, 401, null, "WWW-Authenticate", "Bearer realm=\"http://" + elsewhere + "/token\",service=\"stub\"");
+        }
+      })) {
+        ImageReference web = ImageReference.parse(stub.host() + "/team/web");
+        RegistryClient registryLoginOnly = client(stub).plainHttp(elsewhere)
+            .credentials(RegistryCredentials.basic(stub.host(), "robot", "s3cret")).build();
+        assertThatThrownBy(() -> registryLoginOnly.listTags(web))
+            .isInstanceOf(RegistryException.class)
+            .hasMessageContaining("token realm http://" + elsewhere + "/token is on host localhost, outside the domain of"
+                + " registry " + stub.host() + ", so its login (user 'robot') is not sent there")
+            .hasMessageContaining("an auths entry for " + elsewhere)
+            .hasMessageNotContaining("s3cret");
+        assertThat(tokens.requests()).isEmpty();
+
+        // a login configured for the realm's host is that host's own: it is sent there
+        RegistryClient both = client(stub).plainHttp(elsewhere)
+            .credentials(RegistryCredentials.basic(stub.host(), "robot", "wrong")
+                .or(RegistryCredentials.basic(elsewhere, "robot", "s3cret"))).build();
+        assertThat(both.listTags(web).tags()).containsExactly("1.0");
+        assertThat(tokens.requests()).hasSize(1);
+      }
+    }
+    assertThat(RegistryClient.sameDomain("auth.docker.io", ImageReference.DOCKER_HUB)).isTrue();
+    assertThat(RegistryClient.sameDomain("gitlab.com", "registry.gitlab.com")).isTrue();
+    assertThat(RegistryClient.sameDomain("auth.example.com", "registry.example.com:5000")).isTrue();
+    assertThat(RegistryClient.sameDomain("ghcr.io", "ghcr.io")).isTrue();
+    assertThat(RegistryClient.sameDomain("token.ghcr.io", "ghcr.io")).isTrue();
+    assertThat(RegistryClient.sameDomain("evil.io", "ghcr.io")).isFalse();
+    assertThat(RegistryClient.sameDomain("auth.example.net", "registry.example.com")).isFalse();
+    assertThat(RegistryClient.sameDomain("example.com.evil.net", "registry.example.com")).isFalse();
+    assertThat(RegistryClient.sameDomain("10.0.0.6", "10.0.0.5:5000")).isFalse();
+    assertThat(RegistryClient.sameDomain("0.5", "10.0.0.5")).isFalse();
+    assertThat(RegistryClient.sameDomain("127.0.0.1", "127.0.0.1:5000")).isTrue();
+  }
+
+  @Test
   void digestComesFromTheHeaderElseFromTheHashOfTheManifest() throws Exception {
     String manifest = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\"}";
     String headerDigest = "sha256:" + "ab".repeat(32);
