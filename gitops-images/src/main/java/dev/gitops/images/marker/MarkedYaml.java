@@ -41,7 +41,9 @@ import org.yaml.snakeyaml.resolver.Resolver;
  * missing final newline — stays as it was.
  *
  * <p>A marker is a trailing comment whose text is a JSON object with an {@code $imagepolicy} field,
- * on the line where a single-line scalar ends. As in Flux, every field of the object is a string (or
+ * on the line where a single-line scalar ends, or, as Flux also reads it, a comment alone on the
+ * line above a scalar that starts its own line (a list item, a value under its key); one above a
+ * key is a {@linkplain #problems() problem}, since Flux sets nothing there. As in Flux, every field of the object is a string (or
  * null): a marker with a number, a boolean, an object or a list in any field is a {@linkplain
  * #problems() problem}, not used, since Flux ignores it.
  *
@@ -371,6 +373,8 @@ public final class MarkedYaml {
     private final java.util.TreeMap<Integer, Integer> scalarSpans = new java.util.TreeMap<>();
     /** The offsets of the marker comments read after a scalar (used or reported). */
     private final Set<Integer> markerComments = new java.util.HashSet<>();
+    /** The start of each line that begins with a mapping key (after indentation and list dashes), and the key. */
+    private final Map<Integer, String> keyLines = new java.util.HashMap<>();
     private int document;
     private String object = "";
 
@@ -403,6 +407,11 @@ public final class MarkedYaml {
         for (NodeTuple t : m.getValue()) {
           if (t.getKeyNode() instanceof ScalarNode k) {
             span(k);
+            int ks = contentStart(charOffset(k.getStartMark()));
+            int ls = lineStart(ks);
+            if (text.substring(ls, ks).matches("[ \\t]*(?:-[ \\t]+)*")) {
+              keyLines.put(ls, k.getValue());
+            }
           }
           String key = t.getKeyNode() instanceof ScalarNode k ? k.getValue() : "?";
           walk(t.getValueNode(), path.isEmpty() ? key : path + "." + key);
@@ -427,8 +436,9 @@ public final class MarkedYaml {
 
     private void scalar(ScalarNode s, String path) {
       span(s);
-      int start = contentStart(charOffset(s.getStartMark()));
       int end = charOffset(s.getEndMark());
+      // never past the end: an empty value with an anchor (a: &x) has no text, and the next line is not its text
+      int start = Math.min(contentStart(charOffset(s.getStartMark())), end);
       int line = s.getStartMark().getLine() + 1;
       DumperOptions.ScalarStyle style = s.getScalarStyle();
       if (style == DumperOptions.ScalarStyle.LITERAL || style == DumperOptions.ScalarStyle.FOLDED) {
@@ -441,51 +451,121 @@ public final class MarkedYaml {
         return;
       }
       String rest = restOfLine(end);
-      if (rest.indexOf('#') < 0 || !rest.contains(MARKER_FIELD)) {
+      Matcher m = TRAILING_MARKER.matcher(rest);
+      if (rest.indexOf('#') >= 0 && rest.contains(MARKER_FIELD) && m.matches()) {
+        markerComments.add(end + rest.indexOf('#'));
+        use(s, path, start, m.group(1), endLine(s));
         return;
       }
-      Matcher m = TRAILING_MARKER.matcher(rest);
-      if (!m.matches()) {
-        return;  // "$imagepolicy" in some other text, not a marker comment
+      // no marker at the end of the line ("$imagepolicy" in other text is none): as Flux (kyaml's fieldmeta) reads
+      // the line comment first and then the head comment, a marker on the line above the value is one
+      int head = headMarker(start);
+      if (head >= 0) {
+        markerComments.add(head);
+        use(s, path, start, restOfLine(head).replaceFirst("^#+[ \\t]*", "").strip(), lineOf(head));
       }
-      markerComments.add(end + rest.indexOf('#'));
+    }
+
+    /**
+     * The offset of the '#' of a head marker of the scalar whose text starts at {@code start}, or -1.
+     * go-yaml v3 gives the comment lines above a node to the node that starts the next line: a value
+     * alone on its line (a list item {@code - host/web:v1}, or a value under its key), never the value
+     * of a {@code key: value} line (the key holds them, and Flux reads only the value's). Flux decodes
+     * the whole comment block as one JSON object, so a marker with other comment lines in its block
+     * is none: that is said as a problem, since it was surely meant as a marker.
+     */
+    private int headMarker(int start) {
+      int lineStart = lineStart(start);
+      if (!text.substring(lineStart, start).matches("[ \\t]*(?:-[ \\t]+)*") || lineStart == 0) {
+        return -1;
+      }
+      int hash = -1;
+      boolean others = false;
+      for (int at = lineStart; at > 0; ) {
+        at = lineStart(at - 1);
+        String line = restOfLine(at);
+        int c = commentOnly(at, line);
+        if (c >= 0) {
+          others |= hash >= 0;
+          hash = hash < 0 ? c : hash;
+        } else if (!line.isBlank()) {
+          break;  // a key, a value: the comment block above the value ends here
+        }
+      }
+      if (hash < 0) {
+        return -1;
+      }
+      String comment = restOfLine(hash).replaceFirst("^#+[ \\t]*", "").strip();
+      if (!comment.startsWith("{") || !comment.contains(MARKER_FIELD)) {
+        return -1;
+      }
+      if (others) {
+        markerComments.add(hash);
+        problems.add(new MarkerException(file, lineOf(hash), "marker " + comment + " is on the line above its value"
+            + " with other comment lines in the same block, which Flux reads as one comment, no JSON, so it sets"
+            + " nothing there; write it alone above the value or after it: 'image: <reference> # {...}'", null));
+        return -1;
+      }
+      return hash;
+    }
+
+    /** The offset of the '#' when the line at {@code at} is a comment alone (not text inside a scalar), else -1. */
+    private int commentOnly(int at, String line) {
+      String body = line.stripLeading();
+      if (!body.startsWith("#")) {
+        return -1;
+      }
+      int hash = at + line.indexOf('#');
+      Map.Entry<Integer, Integer> span = scalarSpans.floorEntry(hash);
+      return span != null && hash < span.getValue() ? -1 : hash;
+    }
+
+    /** Checks a marker's JSON ({@code json}, on line {@code commentLine}) and the scalar it marks, then uses it. */
+    private void use(ScalarNode s, String path, int start, String json, int commentLine) {
+      // the line and column of the text itself: an anchor or tag may stand on the line before (key: &a\n  value)
+      boolean oneLine = text.substring(start, charOffset(s.getEndMark())).chars().noneMatch(c -> isBreak((char) c));
+      boolean propertiesAbove = oneLine && s.getStartMark().getLine() != s.getEndMark().getLine();
+      int line = propertiesAbove ? endLine(s) : s.getStartMark().getLine() + 1;
+      int column = propertiesAbove ? start - lineStart(start) + 1 : s.getStartMark().getColumn() + 1;
+      int end = charOffset(s.getEndMark());
+      DumperOptions.ScalarStyle style = s.getScalarStyle();
       String setter;
-      try (com.fasterxml.jackson.core.JsonParser json = JSON.createParser(m.group(1))) {
-        JsonNode marker = json.nextToken() == null ? null : JSON.readTree(json);
-        if (marker != null && moreAfter(json)) {
+      try (com.fasterxml.jackson.core.JsonParser parser = JSON.createParser(json)) {
+        JsonNode marker = parser.nextToken() == null ? null : JSON.readTree(parser);
+        if (marker != null && moreAfter(parser)) {
           // a second marker or a note after the object ("# {...} # {...}", "# {...} pinned"): Flux's JSON
           // decode refuses it and the marker sets nothing there; here it is said rather than half-read
-          problems.add(new MarkerException(file, endLine(s), "the marker comment holds text after its JSON"
-              + " object (a second marker, a note), so it is not used; one marker per line: " + m.group(1), null));
+          problems.add(new MarkerException(file, commentLine, "the marker comment holds text after its JSON"
+              + " object (a second marker, a note), so it is not used; one marker per line: " + json, null));
           return;
         }
         JsonNode v = marker == null ? null : marker.get(MARKER_FIELD);
         if (v == null || !v.isTextual() || v.asText().isBlank()) {
-          problems.add(new MarkerException(file, endLine(s), "the marker's " + MARKER_FIELD + " must be a policy name", null));
+          problems.add(new MarkerException(file, commentLine, "the marker's " + MARKER_FIELD + " must be a policy name", null));
           return;
         }
-        String notText = notAString(m.group(1));
+        String notText = notAString(json);
         if (notText != null) {
           // Flux (kyaml's fieldmeta) decodes the comment into a map of strings: a field of another type fails the
           // whole decode, and the marker sets nothing there; here it is said rather than used
-          problems.add(new MarkerException(file, endLine(s), "the marker's field " + notText + " is not a string, so"
+          problems.add(new MarkerException(file, commentLine, "the marker's field " + notText + " is not a string, so"
               + " Flux does not read this comment as a marker and it is not used; every field of a marker is a"
-              + " string: " + m.group(1), null));
+              + " string: " + json, null));
           return;
         }
         if (!v.asText().equals(v.asText().strip())) {
           // Flux looks the name up as written: with blanks around it, it names no policy
-          problems.add(new MarkerException(file, endLine(s), "the marker's " + MARKER_FIELD + " '" + v.asText()
+          problems.add(new MarkerException(file, commentLine, "the marker's " + MARKER_FIELD + " '" + v.asText()
               + "' has blanks around the policy name, which Flux reads as part of it (naming no policy); write '"
               + v.asText().strip() + "'", null));
           return;
         }
         setter = v.asText();
       } catch (IOException e) {
-        problems.add(new MarkerException(file, endLine(s), "the marker comment is not a JSON object: " + m.group(1), e));
+        problems.add(new MarkerException(file, commentLine, "the marker comment is not a JSON object: " + json, e));
         return;
       }
-      if (s.getStartMark().getLine() != s.getEndMark().getLine()) {
+      if (!oneLine) {
         problems.add(new MarkerException(file, line, "marker " + setter + " is on a scalar that spans lines; "
             + "write the image on one line", null));
         return;
@@ -508,8 +588,7 @@ public final class MarkedYaml {
         case DOUBLE_QUOTED -> ImageMarker.Style.DOUBLE_QUOTED;
         default -> ImageMarker.Style.PLAIN;
       };
-      markers.add(new ImageMarker(file, line, s.getStartMark().getColumn() + 1, document, path, setter, s.getValue(), st,
-          object, start, end));
+      markers.add(new ImageMarker(file, line, column, document, path, setter, s.getValue(), st, object, start, end));
     }
 
     /**
@@ -522,7 +601,11 @@ public final class MarkedYaml {
       for (int at = text.indexOf(MARKER_FIELD); at >= 0; at = text.indexOf(MARKER_FIELD, at + 1)) {
         int lineStart = lineStart(at);
         int hash = commentStart(lineStart, at);
-        if (hash < 0 || markerComments.contains(hash) || text.substring(lineStart, hash).isBlank()) {
+        if (hash < 0 || markerComments.contains(hash)) {
+          continue;
+        }
+        if (text.substring(lineStart, hash).isBlank()) {
+          aboveAKey(hash);  // else a comment alone on its line is a note, not a marker
           continue;
         }
         String comment = restOfLine(hash + 1).strip();
@@ -541,6 +624,41 @@ public final class MarkedYaml {
         problems.add(new MarkerException(file, lineOf(hash), "marker " + comment + " does not follow a single-line "
             + "scalar value and is not used (a marker after a flow collection {…} or […], or on a key whose value is"
             + " on another line); write it after the value: 'image: <reference> # {...}'", null));
+      }
+    }
+
+    /**
+     * Reports a marker comment alone on the line above a key ({@code # {...}} then {@code image:
+     * host/web:v1}): go-yaml gives it to the key, and Flux reads only the value's comments, so it
+     * sets nothing. Only a comment that is exactly one marker object counts; other text is a note.
+     */
+    private void aboveAKey(int hash) {
+      String comment = restOfLine(hash).replaceFirst("^#+[ \\t]*", "").strip();
+      try (com.fasterxml.jackson.core.JsonParser parser = JSON.createParser(comment)) {
+        JsonNode marker = comment.startsWith("{") ? JSON.readTree(parser) : null;
+        if (marker == null || !marker.has(MARKER_FIELD) || moreAfter(parser)) {
+          return;
+        }
+      } catch (IOException notJson) {
+        return;  // a note that mentions the field
+      }
+      int next = hash + restOfLine(hash).length();
+      while (true) {
+        while (next < text.length() && isBreak(text.charAt(next))) {
+          next++;
+        }
+        if (next >= text.length() || !restOfLine(next).isBlank()) {
+          break;
+        }
+        next += restOfLine(next).length();  // a blank line
+      }
+      String key = keyLines.get(next);
+      if (key != null) {
+        markerComments.add(hash);
+        problems.add(new MarkerException(file, lineOf(hash), "marker " + comment + " is on the line above key '" + key
+            + "', where Flux reads it as the key's comment and sets nothing, and it is not used; write it after the"
+            + " value: '" + key + ": <reference> # {...}' (above a value only when the value starts its own line, as a"
+            + " list item does)", null));
       }
     }
 
@@ -595,11 +713,19 @@ public final class MarkedYaml {
     private int contentStart(int from) {
       int i = from;
       while (i < text.length() && (text.charAt(i) == '&' || text.charAt(i) == '!')) {
-        while (i < text.length() && text.charAt(i) != ' ' && text.charAt(i) != '\t') {
+        while (i < text.length() && text.charAt(i) != ' ' && text.charAt(i) != '\t' && !isBreak(text.charAt(i))) {
           i++;
         }
-        while (i < text.length() && (text.charAt(i) == ' ' || text.charAt(i) == '\t')) {
-          i++;
+        // blanks, line breaks and whole comments between the properties and the text (key: &a  # note\n  value)
+        while (i < text.length()) {
+          char c = text.charAt(i);
+          if (c == ' ' || c == '\t' || isBreak(c)) {
+            i++;
+          } else if (c == '#') {
+            i += restOfLine(i).length();
+          } else {
+            break;
+          }
         }
       }
       return i;

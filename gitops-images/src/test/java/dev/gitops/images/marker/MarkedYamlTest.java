@@ -159,6 +159,81 @@ class MarkedYamlTest {
   }
 
   @Test
+  void aMarkerOnTheLineAboveAValueThatStartsItsLineIsUsedAsFluxReadsHeadComments() {
+    // go-yaml v3 gives a comment block above a node to the node starting the next line, and Flux (kyaml's
+    // fieldmeta) reads a scalar's line comment, then its head comment: a list item, or a value under its key
+    String text = """
+        images:
+          # {"$imagepolicy": "apps:a"}
+          - host/team/a:v1.0.0
+            # {"$imagepolicy": "apps:b"}
+          - "host/team/b:v1.0.0"
+
+          # {"$imagepolicy": "apps:c"}
+
+          - host/team/c:v1.0.0 # pinned by hand
+        value:
+          # {"$imagepolicy": "apps:d:tag"}
+          v1.0.0
+        anchored: &d
+          # a note between the anchor and its value
+          host/team/e:v1.0.0 # {"$imagepolicy": "apps:e"}
+        """;
+    MarkedYaml y = parse(text);
+    assertThat(y.problems()).isEmpty();
+    assertThat(y.markers()).extracting(ImageMarker::setter).containsExactly("apps:a", "apps:b", "apps:c", "apps:d:tag",
+        "apps:e");
+    assertThat(y.markers()).extracting(ImageMarker::path)
+        .containsExactly("images[0]", "images[1]", "images[2]", "value", "anchored");
+    assertThat(y.markers().get(1).style()).isEqualTo(ImageMarker.Style.DOUBLE_QUOTED);
+    Map<ImageMarker, String> values = new java.util.HashMap<>();
+    for (ImageMarker m : y.markers()) {
+      values.put(m, m.setter().endsWith(":tag") ? "v1.0.1" : m.value().replace("v1.0.0", "v1.0.1"));
+    }
+    // byte for byte but the values, CRLF line ends too
+    assertThat(new String(y.withValues(values), StandardCharsets.UTF_8)).isEqualTo(text.replace("v1.0.0", "v1.0.1"));
+    String crlf = text.replace("\n", "\r\n");
+    MarkedYaml w = parse(crlf);
+    assertThat(w.markers()).hasSize(5);
+    Map<ImageMarker, String> crlfValues = new java.util.HashMap<>();
+    for (ImageMarker m : w.markers()) {
+      crlfValues.put(m, m.setter().endsWith(":tag") ? "v1.0.1" : m.value().replace("v1.0.0", "v1.0.1"));
+    }
+    assertThat(new String(w.withValues(crlfValues), StandardCharsets.UTF_8)).isEqualTo(crlf.replace("v1.0.0", "v1.0.1"));
+
+    // an anchored empty value: nothing to skip to, the next key is not its text
+    MarkedYaml empty = parse("a: &x # {\"$imagepolicy\": \"apps:web:tag\"}\nb: host/team/web:v1 # {\"$imagepolicy\": \"apps:web\"}\n");
+    assertThat(empty.markers()).extracting(ImageMarker::path).containsExactly("b");
+    assertThat(empty.problems()).singleElement().satisfies(p -> assertThat(p).hasMessageContaining("on an empty value"));
+  }
+
+  @Test
+  void aMarkerAboveAKeyOrInACommentBlockIsAProblemAsFluxSetsNothingThere() {
+    MarkedYaml y = parse("""
+        spec:
+          # {"$imagepolicy": "apps:web"}
+          image: host/team/web:v1.2.3
+        list:
+          # pinned until the migration
+          # {"$imagepolicy": "apps:api"}
+          - host/team/api:v1.0.0
+          # {"$imagepolicy": "apps:side"}
+          - name: side
+            image: host/team/side:v1
+        # {"$imagepolicy": "apps:web"} alone on its line: a note, not a marker
+        ok: host/team/web:v1.2.3
+        """);
+    assertThat(y.markers()).isEmpty();
+    assertThat(y.problems()).extracting(MarkerException::line).containsExactly(2, 6, 8);
+    assertThat(y.problems().get(0)).hasMessage("apps/web.yaml:2: marker {\"$imagepolicy\": \"apps:web\"} is on the line"
+        + " above key 'image', where Flux reads it as the key's comment and sets nothing, and it is not used; write it"
+        + " after the value: 'image: <reference> # {...}' (above a value only when the value starts its own line, as a"
+        + " list item does)");
+    assertThat(y.problems().get(1)).hasMessageContaining("with other comment lines in the same block");
+    assertThat(y.problems().get(2)).hasMessageContaining("above key 'name'");
+  }
+
+  @Test
   void aMarkerInsideAMultiLineFlowMappingIsUsedByteForByte() {
     String text = "a: {name: web,\n  image: host/team/web:v1.2.3 # {\"$imagepolicy\": \"flux-system:web\"}\n}\n";
     MarkedYaml y = parse(text);
