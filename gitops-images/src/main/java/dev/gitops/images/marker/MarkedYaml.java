@@ -511,7 +511,7 @@ public final class MarkedYaml {
 
     /** The offset of the '#' when the line at {@code at} is a comment alone (not text inside a scalar), else -1. */
     private int commentOnly(int at, String line) {
-      String body = line.stripLeading();
+      String body = (at == 0 && line.startsWith("\ufeff") ? line.substring(1) : line).stripLeading();  // a BOM
       if (!body.startsWith("#")) {
         return -1;
       }

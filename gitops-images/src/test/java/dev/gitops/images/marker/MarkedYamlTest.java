@@ -201,6 +201,9 @@ class MarkedYamlTest {
     }
     assertThat(new String(w.withValues(crlfValues), StandardCharsets.UTF_8)).isEqualTo(crlf.replace("v1.0.0", "v1.0.1"));
 
+    // the first line of a file with a byte order mark
+    MarkedYaml bom = parse("\ufeff# {\"$imagepolicy\": \"apps:web\"}\n- host/team/web:v1\n");
+    assertThat(bom.markers()).extracting(ImageMarker::line).containsExactly(2);
     // an anchored empty value: nothing to skip to, the next key is not its text
     MarkedYaml empty = parse("a: &x # {\"$imagepolicy\": \"apps:web:tag\"}\nb: host/team/web:v1 # {\"$imagepolicy\": \"apps:web\"}\n");
     assertThat(empty.markers()).extracting(ImageMarker::path).containsExactly("b");
