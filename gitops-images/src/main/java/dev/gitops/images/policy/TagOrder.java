@@ -198,7 +198,8 @@ public sealed interface TagOrder {
      * Go's {@code <} does not tell apart), or empty when it is no decimal number or too large for one.
      */
     private static Optional<Double> number(String value) {
-      if (value.isEmpty() || value.length() > 100 || !value.chars().allMatch(ch -> ch < 0x80)) {
+      // a tag is up to 128 characters and every one may be a digit: a longer number is still one to ParseFloat
+      if (value.isEmpty() || value.length() > 4096 || !value.chars().allMatch(ch -> ch < 0x80)) {
         return Optional.empty();  // BigDecimal would read other scripts' digits, which no Go parser takes
       }
       BigDecimal number;

@@ -255,6 +255,15 @@ class ImagePolicyTest {
     assertThat(policy().order(TagOrder.semver("^1")).build().select(List.of("1.2.3", "v1.2.3")).tag()).contains("1.2.3");
   }
 
+  @Test
+  void aNumberAsLongAsATagMayBeIsStillANumber() {
+    // 128 characters, the longest tag: ParseFloat reads it (1.1e127), so Flux ranks it; it was skipped past 100
+    String longest = "11" + "0".repeat(126);
+    ImagePolicy p = policy().order(TagOrder.numerical(TagOrder.Direction.ASC)).build();
+    assertThat(p.select(List.of("12", longest)).tag()).contains(longest);
+    assertThat(p.ranksAbove(longest, "12")).isTrue();
+  }
+
   /** Numerical order takes the greatest number, whatever order the registry listed the tags in. */
   @Property
   void numericalTakesTheGreatestInAnyListingOrder(@ForAll @Size(min = 1, max = 30) List<@IntRange(min = 0, max = 1_000_000) Integer> builds,
