@@ -78,6 +78,13 @@ public sealed interface TagOrder {
   /**
    * The last value in numerical order; values that are not numbers are skipped, and so are those
    * too large for a 64-bit float ({@code 1e400}), which Flux's {@code strconv.ParseFloat} refuses.
+   * (Flux fails the whole policy on such a value instead; a tag like {@code latest} beside the
+   * build numbers would stop it.) Values are compared as the 64-bit floats {@code ParseFloat}
+   * gives; of equal ones the greatest tag wins ({@link #choose}).
+   *
+   * <pre>{@code
+   * TagOrder.numerical(TagOrder.Direction.ASC).ranksAbove("1.0", "1");   // false: one float64
+   * }</pre>
    */
   static TagOrder numerical(Direction direction) {
     return new Numerical(Objects.requireNonNull(direction, "direction"));
