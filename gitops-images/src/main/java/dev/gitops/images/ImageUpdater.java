@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>In the YAML, a trailing comment marks the scalar a policy sets (Flux's markers):
+ * <p>In the YAML, a trailing comment marks the scalar a policy sets (Flux's markers; as in Flux, a
+ * comment alone on the line above a list item or a value under its key marks it too):
  *
  * <pre class="language-yaml">{@code
  * image: registry.example.com/team/web:v1.2.3 # {"$imagepolicy": "apps:web"}
