@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -32,7 +31,8 @@ import picocli.CommandLine.Spec;
         "With --cluster, every agent running the same file with its own --member shares its targets (see "
             + "docs/agent.md, Scale-out).",
         "SIGTERM or Ctrl-C stops gracefully: no new sync, the ones in flight are cancelled at a safe point, stores "
-            + "close; a second SIGTERM within the grace period stops at once (exit 1)."})
+            + "close; a second SIGTERM within the grace period (a second or more after the first) stops at once "
+            + "(exit 1)."})
 final class RunCommand implements Callable<Integer> {
 
   @Option(names = "--config", paramLabel = "FILE", required = true, description = "The agent's configuration (YAML).")
@@ -152,7 +152,7 @@ final class RunCommand implements Callable<Integer> {
     private final Agent agent;
     private final PrintWriter out;
     private final CountDownLatch forced = new CountDownLatch(1);
-    private final AtomicInteger stops = new AtomicInteger();
+    private final StopRequests stops = new StopRequests();
     private boolean started;
     private boolean reloadAsked;
 
@@ -163,7 +163,8 @@ final class RunCommand implements Callable<Integer> {
 
     void install(PrintWriter err, Path config) {
       Runnable stop = () -> {
-        if (stops.incrementAndGet() == 1) {
+        StopRequests.Kind kind = stops.next(System.nanoTime());
+        if (kind == StopRequests.Kind.GRACEFUL) {
           dev.gitops.agent.config.AgentConfig c = agent.config();  // null while the agent starts
           say(out, c == null ? "stopping as soon as the targets have started (signal again to stop at once)"
               : "stopping: no new syncs; syncs in flight stop at a safe point (grace " + c.gracePeriod().toSeconds()
@@ -173,6 +174,9 @@ final class RunCommand implements Callable<Integer> {
               agent.shutdown();
             }
           }
+        } else if (kind == StopRequests.Kind.SAME) {
+          say(out, "a second signal within " + StopRequests.SAME_REQUEST.toMillis() + " ms of the first is taken as"
+              + " the same request; signal again later to stop at once");
         } else {
           forced.countDown();
         }
@@ -200,7 +204,7 @@ final class RunCommand implements Callable<Integer> {
     /** The agent has started: a stop or a reload asked for while it started is done now. */
     synchronized void started() {
       started = true;
-      if (stops.get() > 0) {
+      if (stops.any()) {
         agent.shutdown();
       } else if (reloadAsked) {
         agent.reloadLater();
