@@ -154,18 +154,8 @@ final class Session implements AutoCloseable {
       ProviderCloser.close(provider, "gitops");
       throw e;
     }
-    if (!readOnly) {
-      try {
-        // found before anything is applied: a store that cannot record was found only after the whole apply
-        ((FileStateStore) store).requireWritable();
-      } catch (StoreException e) {
-        store.close();
-        ProviderCloser.close(provider, "gitops");
-        throw new StoreException(e.getMessage() + " (" + (t.state != null ? "--state" : "the default store; --state"
-            + " chooses another") + "); nothing was applied or recorded", e);
-      }
-    }
     GitSource git = null;
+    Session session;
     try {
       git = source.build();
       Reconciler.Builder b = Reconciler.builder()
@@ -175,7 +165,7 @@ final class Session implements AutoCloseable {
           .owner(t.owner)
           .options(options);
       listeners.forEach(b::listener);
-      return new Session(b.build(), git, store, tempCache, describe(t, target), stateDir, provider, whereFlags(t));
+      session = new Session(b.build(), git, store, tempCache, describe(t, target), stateDir, provider, whereFlags(t));
     } catch (RuntimeException e) {
       store.close();
       if (git != null) {
@@ -184,6 +174,30 @@ final class Session implements AutoCloseable {
       deleteTree(tempCache);
       ProviderCloser.close(provider, "gitops");
       throw e;
+    }
+    if (!readOnly) {
+      try {
+        checkWritable(session.reconciler, t);
+      } catch (RuntimeException e) {
+        session.close();  // the provider, then the reconciler with its source and store
+        throw e;
+      }
+    }
+    return session;
+  }
+
+  /**
+   * The engine's check that the store can be written, made before the command fetches or applies
+   * anything, its refusal said with the flag that chooses the store. The sync, rollback or forget
+   * that follows takes it as its own ({@link Reconciler#checkStoreWritable()}): one probe of the
+   * store per command. A store that cannot record was found only after the whole apply.
+   */
+  private static void checkWritable(Reconciler reconciler, TargetOptions t) {
+    try {
+      reconciler.checkStoreWritable();
+    } catch (StoreException e) {
+      throw new StoreException(e.getMessage() + " (" + (t.state != null ? "--state" : "the default store; --state"
+          + " chooses another") + "); nothing was applied or recorded", e);
     }
   }
 

@@ -157,6 +157,11 @@ public final class Reconciler implements AutoCloseable {
   /** The planning calls' bounds; it remembers planning calls it abandoned that have not returned. */
   private final ProviderCalls calls;
   private final ReentrantLock syncLock = new ReentrantLock();
+  /**
+   * Whether {@link #checkStoreWritable()} found the store writable since the last call that writes
+   * records: that call takes the check as its own instead of probing the store again.
+   */
+  private final AtomicBoolean storeCheckedAhead = new AtomicBoolean();
   /** Run once this reconciler is closed (a loop around it stops); guarded by itself. */
   private final List<Runnable> closeHooks = new ArrayList<>();
   /**
@@ -414,9 +419,8 @@ public final class Reconciler implements AutoCloseable {
   public SyncResult sync(String pinnedRevision, Cancellation cancellation) {
     Objects.requireNonNull(cancellation, "cancellation");
     requireNotInSync("sync");
-    requireWritableStore("sync");
     AtomicReference<String> planned = new AtomicReference<>(pinnedRevision);
-    return reported(planned, () -> locked(() -> {
+    return reported(planned, () -> writingLocked(() -> {
       // The caller's token may outlive many syncs: what providers register on this sync's child
       // is dropped when the sync ends.
       try (Cancellation run = cancellation.child()) {
@@ -445,9 +449,8 @@ public final class Reconciler implements AutoCloseable {
   public SyncResult apply(Plan reviewed) {
     Objects.requireNonNull(reviewed, "plan");
     requireNotInSync("apply");
-    requireWritableStore("apply");
     AtomicReference<String> planned = new AtomicReference<>(reviewed.revision());
-    return reported(planned, () -> locked(() -> {
+    return reported(planned, () -> writingLocked(() -> {
       Instant start = Instant.now();
       Cancellation cancellation = new Cancellation();
       checkStoreOwner();
@@ -472,8 +475,7 @@ public final class Reconciler implements AutoCloseable {
   public SyncResult destroy(DeletionPolicy policy) {
     Objects.requireNonNull(policy, "policy");
     requireNotInSync("destroy");
-    requireWritableStore("destroy");
-    return reported(new AtomicReference<>(), () -> locked(() -> {
+    return reported(new AtomicReference<>(), () -> writingLocked(() -> {
       Instant start = Instant.now();
       Cancellation cancellation = new Cancellation();
       Planner teardown = new Planner(owner, new PlanOptions(true, false, false, false, options.budget().withAllowEmpty(true)));
@@ -532,7 +534,8 @@ public final class Reconciler implements AutoCloseable {
    *     source at its head still declares a key (the next sync would adopt or create it again: remove
    *     it from Git first), or when a key's provider is not one of this reconciler's
    * @throws StoreOwnerException when the store belongs to another owner, as {@link #sync()} does
-   * @throws StoreException when the store was opened read-only (unless it is a dry run)
+   * @throws StoreException when the store cannot be written ({@link StateStore#checkWritable}: a file
+   *     store opened read-only or whose directory refuses writes), unless it is a dry run
    */
   public SyncResult forget(Collection<ResourceKey> keys) {
     Objects.requireNonNull(keys, "keys");
@@ -545,9 +548,8 @@ public final class Reconciler implements AutoCloseable {
           + " stop owning");
     }
     requireNotInSync("forget");
-    requireWritableStore("forget");
     AtomicReference<String> planned = new AtomicReference<>();
-    return reported(planned, () -> locked(() -> {
+    return reported(planned, () -> writingLocked(() -> {
       Instant start = Instant.now();
       Cancellation cancellation = new Cancellation();
       checkStoreOwner();
@@ -810,20 +812,48 @@ public final class Reconciler implements AutoCloseable {
   }
 
   /**
-   * Refuses {@code call}, which writes records, on a file store opened read-only or one that cannot
-   * be written (unless it is a dry run): refused before anything is read, planned or applied, as
-   * every key would otherwise fail its pending record one by one, or a change already applied would
-   * find no place to be recorded ({@link FileStateStore#requireWritable}).
+   * Checks now that the store can be written ({@link StateStore#checkWritable}), as {@link
+   * #sync()}, {@link #apply}, {@link #destroy} and {@link #forget} check it first, before the
+   * source is read or anything is planned or applied: for a caller that would rather find an
+   * unwritable store before its own set-up (a long fetch, a start-up) and say so in its own words.
+   * The next of those calls takes this check as its own and does not probe the store again (one
+   * probe per sync); the calls after it check again. Nothing is checked on a {@linkplain
+   * SyncOptions#dryRun() dry run}, which writes nothing.
+   *
+   * <pre>{@code
+   * try {
+   *   reconciler.checkStoreWritable();
+   * } catch (StoreException e) {
+   *   throw new IllegalStateException(e.getMessage() + " (set gitops.store to another directory)", e);
+   * }
+   * SyncResult r = reconciler.sync();   // does not probe the store again
+   * }</pre>
+   *
+   * @throws StoreException naming the store, what cannot be written and why (a file store's path, a
+   *     store opened read-only, one found damaged); the next writing call checks again then
+   * @throws IllegalStateException when this reconciler is closed
    */
-  private void requireWritableStore(String call) {
-    if (!options.dryRun() && store instanceof FileStateStore f) {
-      if (f.isReadOnly()) {
-        throw new StoreException("reconciler '" + owner + "': " + call + "() writes its records, but the store "
-            + f.directory() + " was opened read-only (FileStateStore.openReadOnly); open it with FileStateStore.open,"
-            + " or plan without applying (plan(), or SyncOptions dryRun)");
-      }
-      f.requireWritable();
+  public void checkStoreWritable() {
+    requireOpen();
+    if (options.dryRun()) {
+      return;
     }
+    store.checkWritable();
+    storeCheckedAhead.set(true);
+  }
+
+  /**
+   * {@link #locked} for a call that writes records: the store is checked writable first (unless
+   * it is a dry run, or {@link #checkStoreWritable()} checked it for this call), before it is
+   * locked, read or planned against. Every key would otherwise fail its pending record one by
+   * one, or a change already applied would find no place to be recorded. Inside {@link #reported},
+   * so that listeners see the refusal as the sync's {@link SyncEvent.Aborted}.
+   */
+  private SyncResult writingLocked(Work<SyncResult> work) {
+    if (!options.dryRun() && !storeCheckedAhead.getAndSet(false)) {
+      store.checkWritable();
+    }
+    return locked(work);
   }
 
   private void requireOpen() {

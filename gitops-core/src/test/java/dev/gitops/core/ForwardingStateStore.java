@@ -30,6 +30,11 @@ class ForwardingStateStore implements StateStore {
   }
 
   @Override
+  public void checkWritable() {
+    delegate.checkWritable();
+  }
+
+  @Override
   public void writePending(Resource desired) {
     delegate.writePending(desired);
   }

@@ -3,6 +3,7 @@ package dev.gitops.api.spi;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.StoreCorruptException;
+import dev.gitops.api.StoreException;
 import dev.gitops.api.StoreLockedException;
 import dev.gitops.api.StoreOwnerException;
 import java.time.Duration;
@@ -105,6 +106,32 @@ public interface StateStore extends AutoCloseable {
    */
   default void claimOwner(String owner) {
     // a store that records no owner keeps every owner's records together, as before owners were recorded
+  }
+
+  /**
+   * Checks that this store can be written now, before the engine changes anything on the strength
+   * of it: {@code sync}, {@code apply}, {@code destroy} and {@code forget} of {@code Reconciler}
+   * call it first (not on a dry run), before the source is read or anything is planned or applied,
+   * since a store found unwritable only when the sync records what it applied leaves changes made
+   * that no record holds. It writes nothing that stays, needs no lock, and is cheap enough for
+   * every sync (no read of the records). The default does nothing: a store that cannot tell before
+   * it writes is found out at its first write, as before. A store that can tell overrides it (the
+   * file store probes its directory; the etcd and Secret stores refuse once a read found their
+   * records damaged).
+   *
+   * <pre>{@code
+   * try {
+   *   store.checkWritable();   // what the engine calls before a sync that writes
+   * } catch (StoreException e) {
+   *   log.error("{}: fix the store before the next sync", e.getMessage());   // names the path and why
+   * }
+   * }</pre>
+   *
+   * @throws StoreException naming the store, what cannot be written and why (a {@link
+   *     StoreCorruptException} when its records were found damaged, so that it refuses every write)
+   */
+  default void checkWritable() {
+    // a store that cannot tell ahead is found unwritable at its first write, as every store was before
   }
 
   /** Releases resources; does not release a lock still held. */

@@ -405,24 +405,36 @@ public final class FileStateStore implements BatchedStateStore {
 
   /**
    * Checks that this store can be written the way a sync writes it, before anything is changed on
-   * the strength of it: otherwise a store that cannot record is found only when the sync records
-   * what it applied, after the live system was changed. A missing store directory is created
+   * the strength of it (the engine calls it before every sync, apply, destroy and forget that
+   * writes; see {@link StateStore#checkWritable}). A missing store directory is created
    * owner-only, as {@link #lock} creates it; then a probe file is created and deleted in
    * the store directory and in its {@code history/} directory (where they exist), the files
    * written in place (the journal, the lock file) are opened for writing, and the files replaced
    * by a rename ({@code meta.json}, the snapshot, ...) are checked not to be immutable. It writes
-   * nothing that stays and needs no lock.
+   * nothing that stays and needs no lock. A store this object found damaged (or written by a newer
+   * version) is refused as its writes are.
+   *
+   * <pre>{@code
+   * try (FileStateStore files = FileStateStore.open(dir)) {
+   *   files.checkWritable();   // StoreException: "store ... cannot be written: .../journal: permission denied"
+   * }
+   * }</pre>
    *
    * @throws StoreException naming the path and why it cannot be written (permission denied, a
-   *     read-only file system, an immutable file, a file where a directory must be)
-   * @throws IllegalStateException when this store was opened read-only or is closed
+   *     read-only file system, an immutable file, a file where a directory must be), or that this
+   *     object was opened read-only ({@link #openReadOnly}); a {@link StoreCorruptException} when a
+   *     load found the store damaged
+   * @throws IllegalStateException when this store is closed
    */
-  public void requireWritable() {
+  @Override
+  public void checkWritable() {
     synchronized (monitor) {
       requireOpen();
-    }
-    if (readOnly) {
-      throw new IllegalStateException("store " + dir + " was opened read-only");
+      if (readOnly) {
+        throw new StoreException("store " + dir + " was opened read-only (FileStateStore.openReadOnly), so nothing"
+            + " can be recorded through it; open it with FileStateStore.open to write it, or plan without applying");
+      }
+      refuseIfRefused("be written");
     }
     Path at = dir;
     try {
@@ -1152,14 +1164,22 @@ public final class FileStateStore implements BatchedStateStore {
     if (readOnly) {
       throw new IllegalStateException("store " + dir + " was opened read-only: cannot " + what);
     }
+    refuseIfRefused(what);
+    if (held == null) {
+      throw new IllegalStateException("store " + dir + ": " + what + " needs the store lock; call lock() first");
+    }
+  }
+
+  /**
+   * Refuses {@code what} once a read found this store damaged (or written by a newer version): a
+   * write would build on records it cannot read.
+   */
+  private void refuseIfRefused(String what) {
     if (refusal != null) {
       if (refusal instanceof StoreCorruptException) {
         throw new StoreCorruptException("store " + dir + " refuses to " + what + ": " + refusal.getMessage(), refusal);
       }
       throw new StoreException("store " + dir + " refuses to " + what + ": " + refusal.getMessage(), refusal);
-    }
-    if (held == null) {
-      throw new IllegalStateException("store " + dir + ": " + what + " needs the store lock; call lock() first");
     }
   }
 
