@@ -565,6 +565,21 @@ public final class EtcdStateStore implements StateStore {
     }
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Refuses, without a round trip, once a read of this object found an entry damaged, as every
+   * write of it is refused then. Whether the member still owns the target is asked when the engine
+   * takes the lock ({@link dev.gitops.cluster.Coordinator#checkFence}, before anything is read or applied), and whether
+   * etcd takes the write (its permissions, a quorum) only a write can tell.
+   *
+   * @throws StoreCorruptException naming the damaged key, until it is repaired and the store opened again
+   */
+  @Override
+  public void checkWritable() {
+    refuseIfDamaged("record a sync");
+  }
+
   /** Nothing to release: the coordinator owns the client. */
   @Override
   public void close() {

@@ -791,6 +791,22 @@ public final class SecretStateStore implements StateStore {
     }
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Refuses, without a call to the API server, once a read of this object found the Secret's
+   * state damaged, as every write of it is refused then. Whether the member still owns the target
+   * is asked when the engine takes the lock (its Lease, before anything is read or applied), and
+   * whether the API server takes the write (RBAC, an admission webhook) only a write can tell.
+   *
+   * @throws StoreCorruptException naming the Secret and the damage, until it is repaired and the
+   *     store opened again
+   */
+  @Override
+  public void checkWritable() {
+    refuseIfDamaged("record a sync");
+  }
+
   /** Nothing to release: the coordinator owns the client. */
   @Override
   public void close() {
