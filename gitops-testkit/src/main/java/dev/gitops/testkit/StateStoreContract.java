@@ -60,7 +60,8 @@ import org.junit.jupiter.api.Test;
  * snapshots and documents frozen; the lock (exclusive, not reentrant, refused writes without it,
  * worker threads writing under it); the secret key; the owner claim; a store whose data is damaged
  * ({@link #corrupt}) refuses to load and to write, with a {@link StoreCorruptException}, a write
- * before any load included; and for a
+ * before any load included; a store whose {@link StateStore#checkWritable} passes can be written,
+ * and one that checks ahead refuses the check once a load found it damaged; and for a
  * {@link BatchedStateStore}, a batch lands whole, with its in-sync proofs where the store keeps them.
  */
 // locks are held for a try block's scope without being referenced in it
@@ -644,6 +645,63 @@ public abstract class StateStoreContract {
     try (StoreLock l = again.lock(LONG)) {
       refused("load() after writes were refused (the damage is still there)", again::load);
     }
+  }
+
+  /**
+   * Contract: a store whose {@link StateStore#checkWritable} passes can be written: the check needs
+   * no lock, writes nothing a load sees (a new store still loads fresh, serial 0), passes again
+   * under the lock, and the writes that follow it land and are read back by another object on the
+   * store.
+   */
+  @Test
+  public void aStoreWhoseCheckPassesCanBeWritten() {
+    StateStore s = store();
+    s.checkWritable();
+    StoredState before = s.load();
+    assertThat(before.serial()).as("serial after checkWritable() of a new store").isZero();
+    assertThat(before.fresh()).as("a new store after checkWritable() is still fresh").isTrue();
+    Resource a = resource(A, "{\"a\":1}");
+    try (StoreLock l = s.lock(LONG)) {
+      s.checkWritable();
+      s.writePending(a);
+      s.commit(a, "r1");
+      s.appendHistory(entry(1));
+    }
+    s.checkWritable();
+    StateStore other = track(sameStore(s));
+    assertThat(other.load().inventory()).containsOnlyKeys(A);
+    assertThat(other.history()).containsExactly(entry(1));
+  }
+
+  /**
+   * Contract: a store that checks ahead (overrides {@link StateStore#checkWritable}) refuses the
+   * check, with a {@link StoreCorruptException}, once a load found its records damaged: every write
+   * is refused then, and the engine would otherwise read, plan and apply before its first write is
+   * refused. The refusal writes nothing: the damage is still there for the next load to name.
+   * Skipped for a store that keeps the default (it cannot tell ahead) and where the store cannot be
+   * damaged by the test.
+   */
+  @Test
+  public void aStoreFoundDamagedFailsTheCheckBeforeAnyWrite() throws Exception {
+    StateStore s = damagedStore();
+    StateStore damaged = track(sameStore(s));
+    org.junit.jupiter.api.Assumptions.assumeTrue(checksAhead(damaged),
+        "the store keeps StateStore.checkWritable's default: it cannot tell ahead");
+    try (StoreLock l = damaged.lock(LONG)) {
+      refused("load() of a damaged store", damaged::load);
+      Throwable check = refused("checkWritable() of a store a load found damaged", damaged::checkWritable);
+      assertThat(check.getMessage()).as("what the refusal of checkWritable() says").isNotBlank();
+    }
+    refused("checkWritable() without the lock, the damage found", damaged::checkWritable);
+    StateStore again = track(sameStore(s));
+    try (StoreLock l = again.lock(LONG)) {
+      refused("load() after the check was refused (the damage is still there)", again::load);
+    }
+  }
+
+  /** Whether {@code s}'s class overrides {@link StateStore#checkWritable} (the default does nothing). */
+  private static boolean checksAhead(StateStore s) throws NoSuchMethodException {
+    return s.getClass().getMethod("checkWritable").getDeclaringClass() != StateStore.class;
   }
 
   /** What {@code call} threw, after asserting that it was a {@link StoreCorruptException}. */

@@ -43,6 +43,11 @@ class JournaledStoreContractTest extends FileStateStoreContractTest {
     }
 
     @Override
+    public void checkWritable() {
+      files.checkWritable();
+    }
+
+    @Override
     public void writePending(Resource desired) {
       files.writeBatch(StoreBatch.builder().pending(desired).build());
     }

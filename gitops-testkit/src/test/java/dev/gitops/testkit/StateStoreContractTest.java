@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The store contract must fail stores that break it, as an outside author writes them: a store
- * that loses a field of its history entries, and one that takes damaged data for an empty store.
+ * that loses a field of its history entries, one that takes damaged data for an empty store, and
+ * one whose check says it can be written while it refuses every write.
  */
 class StateStoreContractTest {
 
@@ -28,13 +29,24 @@ class StateStoreContractTest {
     final InMemoryStateStore inner;
     final boolean dropsHistoryOwners;
     final boolean rebuildsDamagedEmpty;
+    final boolean passesTheCheckDamaged;
     final AtomicBoolean damaged;
 
-    OwnStore(InMemoryStateStore inner, boolean dropsHistoryOwners, boolean rebuildsDamagedEmpty, AtomicBoolean damaged) {
+    OwnStore(InMemoryStateStore inner, boolean dropsHistoryOwners, boolean rebuildsDamagedEmpty,
+        boolean passesTheCheckDamaged, AtomicBoolean damaged) {
       this.inner = inner;
       this.dropsHistoryOwners = dropsHistoryOwners;
       this.rebuildsDamagedEmpty = rebuildsDamagedEmpty;
+      this.passesTheCheckDamaged = passesTheCheckDamaged;
       this.damaged = damaged;
+    }
+
+    /** Checks ahead: refuses once damaged, unless it is the store that says it can be written regardless. */
+    @Override
+    public void checkWritable() {
+      if (!passesTheCheckDamaged) {
+        check();
+      }
     }
 
     private void check() {
@@ -121,22 +133,24 @@ class StateStoreContractTest {
   static final class OwnStoreContract extends StateStoreContract {
     final boolean dropsHistoryOwners;
     final boolean rebuildsDamagedEmpty;
+    final boolean passesTheCheckDamaged;
 
-    OwnStoreContract(boolean dropsHistoryOwners, boolean rebuildsDamagedEmpty) {
+    OwnStoreContract(boolean dropsHistoryOwners, boolean rebuildsDamagedEmpty, boolean passesTheCheckDamaged) {
       this.dropsHistoryOwners = dropsHistoryOwners;
       this.rebuildsDamagedEmpty = rebuildsDamagedEmpty;
+      this.passesTheCheckDamaged = passesTheCheckDamaged;
     }
 
     @Override
     protected StateStore newStore(int historyLimit) {
       return new OwnStore(new InMemoryStateStore(historyLimit), dropsHistoryOwners, rebuildsDamagedEmpty,
-          new AtomicBoolean());
+          passesTheCheckDamaged, new AtomicBoolean());
     }
 
     @Override
     protected StateStore sameStore(StateStore s) {
       OwnStore o = (OwnStore) s;
-      return new OwnStore(o.inner, dropsHistoryOwners, rebuildsDamagedEmpty, o.damaged);
+      return new OwnStore(o.inner, dropsHistoryOwners, rebuildsDamagedEmpty, passesTheCheckDamaged, o.damaged);
     }
 
     @Override
@@ -156,15 +170,28 @@ class StateStoreContractTest {
 
   @Test
   void aCorrectStorePassesTheRulesOnHistoryAndDamage() {
-    OwnStoreContract c = new OwnStoreContract(false, false);
+    OwnStoreContract c = new OwnStoreContract(false, false, false);
     run(c, c::historyIsReadAgainWholeByAnotherObjectOnTheStore);
     run(c, c::aDamagedStoreRefusesToLoadAndToWrite);
     run(c, c::aDamagedStoreRefusesAWriteBeforeAnyLoad);
+    run(c, c::aStoreWhoseCheckPassesCanBeWritten);
+    run(c, c::aStoreFoundDamagedFailsTheCheckBeforeAnyWrite);
+  }
+
+  @Test
+  void aStoreWhoseCheckPassesThoughItRefusesEveryWriteFails() {
+    OwnStoreContract c = new OwnStoreContract(false, false, true);
+    try {
+      assertThatThrownBy(c::aStoreFoundDamagedFailsTheCheckBeforeAnyWrite).isInstanceOf(AssertionError.class)
+          .hasMessageContaining("checkWritable() of a store a load found damaged");
+    } finally {
+      c.releaseAll();
+    }
   }
 
   @Test
   void aStoreThatDropsTheOwnerOfItsHistoryEntriesFails() {
-    OwnStoreContract c = new OwnStoreContract(true, false);
+    OwnStoreContract c = new OwnStoreContract(true, false, false);
     try {
       assertThatThrownBy(c::historyIsReadAgainWholeByAnotherObjectOnTheStore).isInstanceOf(AssertionError.class)
           .hasMessageContaining("the owner of history entry sync-7");
@@ -175,7 +202,7 @@ class StateStoreContractTest {
 
   @Test
   void aStoreThatTakesDamagedDataForAnEmptyStoreFails() {
-    OwnStoreContract c = new OwnStoreContract(false, true);
+    OwnStoreContract c = new OwnStoreContract(false, true, false);
     try {
       assertThatThrownBy(c::aDamagedStoreRefusesToLoadAndToWrite).isInstanceOf(AssertionError.class)
           .hasMessageContaining("load() of a damaged store");
