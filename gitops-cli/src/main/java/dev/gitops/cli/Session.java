@@ -177,7 +177,7 @@ final class Session implements AutoCloseable {
     }
     if (!readOnly) {
       try {
-        checkWritable(session.reconciler, t);
+        checkWritable(session.store, t);
       } catch (RuntimeException e) {
         session.close();  // the provider, then the reconciler with its source and store
         throw e;
@@ -187,14 +187,15 @@ final class Session implements AutoCloseable {
   }
 
   /**
-   * The engine's check that the store can be written, made before the command fetches or applies
-   * anything, its refusal said with the flag that chooses the store. The sync, rollback or forget
-   * that follows takes it as its own ({@link Reconciler#checkStoreWritable()}): one probe of the
-   * store per command. A store that cannot record was found only after the whole apply.
+   * The store's check that it can be written ({@link StateStore#checkWritable}), made before the
+   * command fetches anything, its refusal said with the flag that chooses the store. The engine
+   * checks again when the sync, rollback or forget begins (a create and a delete of a probe file,
+   * no fsync), for every caller: this one names the flag. A store that cannot record was found
+   * only after the whole apply.
    */
-  private static void checkWritable(Reconciler reconciler, TargetOptions t) {
+  private static void checkWritable(StateStore store, TargetOptions t) {
     try {
-      reconciler.checkStoreWritable();
+      store.checkWritable();
     } catch (StoreException e) {
       throw new StoreException(e.getMessage() + " (" + (t.state != null ? "--state" : "the default store; --state"
           + " chooses another") + "); nothing was applied or recorded", e);

@@ -157,11 +157,6 @@ public final class Reconciler implements AutoCloseable {
   /** The planning calls' bounds; it remembers planning calls it abandoned that have not returned. */
   private final ProviderCalls calls;
   private final ReentrantLock syncLock = new ReentrantLock();
-  /**
-   * Whether {@link #checkStoreWritable()} found the store writable since the last call that writes
-   * records: that call takes the check as its own instead of probing the store again.
-   */
-  private final AtomicBoolean storeCheckedAhead = new AtomicBoolean();
   /** Run once this reconciler is closed (a loop around it stops); guarded by itself. */
   private final List<Runnable> closeHooks = new ArrayList<>();
   /**
@@ -812,45 +807,14 @@ public final class Reconciler implements AutoCloseable {
   }
 
   /**
-   * Checks now that the store can be written ({@link StateStore#checkWritable}), as {@link
-   * #sync()}, {@link #apply}, {@link #destroy} and {@link #forget} check it first, before the
-   * source is read or anything is planned or applied: for a caller that would rather find an
-   * unwritable store before its own set-up (a long fetch, a start-up) and say so in its own words.
-   * The next of those calls takes this check as its own and does not probe the store again (one
-   * probe per sync); the calls after it check again. Nothing is checked on a {@linkplain
-   * SyncOptions#dryRun() dry run}, which writes nothing.
-   *
-   * <pre>{@code
-   * try {
-   *   reconciler.checkStoreWritable();
-   * } catch (StoreException e) {
-   *   throw new IllegalStateException(e.getMessage() + " (set gitops.store to another directory)", e);
-   * }
-   * SyncResult r = reconciler.sync();   // does not probe the store again
-   * }</pre>
-   *
-   * @throws StoreException naming the store, what cannot be written and why (a file store's path, a
-   *     store opened read-only, one found damaged); the next writing call checks again then
-   * @throws IllegalStateException when this reconciler is closed
-   */
-  public void checkStoreWritable() {
-    requireOpen();
-    if (options.dryRun()) {
-      return;
-    }
-    store.checkWritable();
-    storeCheckedAhead.set(true);
-  }
-
-  /**
-   * {@link #locked} for a call that writes records: the store is checked writable first (unless
-   * it is a dry run, or {@link #checkStoreWritable()} checked it for this call), before it is
-   * locked, read or planned against. Every key would otherwise fail its pending record one by
-   * one, or a change already applied would find no place to be recorded. Inside {@link #reported},
-   * so that listeners see the refusal as the sync's {@link SyncEvent.Aborted}.
+   * {@link #locked} for a call that writes records: the store is checked writable first ({@link
+   * StateStore#checkWritable}, unless it is a dry run), before it is locked, read or planned
+   * against. Every key would otherwise fail its pending record one by one, or a change already
+   * applied would find no place to be recorded. Inside {@link #reported}, so that listeners see
+   * the refusal as the sync's {@link SyncEvent.Aborted}.
    */
   private SyncResult writingLocked(Work<SyncResult> work) {
-    if (!options.dryRun() && !storeCheckedAhead.getAndSet(false)) {
+    if (!options.dryRun()) {
       store.checkWritable();
     }
     return locked(work);

@@ -18,9 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The engine asks every store, through {@link dev.gitops.api.spi.StateStore#checkWritable}, whether
  * it can be written before a sync, apply, destroy or forget reads, plans or applies anything: not
- * only the file store, which it once recognised by its type. One check per call, the one a caller
- * made ahead with {@link Reconciler#checkStoreWritable()} included; a refusal is the sync's
- * {@link SyncEvent.Aborted} for its listeners.
+ * only the file store, which it once recognised by its type. One check per call; a refusal is the
+ * sync's {@link SyncEvent.Aborted} for its listeners.
  */
 class StoreWritableCheckTest {
 
@@ -81,27 +80,8 @@ class StoreWritableCheckTest {
       assertThat(store.checks).as("a plan writes nothing").hasValue(2);
     }
     try (Reconciler dry = reconciler(SyncOptions.builder().dryRun(true).build(), 2)) {
-      dry.checkStoreWritable();
       dry.sync();
       assertThat(store.checks).as("a dry run writes nothing").hasValue(2);
-    }
-  }
-
-  @Test
-  void aCheckMadeAheadIsTheNextCallsOwnAndOnlyItsOwn() {
-    try (Reconciler rec = reconciler(SyncOptions.defaults(), 1)) {
-      rec.checkStoreWritable();
-      assertThat(store.checks).hasValue(1);
-      assertThat(rec.sync().isSuccessful()).isTrue();
-      assertThat(store.checks).as("the sync took the check made ahead as its own: one probe").hasValue(1);
-      rec.sync();
-      assertThat(store.checks).as("the next sync checks again").hasValue(2);
-
-      store.refuse = "full";
-      assertThatThrownBy(rec::checkStoreWritable).isInstanceOf(StoreException.class).hasMessageContaining("full");
-      store.refuse = null;
-      rec.sync();
-      assertThat(store.checks).as("a refused check ahead counts for nothing: the sync checks itself").hasValue(4);
     }
   }
 }
