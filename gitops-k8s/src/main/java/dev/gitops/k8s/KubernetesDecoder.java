@@ -19,6 +19,7 @@ import dev.gitops.k8s.internal.KubernetesRules;
 import dev.gitops.k8s.internal.Names;
 import dev.gitops.k8s.internal.Normalization;
 import dev.gitops.k8s.internal.Quantities;
+import dev.gitops.k8s.internal.Shapes;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -607,6 +608,8 @@ public final class KubernetesDecoder implements Decoder {
     stringMaps(m, doc, name);
     if (KindTable.builtIn(m.type()).isPresent()) {
       mapping(m, doc.path("kind").textValue() + " " + name + ": spec", doc.path("spec"));
+      String what = doc.path("kind").textValue() + " " + name + ": ";
+      Shapes.of(m.type()).ifPresent(shape -> shapes(m, doc, shape, what, ""));
       containerStrings(m, doc, doc.path("kind").textValue() + " " + name + ": ", "");
       patchDirectives(m, doc, doc.path("kind").textValue() + " " + name + ": ", "");
       if (!m.type().equals(KindTable.CRD) && !m.type().equals(CONTROLLER_REVISION)) {
@@ -801,9 +804,9 @@ public final class KubernetesDecoder implements Decoder {
   /**
    * Refuses, in the containers of a built-in kind's pod specs (a Pod's, any template's), what YAML
    * reads as a boolean or a number where a container takes strings: an environment variable's
-   * {@code value} ({@code value: 0}, {@code value: no}, {@code value: 1.10}) and the elements of
-   * {@code args} and {@code command}. The API server refuses them at apply time, naming no file;
-   * worse, the value {@code 0} or {@code false} of a variable, which the server stores as absent
+   * {@code value} ({@code value: 0}, {@code value: no}, {@code value: 1.10}); the elements of
+   * {@code args} and {@code command} are {@link #shapes}'s, lists of strings. The API server
+   * refuses them at apply time, naming no file; worse, the value {@code 0} or {@code false} of a variable, which the server stores as absent
    * when it is the string's zero, would be dropped as such, so the variable would be set empty
    * rather than the manifest refused. Named by its path ({@code
    * spec.template.spec.containers[name=app].env[name=RETRIES].value}).
@@ -824,16 +827,7 @@ public final class KubernetesDecoder implements Decoder {
       for (int i = 0; i < e.getValue().size(); i++) {
         JsonNode c = e.getValue().get(i);
         String container = at + "[" + (c.path("name").isTextual() ? "name=" + c.path("name").textValue() : i) + "]";
-        for (String list : List.of("args", "command")) {
-          JsonNode values = list(m, what + container + "." + list, c.path(list));
-          for (int j = 0; values.isArray() && j < values.size(); j++) {
-            notAString(m, what + container + "." + list + "[" + j + "]", values.get(j));
-          }
-        }
-        for (String list : List.of("volumeMounts", "volumeDevices", "envFrom")) {
-          list(m, what + container + "." + list, c.path(list));
-        }
-        JsonNode env = list(m, what + container + ".env", c.path("env"));
+        JsonNode env = c.path("env");  // a list, as shapes checked (args and command: lists of strings)
         for (int j = 0; env.isArray() && j < env.size(); j++) {
           JsonNode v = env.get(j);
           notAString(m, what + container + ".env[" + (v.path("name").isTextual() ? "name=" + v.path("name").textValue()
@@ -901,17 +895,6 @@ public final class KubernetesDecoder implements Decoder {
       "batch/Job", Set.of("activeDeadlineSeconds"),
       "batch/CronJob", Set.of("startingDeadlineSeconds"));
 
-  /** Where a built-in kind holds its pod spec, by key type. */
-  private static final Map<String, String> POD_SPEC_AT = Map.of(
-      "/Pod", "spec", "/PodTemplate", "template.spec", "/ReplicationController", "spec.template.spec",
-      "apps/Deployment", "spec.template.spec", "apps/ReplicaSet", "spec.template.spec",
-      "apps/StatefulSet", "spec.template.spec", "apps/DaemonSet", "spec.template.spec", "batch/Job", "spec.template.spec",
-      "batch/CronJob", "spec.jobTemplate.spec.template.spec");
-
-  /** A pod spec's lists (core/v1 PodSpec) that are not checked element by element elsewhere. */
-  private static final List<String> POD_SPEC_LISTS = List.of("containers", "initContainers", "ephemeralContainers",
-      "volumes", "tolerations", "imagePullSecrets");
-
   /** A pod spec's integer fields (core/v1 PodSpec) and their width in bits. */
   private static final Map<String, Integer> POD_SPEC_INTEGERS = Map.of(
       "terminationGracePeriodSeconds", 64, "activeDeadlineSeconds", 64, "priority", 32);
@@ -947,30 +930,12 @@ public final class KubernetesDecoder implements Decoder {
    * range ({@code replicas: 99999999999999999999}); a {@code containerPort} or Service {@code port}
    * outside 1 to 65535; a port the server takes as a number or a name ({@link #intOrStringPort}: a
    * probe's or lifecycle hook's, a Service's {@code targetPort}, a NetworkPolicy's), a probe's {@code
-   * grpc.port}, an Ingress backend's service port; a pod spec's lists ({@link #POD_SPEC_LISTS}) and a
-   * ServiceAccount's that are no list, a pod template or its spec that is no mapping ({@link
-   * #POD_SPEC_AT}). Each named by its path; the server's refusal would come at apply time,
-   * naming no file, and a value it silently took another way would plan a change at every sync.
+   * grpc.port}, an Ingress backend's service port (the shapes of the fields, lists and mappings,
+   * are {@link #shapes}'s, checked before). Each named by its path; the server's refusal would come
+   * at apply time, naming no file, and a value it silently took another way would plan a change at every sync.
    */
   private static void typedValues(Manifest m, ObjectNode doc, String what) {
     JsonNode spec = doc.path("spec");
-    String podSpecAt = POD_SPEC_AT.get(m.type());
-    if (podSpecAt != null) {
-      JsonNode podSpec = doc;
-      String at = "";
-      for (String field : podSpecAt.split("\\.")) {
-        at = at.isEmpty() ? field : at + "." + field;
-        podSpec = mapping(m, what + at, podSpec.path(field));
-      }
-      for (String field : POD_SPEC_LISTS) {
-        list(m, what + podSpecAt + "." + field, podSpec.path(field));
-      }
-    }
-    if (m.type().equals("/ServiceAccount")) {
-      for (String field : List.of("secrets", "imagePullSecrets")) {
-        list(m, what + field, doc.path(field));
-      }
-    }
     specIntegers(m, m.type(), spec, what + "spec.");
     if (m.type().equals("batch/CronJob")) {
       specIntegers(m, "batch/Job", spec.path("jobTemplate").path("spec"), what + "spec.jobTemplate.spec.");
@@ -1320,6 +1285,50 @@ public final class KubernetesDecoder implements Decoder {
     if (!ok) {
       throw m.place().error(where + ": " + shown(v.toString()) + " is not a quantity (a number"
           + " with an optional suffix: 250m, 2, 0.5, 128Mi, 1Gi, 1e3), which the API server requires there");
+    }
+  }
+
+  /**
+   * Checks the fields of {@code node} (at {@code path}, with a trailing dot, or empty at the object)
+   * against their {@code shape} in {@link Shapes}, in the order written: an object field that holds
+   * a scalar or a list ({@code resources: [1]}, {@code securityContext: true}, {@code affinity: [..]}),
+   * a list field that holds no list ({@code tolerations: {operator: Exists}}), an item of a list of
+   * objects that is no mapping ({@code tolerations: [x]}, a Role's {@code rules: [get]}) and an item
+   * of a list of strings that is no string ({@code verbs: [get, yes]}) are refused naming the path
+   * ({@code spec.template.spec.containers[name=app].resources}) through {@link #mapping} and {@link
+   * #list}; null is absent, as the server reads it. The API server refuses each at apply time,
+   * naming the object, not the file, and the checks of the values below would not find them.
+   */
+  private static void shapes(Manifest m, JsonNode node, Shapes.Field shape, String what, String path) {
+    for (Map.Entry<String, JsonNode> e : node.properties()) {
+      Shapes.Field field = shape.fields().get(e.getKey());
+      if (field == null) {
+        continue;
+      }
+      String at = path + e.getKey();
+      JsonNode v = e.getValue();
+      if (field.kind() == Shapes.Kind.OBJECT) {
+        if (mapping(m, what + at, v).isObject()) {
+          shapes(m, v, field, what, at + ".");
+        }
+        continue;
+      }
+      list(m, what + at, v);
+      for (int i = 0; v.isArray() && i < v.size(); i++) {
+        JsonNode item = v.get(i);
+        String itemAt = at + "[" + (item.path("name").isTextual() ? "name=" + item.path("name").textValue() : i) + "]";
+        switch (field.kind()) {
+          case OBJECTS -> {
+            if (!item.isObject()) {
+              // a null item too: the server decodes it as an empty object, which is no toleration, rule or container
+              throw m.place().error(what + itemAt + " must be a mapping, got " + shape(item));
+            }
+            shapes(m, item, field, what, itemAt + ".");
+          }
+          case STRINGS -> notAString(m, what + itemAt, item);
+          default -> { }
+        }
+      }
     }
   }
 

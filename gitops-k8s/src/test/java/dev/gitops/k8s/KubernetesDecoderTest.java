@@ -790,9 +790,150 @@ class KubernetesDecoderTest {
     for (String[] e : refused) {
       assertThat(error("m.yaml", e[0]).getMessage()).as(e[0]).startsWith("m.yaml:1@").contains(e[1]);
     }
-    // nor do the port checks of NetworkPolicies crash on a mapping where their lists are (left to the server)
-    assertThat(decode("n.yaml", "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np}\n"
-        + "spec: {podSelector: {}, ingress: {ports: {port: 80}}}\n")).hasSize(1);
+    // nor do the port checks of NetworkPolicies crash on a mapping where their lists are: it is named at its path
+    assertThat(error("n.yaml", "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np}\n"
+        + "spec: {podSelector: {}, ingress: {ports: {port: 80}}}\n").getMessage()).startsWith("n.yaml:1@")
+        .contains("NetworkPolicy np: spec.ingress must be a list, got a mapping");
+  }
+
+  @Test
+  void aScalarOrListWhereABuiltInKindHasAnObjectIsAnErrorNamingItsPath() {
+    // each reached the API server, which refused it at apply time naming the object, not the file and line
+    String deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels:"
+        + " {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec: {%s}\n";
+    String app = "containers: [{name: app, image: x, %s}]";
+    String c = "Deployment web: spec.template.spec.containers[name=app].";
+    String[][] refused = {
+        {deployment.formatted(app.formatted("resources: [1]")), c + "resources must be a mapping, got a list"},
+        {deployment.formatted(app.formatted("resources: 500m")), c + "resources must be a mapping, got string"},
+        {deployment.formatted(app.formatted("livenessProbe: [1]")), c + "livenessProbe must be a mapping, got a list"},
+        {deployment.formatted(app.formatted("readinessProbe: true")), c + "readinessProbe must be a mapping, got boolean"},
+        {deployment.formatted(app.formatted("startupProbe: {httpGet: [/healthz]}")),
+            c + "startupProbe.httpGet must be a mapping, got a list"},
+        {deployment.formatted(app.formatted("livenessProbe: {exec: {command: cat /tmp/ok}}")),
+            c + "livenessProbe.exec.command must be a list, got string"},
+        {deployment.formatted(app.formatted("lifecycle: {preStop: [sleep 5]}")),
+            c + "lifecycle.preStop must be a mapping, got a list"},
+        {deployment.formatted(app.formatted("lifecycle: [1]")), c + "lifecycle must be a mapping, got a list"},
+        {deployment.formatted(app.formatted("securityContext: [1]")), c + "securityContext must be a mapping, got a list"},
+        {deployment.formatted(app.formatted("securityContext: {capabilities: {drop: ALL}}")),
+            c + "securityContext.capabilities.drop must be a list, got string"},
+        {deployment.formatted(app.formatted("resources: {limits: [cpu]}")), c + "resources.limits must be a mapping"},
+        {deployment.formatted(app.formatted("env: [{name: A, valueFrom: [x]}]")),
+            c + "env[name=A].valueFrom must be a mapping, got a list"},
+        {deployment.formatted(app.formatted("env: [A=b]")), c + "env[0] must be a mapping, got string"},
+        {deployment.formatted(app.formatted("volumeMounts: [/data]")), c + "volumeMounts[0] must be a mapping, got string"},
+        {deployment.formatted(app.formatted("args: [{a: b}]")), c + "args[0] must be a string, got object"},
+        {deployment.formatted(app.formatted("imagePullPolicy: Always") + ", securityContext: true"),
+            "Deployment web: spec.template.spec.securityContext must be a mapping, got boolean"},
+        {deployment.formatted(app.formatted("imagePullPolicy: Always") + ", tolerations: [x]"),
+            "Deployment web: spec.template.spec.tolerations[0] must be a mapping, got string"},
+        {deployment.formatted(app.formatted("imagePullPolicy: Always") + ", tolerations: [null]"),
+            "Deployment web: spec.template.spec.tolerations[0] must be a mapping, got null"},
+        {deployment.formatted(app.formatted("imagePullPolicy: Always") + ", affinity: [nodeAffinity]"),
+            "Deployment web: spec.template.spec.affinity must be a mapping, got a list"},
+        {deployment.formatted(app.formatted("imagePullPolicy: Always") + ", affinity: {nodeAffinity:"
+            + " {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [zone-a]}}}"),
+            "spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]"
+                + " must be a mapping, got string"},
+        {deployment.formatted(app.formatted("imagePullPolicy: Always") + ", nodeSelector: [ssd]"),
+            "Deployment web: spec.template.spec.nodeSelector must be a mapping, got a list"},
+        {deployment.formatted(app.formatted("imagePullPolicy: Always") + ", volumes: [{name: v, configMap: c}]"),
+            "Deployment web: spec.template.spec.volumes[name=v].configMap must be a mapping, got string"},
+        {deployment.formatted(app.formatted("imagePullPolicy: Always") + ", resources: [1]"),
+            "Deployment web: spec.template.spec.resources must be a mapping, got a list"},
+        {deployment.replace("  selector: {matchLabels: {a: b}}", "  selector: [a]").formatted(app.formatted("imagePullPolicy: Always")),
+            "Deployment web: spec.selector must be a mapping, got a list"},
+        {deployment.replace("  selector: {matchLabels: {a: b}}", "  selector: {matchExpressions: [{key: a, operator:"
+            + " In, values: a}]}").formatted(app.formatted("imagePullPolicy: Always")),
+            "Deployment web: spec.selector.matchExpressions[0].values must be a list, got string"},
+        {deployment.replace("metadata: {labels: {a: b}}", "metadata: [a]").formatted(app.formatted("imagePullPolicy: Always")),
+            "Deployment web: spec.template.metadata must be a mapping, got a list"},
+        {"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: x, resources: [1]}]}\n",
+            "Pod p: spec.containers[name=a].resources must be a mapping, got a list"},
+        {"apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec: {schedule: '* * * * *', jobTemplate: {spec:"
+            + " {template: {spec: {restartPolicy: Never, containers: [{name: a, image: x, livenessProbe: 1}]}}}}}\n",
+            "CronJob c: spec.jobTemplate.spec.template.spec.containers[name=a].livenessProbe must be a mapping, got number"},
+        {"apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: s}\nspec: {selector: {matchLabels: {a: b}}, template:"
+            + " {metadata: {labels: {a: b}}, spec: {containers: [{name: a, image: x}]}}, volumeClaimTemplates: [{metadata:"
+            + " {name: d}, spec: {accessModes: ReadWriteOnce}}]}\n",
+            "StatefulSet s: spec.volumeClaimTemplates[0].spec.accessModes must be a list, got string"},
+        {"apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: d}\nspec: {resources: [1]}\n",
+            "PersistentVolumeClaim d: spec.resources must be a mapping, got a list"},
+    };
+    for (String[] e : refused) {
+      assertThat(error("m.yaml", e[0]).getMessage()).as(e[0]).startsWith("m.yaml:").contains(e[1]);
+    }
+    // null is absent, as the server reads it; and the same fields are taken in their shapes
+    assertThat(decode("ok.yaml", deployment.formatted(app.formatted("resources: null, livenessProbe: null,"
+        + " securityContext: {capabilities: {drop: [ALL]}}, lifecycle: {preStop: {sleep: {seconds: 5}}},"
+        + " readinessProbe: {exec: {command: [cat, /ok]}}, args: null")
+        + ", tolerations: [{operator: Exists}], affinity: null, securityContext: {supplementalGroups: [1, 2]}"))).hasSize(1);
+    // a custom kind's fields follow its own schema
+    assertThat(decode("w.yaml", "apiVersion: example.com/v1\nkind: Runner\nmetadata: {name: r, namespace: shop}\n"
+        + "spec: {containers: [{name: c, resources: [1], livenessProbe: 1}], tolerations: [x]}\n")).hasSize(1);
+  }
+
+  @Test
+  void theListsOfNetworkPoliciesIngressesRbacWebhooksAndEndpointSlicesAreShapeCheckedNamingTheirPaths() {
+    String np = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np}\nspec: {podSelector: {}, %s}\n";
+    String ing = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec: {%s}\n";
+    String role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: %s\nmetadata: {name: r}\n%s\n";
+    String hook = "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {name: v}\n"
+        + "webhooks: %s\n";
+    String slice = "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: e}\naddressType: IPv4\n%s\n";
+    String[][] refused = {
+        {np.formatted("ingress: {from: []}"), "NetworkPolicy np: spec.ingress must be a list, got a mapping"},
+        {np.formatted("ingress: [allow]"), "NetworkPolicy np: spec.ingress[0] must be a mapping, got string"},
+        {np.formatted("ingress: [{from: {podSelector: {}}}]"), "NetworkPolicy np: spec.ingress[0].from must be a list"},
+        {np.formatted("egress: [{to: [10.0.0.0/8]}]"), "NetworkPolicy np: spec.egress[0].to[0] must be a mapping, got string"},
+        {np.formatted("egress: [{to: [{ipBlock: {cidr: 10.0.0.0/8, except: 10.1.0.0/16}}]}]"),
+            "NetworkPolicy np: spec.egress[0].to[0].ipBlock.except must be a list, got string"},
+        {np.formatted("egress: [{ports: [53]}]"), "NetworkPolicy np: spec.egress[0].ports[0] must be a mapping, got number"},
+        {np.formatted("policyTypes: Ingress"), "NetworkPolicy np: spec.policyTypes must be a list, got string"},
+        {np.formatted("ingress: [{from: [{podSelector: [app]}]}]"),
+            "NetworkPolicy np: spec.ingress[0].from[0].podSelector must be a mapping, got a list"},
+        {ing.formatted("rules: {host: a.example.com}"), "Ingress web: spec.rules must be a list, got a mapping"},
+        {ing.formatted("rules: [a.example.com]"), "Ingress web: spec.rules[0] must be a mapping, got string"},
+        {ing.formatted("rules: [{http: {paths: {path: /}}}]"), "Ingress web: spec.rules[0].http.paths must be a list"},
+        {ing.formatted("rules: [{http: {paths: [/]}}]"), "Ingress web: spec.rules[0].http.paths[0] must be a mapping"},
+        {ing.formatted("rules: [{http: {paths: [{path: /, pathType: Prefix, backend: web}]}}]"),
+            "Ingress web: spec.rules[0].http.paths[0].backend must be a mapping, got string"},
+        {ing.formatted("tls: [{hosts: a.example.com}]"), "Ingress web: spec.tls[0].hosts must be a list, got string"},
+        {role.formatted("Role", "rules: [get]"), "Role r: rules[0] must be a mapping, got string"},
+        {role.formatted("Role", "rules: {verbs: [get]}"), "Role r: rules must be a list, got a mapping"},
+        {role.formatted("ClusterRole", "rules: [{apiGroups: [''], resources: [pods], verbs: get}]"),
+            "ClusterRole r: rules[0].verbs must be a list, got string"},
+        {role.formatted("ClusterRole", "rules: [{apiGroups: [''], resources: [pods], verbs: [get, yes]}]"),
+            "ClusterRole r: rules[0].verbs[1] must be a string, got true"},
+        {role.formatted("Role", "rules: [{apiGroups: apps, resources: [deployments], verbs: [get]}]"),
+            "Role r: rules[0].apiGroups must be a list, got string"},
+        {role.formatted("Role", "rules: [{apiGroups: [''], resources: {pods: x}, verbs: [get]}]"),
+            "Role r: rules[0].resources must be a list, got a mapping"},
+        {role.formatted("RoleBinding", "roleRef: [view]\nsubjects: []"), "RoleBinding r: roleRef must be a mapping"},
+        {role.formatted("ClusterRoleBinding", "roleRef: {kind: ClusterRole, name: view, apiGroup: rbac.authorization.k8s.io}"
+            + "\nsubjects: [alice]"), "ClusterRoleBinding r: subjects[0] must be a mapping, got string"},
+        {hook.formatted("{name: a.example.com}"), "ValidatingWebhookConfiguration v: webhooks must be a list, got a mapping"},
+        {hook.formatted("[a.example.com]"), "ValidatingWebhookConfiguration v: webhooks[0] must be a mapping, got string"},
+        {hook.formatted("[{name: a.example.com, rules: [{operations: CREATE}]}]"),
+            "ValidatingWebhookConfiguration v: webhooks[name=a.example.com].rules[0].operations must be a list, got string"},
+        {hook.formatted("[{name: a.example.com, admissionReviewVersions: v1}]"),
+            "webhooks[name=a.example.com].admissionReviewVersions must be a list, got string"},
+        {slice.formatted("endpoints: [10.0.0.1]"), "EndpointSlice e: endpoints[0] must be a mapping, got string"},
+        {slice.formatted("endpoints: [{addresses: 10.0.0.1}]"), "EndpointSlice e: endpoints[0].addresses must be a list"},
+        {slice.formatted("ports: {port: 80}"), "EndpointSlice e: ports must be a list, got a mapping"},
+    };
+    for (String[] e : refused) {
+      assertThat(error("m.yaml", e[0]).getMessage()).as(e[0]).startsWith("m.yaml:1@").contains(e[1]);
+    }
+    assertThat(decode("ok.yaml", np.formatted("ingress: [{from: [{podSelector: {}}, {ipBlock: {cidr: 10.0.0.0/8,"
+        + " except: [10.1.0.0/16]}}], ports: [{port: 80}]}], policyTypes: [Ingress]"))).hasSize(1);
+    assertThat(decode("ok.yaml", role.formatted("ClusterRole", "rules: [{apiGroups: [''], resources: [pods],"
+        + " verbs: ['*']}]"))).hasSize(1);
+    assertThat(decode("ok.yaml", ing.formatted("rules: [{host: a.example.com, http: {paths: [{path: /, pathType:"
+        + " Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]"))).hasSize(1);
+    assertThat(decode("ok.yaml", slice.formatted("endpoints: [{addresses: [10.0.0.1]}]\nports: [{port: 80}]")))
+        .hasSize(1);
   }
 
   @Test
