@@ -1008,6 +1008,8 @@ public final class KubernetesDecoder implements Decoder {
       }
       if (e.getKey().equals("containers") && v.isArray()) {
         podSpecIntegers(m, node, what + path + (path.isEmpty() ? "" : "."));  // once per pod spec
+        // a pod's own resources (PodSpec.resources); what is no quantity there is refused as such below
+        limitsNotBelowRequests(m, what + path + (path.isEmpty() ? "" : ".") + "resources", node.path("resources"));
       }
       if (e.getKey().equals("sizeLimit") && path.endsWith("emptyDir")) {
         quantity(m, what + at, v);
@@ -1032,6 +1034,7 @@ public final class KubernetesDecoder implements Decoder {
         }
         containerIntegers(m, c, what + container + ".");
         typedValues(m, c, what, container);
+        limitsNotBelowRequests(m, what + container + ".resources", c.path("resources"));
       }
     }
   }
@@ -1276,6 +1279,51 @@ public final class KubernetesDecoder implements Decoder {
     for (Map.Entry<String, JsonNode> e : map.properties()) {
       quantity(m, where + "." + e.getKey(), e.getValue());
     }
+  }
+
+  /**
+   * Refuses the resource requirements {@code resources} at {@code where} (a container's, a pod's)
+   * when a limit is below the request of the same resource, both written (what is no quantity is
+   * left to {@link #quantities}), as the API server refuses it ({@code ValidateResourceRequirements}: "must be less than
+   * or equal to cpu limit"); a null limit or request is the zero quantity the server reads it as
+   * ({@code limits: {cpu: null}} with a request of {@code 500m} is a limit of 0 below it). A request
+   * without a limit is left alone: the server takes it, as it defaults no limit from it.
+   */
+  private static void limitsNotBelowRequests(Manifest m, String where, JsonNode resources) {
+    JsonNode limits = resources.path("limits");
+    JsonNode requests = resources.path("requests");
+    if (!limits.isObject() || !requests.isObject()) {
+      return;
+    }
+    for (Map.Entry<String, JsonNode> e : limits.properties()) {
+      if (!requests.has(e.getKey())) {
+        continue;
+      }
+      JsonNode request = requests.get(e.getKey());
+      Optional<java.math.BigDecimal> limit = amount(e.getValue());
+      Optional<java.math.BigDecimal> wanted = amount(request);
+      if (limit.isPresent() && wanted.isPresent() && limit.get().compareTo(wanted.get()) < 0) {
+        throw m.place().error(where + ": the " + e.getKey() + " limit " + written(e.getValue()) + " is below its request "
+            + written(request) + ": a limit must be at least the request, as the API server requires (raise the limit,"
+            + " or give no limit)");
+      }
+    }
+  }
+
+  /** The amount of the quantity {@code v} (null is the zero quantity, as the server reads it), if it is one. */
+  private static Optional<java.math.BigDecimal> amount(JsonNode v) {
+    if (v.isNull()) {
+      return Optional.of(java.math.BigDecimal.ZERO);
+    }
+    if (v.isNumber()) {
+      return Quantities.value(Quantities.canonical(v.decimalValue()));
+    }
+    return v.isTextual() ? Quantities.value(v.textValue()) : Optional.empty();
+  }
+
+  /** A quantity as a message shows it: as written, null as what the server reads it as. */
+  private static String written(JsonNode v) {
+    return v.isNull() ? "0 (written null, which the API server reads as 0)" : shown(v.asText());
   }
 
   /** Refuses {@code v} at {@code where} when it is not a quantity the API server takes. */

@@ -937,6 +937,39 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void aLimitBelowItsRequestIsAnErrorAsTheApiServerRefusesItANullLimitBeingZero() {
+    String pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: app\n    image: x\n"
+        + "    resources: %s\n";
+    String[][] refused = {
+        {"{limits: {cpu: null}, requests: {cpu: 500m}}", "Pod p: spec.containers[name=app].resources: the cpu limit 0"
+            + " (written null, which the API server reads as 0) is below its request 500m"},
+        {"{limits: {cpu: }, requests: {cpu: 500m}}", "the cpu limit 0 (written null"},
+        {"{limits: {memory: 1Gi}, requests: {memory: 2Gi}}", "the memory limit 1Gi is below its request 2Gi"},
+        {"{limits: {cpu: 0.25}, requests: {cpu: 300m}}", "the cpu limit 0.25 is below its request 300m"},
+        {"{limits: {memory: 900Mi}, requests: {memory: 1G}}", "the memory limit 900Mi is below its request 1G"},
+    };
+    for (String[] e : refused) {
+      assertThat(error("p.yaml", pod.formatted(e[0])).getMessage()).as(e[0]).startsWith("p.yaml:1@").contains(e[1]);
+    }
+    // a pod's own resources too, and an init container's
+    assertThat(error("p.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  resources: {limits: {cpu: 1},"
+        + " requests: {cpu: 2}}\n  containers: [{name: a, image: x}]\n").getMessage())
+        .contains("Pod p: spec.resources: the cpu limit 1 is below its request 2");
+    assertThat(error("p.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: x}]\n"
+        + "  initContainers: [{name: i, image: x, resources: {limits: {cpu: 100m}, requests: {cpu: 0.2}}}]\n")
+        .getMessage()).contains("Pod p: spec.initContainers[name=i].resources: the cpu limit 100m is below its request 0.2");
+    // what the server takes: equal amounts written otherwise, a request without a limit, a null request (0)
+    for (String ok : List.of("{limits: {cpu: 1}, requests: {cpu: 1000m}}", "{limits: {cpu: 0.5}, requests: {cpu: 500m}}",
+        "{limits: {memory: 1Gi}, requests: {memory: 1024Mi}}", "{requests: {cpu: 2}}",
+        "{limits: {cpu: 1}, requests: {cpu: null, memory: 1Gi}}", "{limits: {cpu: null}}")) {
+      assertThat(decode("p.yaml", pod.formatted(ok))).as(ok).hasSize(1);
+    }
+    // a custom kind's fields follow its own schema
+    assertThat(decode("w.yaml", "apiVersion: example.com/v1\nkind: Runner\nmetadata: {name: r, namespace: shop}\n"
+        + "spec: {containers: [{name: c, resources: {limits: {cpu: 1}, requests: {cpu: 2}}}]}\n")).hasSize(1);
+  }
+
+  @Test
   void aMappingOrScalarWhereAPodSpecOrAContainerHasAListIsAnErrorNamingItsPath() {
     // the API server refuses each of these at apply time, naming no file; the decoder let them through
     String deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {a: b}}\n"
@@ -1293,13 +1326,13 @@ class KubernetesDecoderTest {
               containers:
               - name: app
                 ports: [{containerPort: 80}]
-                resources: {limits: {cpu: 0.5, memory: 1024Mi}, requests: {cpu: 1000m, memory: 1.5Gi}}
+                resources: {limits: {cpu: 1000m, memory: 1.5Gi}, requests: {cpu: 0.5, memory: 1024Mi}}
         """).get(0);
     var c = d.document().at("/spec/template/spec/containers/0");
-    assertThat(c.at("/resources/limits/cpu").asText()).isEqualTo("500m");
-    assertThat(c.at("/resources/limits/memory").asText()).isEqualTo("1Gi");
-    assertThat(c.at("/resources/requests/cpu").asText()).isEqualTo("1");
-    assertThat(c.at("/resources/requests/memory").asText()).isEqualTo("1536Mi");
+    assertThat(c.at("/resources/requests/cpu").asText()).isEqualTo("500m");
+    assertThat(c.at("/resources/requests/memory").asText()).isEqualTo("1Gi");
+    assertThat(c.at("/resources/limits/cpu").asText()).isEqualTo("1");
+    assertThat(c.at("/resources/limits/memory").asText()).isEqualTo("1536Mi");
     assertThat(c.at("/ports/0/protocol").asText()).isEqualTo("TCP");
   }
 

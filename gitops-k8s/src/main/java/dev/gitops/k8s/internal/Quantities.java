@@ -56,6 +56,34 @@ public final class Quantities {
 
   /** The canonical text of {@code text}, or empty when it is not a quantity the API server takes. */
   public static Optional<String> canonical(String text) {
+    return parse(text).map(p -> format(p.negative(), p.amount(), p.exponent(), p.format()));
+  }
+
+  /**
+   * The amount {@code text} stands for as the API server holds it ({@code 500m} is 0.5, {@code 1Ki}
+   * 1024; read from its canonical text, so rounded up to {@code 1n} and capped as the server's
+   * parse does), or empty when it is not a quantity the API server takes, or its exponent is past
+   * what a comparison can hold. For comparing quantities as the server does ({@code Quantity.Cmp}):
+   * a limit below its request.
+   *
+   * <pre>{@code
+   * Quantities.value("1500m").get().compareTo(Quantities.value("2").get());  // -1
+   * }</pre>
+   */
+  public static Optional<BigDecimal> value(String text) {
+    return canonical(text).flatMap(Quantities::parse).flatMap(p -> {
+      if (p.exponent() < -Integer.MAX_VALUE || p.exponent() > Integer.MAX_VALUE) {
+        return Optional.empty();
+      }
+      BigDecimal v = new BigDecimal(p.amount(), (int) -p.exponent());
+      return Optional.of(p.negative() ? v.negate() : v);
+    });
+  }
+
+  /** A quantity read: its sign, the amount times 10 to the exponent, and the form its canonical text takes. */
+  private record Parsed(boolean negative, BigInteger amount, long exponent, Format format) {}
+
+  private static Optional<Parsed> parse(String text) {
     Matcher m = QUANTITY.matcher(text.trim());
     if (!m.matches()) {
       return Optional.empty();
@@ -87,7 +115,7 @@ public final class Quantities {
     }
     exponent += digits.length() - end;
     BigInteger amount = new BigInteger(digits.substring(0, end)).multiply(scale);
-    return Optional.of(format(m.group(1).equals("-"), amount, exponent, format));
+    return Optional.of(new Parsed(m.group(1).equals("-"), amount, exponent, format));
   }
 
   /**

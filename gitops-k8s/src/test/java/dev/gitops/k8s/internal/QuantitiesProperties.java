@@ -71,6 +71,36 @@ class QuantitiesProperties {
     assertThat(Quantities.canonical(n * 1000 + "m")).isEqualTo(Quantities.canonical(Long.toString(n)));
   }
 
+  @Example
+  void valuesAreTheAmountsTheServerComparesRoundedAsItReadsThem() {
+    assertThat(Quantities.value("500m")).hasValue(new java.math.BigDecimal("0.5"));
+    assertThat(Quantities.value("1Ki")).hasValue(new java.math.BigDecimal("1024"));
+    assertThat(Quantities.value("1.5Gi").orElseThrow()).isEqualByComparingTo("1610612736");
+    assertThat(Quantities.value("1e3").orElseThrow()).isEqualByComparingTo("1000");
+    assertThat(Quantities.value("0.0000000001").orElseThrow()).as("up to 1n").isEqualByComparingTo("0.000000001");
+    assertThat(Quantities.value("99999999999999Ei").orElseThrow()).as("capped").isEqualByComparingTo("9223372036854775807");
+    assertThat(Quantities.value("-1")).hasValue(java.math.BigDecimal.ONE.negate());
+    assertThat(Quantities.value("lots")).isEmpty();
+  }
+
+  @Property
+  void valuesCompareAsTheAmountsDo(@ForAll @LongRange(min = -1_000_000_000L, max = 1_000_000_000L) long a,
+      @ForAll @LongRange(min = -1_000_000_000L, max = 1_000_000_000L) long b, @ForAll @IntRange(min = 0, max = 2) int form) {
+    // the same amounts in milli-units, written in three forms the server reads alike
+    java.util.function.LongFunction<String> write = switch (form) {
+      case 0 -> n -> n + "m";
+      case 1 -> n -> java.math.BigDecimal.valueOf(n, 3).toPlainString();
+      default -> n -> n + "e-3";
+    };
+    int compared = Quantities.value(write.apply(a)).orElseThrow().compareTo(Quantities.value(b + "m").orElseThrow());
+    assertThat(Integer.signum(compared)).as(a + " vs " + b).isEqualTo(Long.compare(a, b));
+  }
+
+  @Property
+  void aValueIsTheValueOfItsCanonicalText(@ForAll("quantities") String q) {
+    assertThat(Quantities.value(Quantities.canonical(q).orElseThrow())).as(q).isEqualTo(Quantities.value(q));
+  }
+
   @Provide
   Arbitrary<String> quantities() {
     Arbitrary<String> number = Combinators.combine(Arbitraries.longs().between(0, 10_000_000),
