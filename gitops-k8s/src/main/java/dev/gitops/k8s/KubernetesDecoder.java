@@ -1463,9 +1463,10 @@ public final class KubernetesDecoder implements Decoder {
    * type ({@code prometheus.io/port: 9090} in a pod template's annotations, {@code version: 1.10} in
    * its labels, {@code gpu: true} in a nodeSelector) is refused, since the API server refuses the
    * whole object at apply time naming no file (and {@code 1.10} would have been sent as {@code 1.1});
-   * where the server checks them as labels (a pod template's labels, every {@code matchLabels}, a pod
-   * spec's {@code nodeSelector}, a Service's or ReplicationController's {@code spec.selector}), keys
-   * and values are checked as labels, and a pod template's annotation keys as annotation keys.
+   * where the server checks them as labels (the labels of every template, a pod template's, a CronJob's
+   * job template's, a StatefulSet's claim templates', every {@code matchLabels}, a pod spec's {@code
+   * nodeSelector}, a Service's or ReplicationController's {@code spec.selector}), keys and values are
+   * checked as labels, and a template's annotation keys as annotation keys.
    * {@code path} is where {@code node} is, with a trailing dot, or empty at the object.
    */
   private static void nestedStringMaps(Manifest m, JsonNode node, String what, String path) {
@@ -1482,18 +1483,12 @@ public final class KubernetesDecoder implements Decoder {
       labels(m, what, mapping(node.path("spec"), "selector"), "spec.selector");
     }
     if (!path.isEmpty() && node.get("metadata") instanceof ObjectNode meta) {
-      // a pod template's metadata is checked as an object's; the others' (a job template's, a claim template's) by type
-      boolean podTemplate = node.path("spec").path("containers").isArray();
+      // every template's metadata (a pod template's, a job template's, a claim template's) is checked as an
+      // object's: the server validates it so (ValidateTemplateObjectMeta), or refuses the Job or claim made from it
       String at = path + "metadata.";
-      if (podTemplate) {
-        labels(m, what, mapping(meta, "labels"), at + "labels");
-      } else {
-        stringMap(m, what, mapping(meta, "labels"), at + "labels", false, false, false);
-      }
+      labels(m, what, mapping(meta, "labels"), at + "labels");
       stringMap(m, what, mapping(meta, "annotations"), at + "annotations", false, false, false);
-      if (podTemplate) {
-        annotationKeys(m, what, meta.path("annotations"), at + "annotations");
-      }
+      annotationKeys(m, what, meta.path("annotations"), at + "annotations");
     }
     labels(m, what, mapping(node, "matchLabels"), path + "matchLabels");
     if (node.path("containers").isArray()) {

@@ -1023,6 +1023,33 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void theLabelsAndAnnotationKeysOfJobAndClaimTemplatesAreCheckedAsAnObjectsAre() {
+    String cron = "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  schedule: '* * * * *'\n"
+        + "  jobTemplate:\n    metadata: %s\n    spec: {template: {spec: {restartPolicy: Never, containers: [{name: a,"
+        + " image: x}]}}}\n";
+    String sts = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: s}\nspec:\n  selector: {matchLabels: {a: b}}\n"
+        + "  template: {metadata: {labels: {a: b}}, spec: {containers: [{name: a, image: x}]}}\n"
+        + "  volumeClaimTemplates: [{metadata: %s, spec: {accessModes: [ReadWriteOnce]}}]\n";
+    String[][] refused = {
+        {cron.formatted("{labels: {'a b': x}}"), "CronJob c: spec.jobTemplate.metadata.labels key 'a b' has a name part"},
+        {cron.formatted("{labels: {team: 'a b'}}"), "CronJob c: spec.jobTemplate.metadata.labels.team: value 'a b' is not"},
+        {cron.formatted("{annotations: {'Bad Key': x}}"), "CronJob c: spec.jobTemplate.metadata.annotations key 'Bad Key'"},
+        {sts.formatted("{name: d, labels: {'-x': y}}"), "StatefulSet s: spec.volumeClaimTemplates[0].metadata.labels key '-x'"},
+        {sts.formatted("{name: d, labels: {x: '-y'}}"),
+            "StatefulSet s: spec.volumeClaimTemplates[0].metadata.labels.x: value '-y' is not a label value"},
+        {"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: x}]\n  volumes: [{name: v,"
+            + " ephemeral: {volumeClaimTemplate: {metadata: {labels: {'a/b/c': x}}, spec: {accessModes: [ReadWriteOnce]}}}}]\n",
+            "Pod p: spec.volumes[0].ephemeral.volumeClaimTemplate.metadata.labels key 'a/b/c' has more than one '/'"},
+    };
+    for (String[] e : refused) {
+      assertThat(error("m.yaml", e[0]).getMessage()).as(e[0]).startsWith("m.yaml:1@").contains(e[1]);
+    }
+    assertThat(decode("ok.yaml", cron.formatted("{labels: {app.kubernetes.io/name: nightly, tier: ''},"
+        + " annotations: {example.com/note: x}}"))).hasSize(1);
+    assertThat(decode("ok.yaml", sts.formatted("{name: d, labels: {app: db}}"))).hasSize(1);
+  }
+
+  @Test
   void aNullQuantityInAResourceListIsTheZeroTheServerStores() {
     // ResourceList is map[ResourceName]resource.Quantity: the server decodes a JSON null there as the zero
     // Quantity (Quantity.UnmarshalJSON), stored and read back as "0"; held as null, it was absent to the merge
