@@ -967,6 +967,7 @@ public final class KubernetesDecoder implements Decoder {
     }
     if (m.type().equals("/ResourceQuota")) {
       quantities(m, what + "spec.hard", spec.path("hard"));
+      notNegative(m, what + "spec.hard", spec.path("hard"));
     }
     if (m.type().equals("/PersistentVolume")) {
       quantities(m, what + "spec.capacity", spec.path("capacity"));
@@ -1002,6 +1003,8 @@ public final class KubernetesDecoder implements Decoder {
       if (e.getKey().equals("resources") && v.isObject()) {
         quantities(m, what + at + ".limits", v.path("limits"));
         quantities(m, what + at + ".requests", v.path("requests"));
+        notNegative(m, what + at + ".limits", v.path("limits"));
+        notNegative(m, what + at + ".requests", v.path("requests"));
       }
       if (e.getKey().equals("overhead") && node.has("containers")) {
         quantities(m, what + at, v);  // a pod spec's overhead
@@ -1046,9 +1049,28 @@ public final class KubernetesDecoder implements Decoder {
   private static void specIntegers(Manifest m, String type, JsonNode spec, String at) {
     for (String field : new TreeSet<>(INT32_SPEC_FIELDS.getOrDefault(type, Set.of()))) {
       int32(m, at + field, spec.at("/" + field.replace('.', '/')), false);
+      notNegative(m, type, at + field, field, spec.at("/" + field.replace('.', '/')));
     }
     for (String field : new TreeSet<>(INT64_SPEC_FIELDS.getOrDefault(type, Set.of()))) {
       integer(m, at + field, spec.path(field), 64, false);
+      notNegative(m, type, at + field, field, spec.path(field));
+    }
+  }
+
+  /**
+   * The fields of {@link #INT32_SPEC_FIELDS} and {@link #INT64_SPEC_FIELDS} whose negative values are
+   * left to the API server (not known to be refused in every version), as {@code type:field}; every
+   * other one is refused below 0 ({@code replicas: -1}), as the server refuses it ({@code
+   * ValidateNonnegativeField}; an autoscaler's bounds it refuses below 1).
+   */
+  private static final Set<String> NEGATIVE_LEFT_TO_SERVER = Set.of("apps/StatefulSet:revisionHistoryLimit");
+
+  /** Refuses the integer {@code value} of {@code field} of a {@code type}'s spec, at {@code where}, when it is negative. */
+  private static void notNegative(Manifest m, String type, String where, String field, JsonNode value) {
+    if (value.isIntegralNumber() && value.canConvertToLong() && value.longValue() < 0
+        && !NEGATIVE_LEFT_TO_SERVER.contains(type + ":" + field)) {
+      throw m.place().error(where + ": " + value.longValue() + " is negative: the API server refuses it (it must be"
+          + " greater than or equal to 0)");
     }
   }
 
@@ -1306,6 +1328,22 @@ public final class KubernetesDecoder implements Decoder {
         throw m.place().error(where + ": the " + e.getKey() + " limit " + written(e.getValue()) + " is below its request "
             + written(request) + ": a limit must be at least the request, as the API server requires (raise the limit,"
             + " or give no limit)");
+      }
+    }
+  }
+
+  /**
+   * Refuses, in the map of quantities {@code map} at {@code where} (a {@code resources.limits} or
+   * {@code requests}, a ResourceQuota's {@code hard}; its quantities checked), a negative amount
+   * ({@code cpu: -1}, {@code memory: -1Gi}), as the API server refuses it ({@code
+   * ValidateResourceQuantityValue}: "must be greater than or equal to 0").
+   */
+  private static void notNegative(Manifest m, String where, JsonNode map) {
+    for (Map.Entry<String, JsonNode> e : map.properties()) {
+      Optional<java.math.BigDecimal> amount = amount(e.getValue());
+      if (amount.isPresent() && amount.get().signum() < 0) {
+        throw m.place().error(where + "." + e.getKey() + ": " + written(e.getValue()) + " is negative: the API server"
+            + " refuses it (a quantity there must be greater than or equal to 0)");
       }
     }
   }

@@ -1050,6 +1050,46 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void aNegativeCountOrQuantityIsAnErrorAsTheApiServerRefusesIt() {
+    String deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  %s\n  selector:"
+        + " {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec: {containers: [{name: app,"
+        + " image: x%s}]}\n";
+    String[][] refused = {
+        {deployment.formatted("replicas: -1", ""), "Deployment web: spec.replicas: -1 is negative: the API server refuses"},
+        {deployment.formatted("minReadySeconds: -5", ""), "Deployment web: spec.minReadySeconds: -5 is negative"},
+        {deployment.formatted("revisionHistoryLimit: -1", ""), "Deployment web: spec.revisionHistoryLimit: -1 is negative"},
+        {deployment.formatted("replicas: 1", ", resources: {limits: {cpu: -1}}"),
+            "Deployment web: spec.template.spec.containers[name=app].resources.limits.cpu: -1 is negative"},
+        {deployment.formatted("replicas: 1", ", resources: {requests: {memory: -1Gi}}"),
+            "spec.template.spec.containers[name=app].resources.requests.memory: -1Gi is negative"},
+        {"apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec: {backoffLimit: -1, template: {spec: {restartPolicy:"
+            + " Never, containers: [{name: a, image: x}]}}}\n", "Job j: spec.backoffLimit: -1 is negative"},
+        {"apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec: {schedule: '* * * * *', startingDeadlineSeconds:"
+            + " -10, jobTemplate: {spec: {template: {spec: {containers: [{name: a, image: x}]}}}}}\n",
+            "CronJob c: spec.startingDeadlineSeconds: -10 is negative"},
+        {"apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec: {schedule: '* * * * *', jobTemplate: {spec:"
+            + " {parallelism: -2, template: {spec: {containers: [{name: a, image: x}]}}}}}\n",
+            "CronJob c: spec.jobTemplate.spec.parallelism: -2 is negative"},
+        {"apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: s}\nspec: {replicas: -3, selector: {matchLabels: {a: b}},"
+            + " template: {metadata: {labels: {a: b}}, spec: {containers: [{name: a, image: x}]}}}\n",
+            "StatefulSet s: spec.replicas: -3 is negative"},
+        {"apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q}\nspec: {hard: {pods: -1}}\n",
+            "ResourceQuota q: spec.hard.pods: -1 is negative"},
+        {"apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: d}\nspec: {accessModes: [ReadWriteOnce],"
+            + " resources: {requests: {storage: -1Gi}}}\n", "PersistentVolumeClaim d: spec.resources.requests.storage: -1Gi"
+            + " is negative"},
+    };
+    for (String[] e : refused) {
+      assertThat(error("m.yaml", e[0]).getMessage()).as(e[0]).startsWith("m.yaml:1@").contains(e[1]);
+    }
+    // zero is a count the server takes, and so is a zero quantity
+    assertThat(decode("ok.yaml", deployment.formatted("replicas: 0", ", resources: {limits: {cpu: 0}}"))).hasSize(1);
+    // a custom kind's fields follow its own schema
+    assertThat(decode("w.yaml", "apiVersion: example.com/v1\nkind: Runner\nmetadata: {name: r, namespace: shop}\n"
+        + "spec: {replicas: -1, containers: [{name: c, resources: {limits: {cpu: -1}}}]}\n")).hasSize(1);
+  }
+
+  @Test
   void aNullQuantityInAResourceListIsTheZeroTheServerStores() {
     // ResourceList is map[ResourceName]resource.Quantity: the server decodes a JSON null there as the zero
     // Quantity (Quantity.UnmarshalJSON), stored and read back as "0"; held as null, it was absent to the merge
