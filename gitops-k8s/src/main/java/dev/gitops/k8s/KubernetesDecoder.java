@@ -606,6 +606,7 @@ public final class KubernetesDecoder implements Decoder {
       namespaced = true;
     }
     stringMaps(m, doc, name);
+    shapes(m, doc, Shapes.objectMeta(), doc.path("kind").textValue() + " " + name + ": ", "");
     if (KindTable.builtIn(m.type()).isPresent()) {
       mapping(m, doc.path("kind").textValue() + " " + name + ": spec", doc.path("spec"));
       String what = doc.path("kind").textValue() + " " + name + ": ";
@@ -1380,7 +1381,9 @@ public final class KubernetesDecoder implements Decoder {
    * a scalar or a list ({@code resources: [1]}, {@code securityContext: true}, {@code affinity: [..]}),
    * a list field that holds no list ({@code tolerations: {operator: Exists}}), an item of a list of
    * objects that is no mapping ({@code tolerations: [x]}, a Role's {@code rules: [get]}) and an item
-   * of a list of strings that is no string ({@code verbs: [get, yes]}) are refused naming the path
+   * of a list of strings that is no string ({@code verbs: [get, yes]}), and a string or boolean
+   * field holding another type ({@code image: 5}, {@code schedule: 5}, {@code hostNetwork: "true"},
+   * {@code immutable: "true"}) are refused naming the path
    * ({@code spec.template.spec.containers[name=app].resources}) through {@link #mapping} and {@link
    * #list}; null is absent, as the server reads it. The API server refuses each at apply time,
    * naming the object, not the file, and the checks of the values below would not find them.
@@ -1393,6 +1396,14 @@ public final class KubernetesDecoder implements Decoder {
       }
       String at = path + e.getKey();
       JsonNode v = e.getValue();
+      if (field.kind() == Shapes.Kind.STRING) {
+        notAString(m, what + at, v);
+        continue;
+      }
+      if (field.kind() == Shapes.Kind.BOOLEAN) {
+        notABoolean(m, what + at, v);
+        continue;
+      }
       if (field.kind() == Shapes.Kind.OBJECT) {
         if (mapping(m, what + at, v).isObject()) {
           shapes(m, v, field, what, at + ".");
@@ -1415,6 +1426,14 @@ public final class KubernetesDecoder implements Decoder {
           default -> { }
         }
       }
+    }
+  }
+
+  /** Refuses {@code value} at {@code where} when it is there, not null, and not true or false. */
+  private static void notABoolean(Manifest m, String where, JsonNode value) {
+    if (!value.isMissingNode() && !value.isNull() && !value.isBoolean()) {
+      throw m.place().error(where + " must be true or false, got " + (value.isContainerNode() ? shape(value)
+          : shown(value.toString())) + (value.isTextual() ? " (write it without quotes)" : ""));
     }
   }
 

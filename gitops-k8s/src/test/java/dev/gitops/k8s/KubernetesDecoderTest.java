@@ -1090,6 +1090,60 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void aStringOrBooleanFieldOfAnotherTypeAndMalformedMetadataListsAreErrorsNamingTheirPaths() {
+    // YAML reads these as numbers, booleans or strings the API server cannot decode into the field: it refused the
+    // object at apply time, naming no file
+    String pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {%s}\n";
+    String[][] refused = {
+        {pod.formatted("containers: [{name: 5, image: x}]"), "Pod p: spec.containers[0].name must be a string, got 5"},
+        {pod.formatted("containers: [{name: a, image: 5}]"), "Pod p: spec.containers[name=a].image must be a string, got 5"},
+        {pod.formatted("containers: [{name: a, image: x, ports: [{containerPort: 80, name: 8080}]}]"),
+            "Pod p: spec.containers[name=a].ports[0].name must be a string, got 8080"},
+        {pod.formatted("containers: [{name: a, image: x, securityContext: {privileged: 'true'}}]"),
+            "Pod p: spec.containers[name=a].securityContext.privileged must be true or false, got \"true\" (write it"
+                + " without quotes)"},
+        {pod.formatted("containers: [{name: a, image: x, volumeMounts: [{name: v, mountPath: /v, readOnly: 1}]}]"),
+            "Pod p: spec.containers[name=a].volumeMounts[name=v].readOnly must be true or false, got 1"},
+        {pod.formatted("containers: [{name: a, image: x}], hostNetwork: 'yes'"),
+            "Pod p: spec.hostNetwork must be true or false, got \"yes\""},
+        {pod.formatted("containers: [{name: a, image: x}], restartPolicy: [Never]"),
+            "Pod p: spec.restartPolicy must be a string, got array"},
+        {"apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec: {schedule: 5, jobTemplate: {spec: {template:"
+            + " {spec: {containers: [{name: a, image: x}]}}}}}\n", "CronJob c: spec.schedule must be a string, got 5"},
+        {"apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec: {schedule: '@daily', suspend: 'false',"
+            + " jobTemplate: {spec: {template: {spec: {containers: [{name: a, image: x}]}}}}}\n",
+            "CronJob c: spec.suspend must be true or false, got \"false\""},
+        {"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nimmutable: 'true'\n",
+            "ConfigMap c: immutable must be true or false, got \"true\""},
+        {"apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ntype: 5\n", "Secret s: type must be a string, got 5"},
+        {"apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80, protocol: 6}]}\n",
+            "Service s: spec.ports[0].protocol must be a string, got 6"},
+        {"apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i}\nspec: {rules: [{host: 1.5}]}\n",
+            "Ingress i: spec.rules[0].host must be a string, got 1.5"},
+        // every kind's metadata, a custom one's too
+        {"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, finalizers: example.com/x}\n",
+            "ConfigMap c: metadata.finalizers must be a list, got string"},
+        {"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, ownerReferences: {kind: Deployment}}\n",
+            "ConfigMap c: metadata.ownerReferences must be a list, got a mapping"},
+        {"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, ownerReferences: [{kind: Deployment, name: d, uid: u,"
+            + " apiVersion: apps/v1, controller: 'true'}]}\n",
+            "ConfigMap c: metadata.ownerReferences[name=d].controller must be true or false"},
+        {"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: a, finalizers: [1]}\n",
+            "Widget w: metadata.finalizers[0] must be a string, got 1"},
+    };
+    for (String[] e : refused) {
+      assertThat(error("m.yaml", e[0]).getMessage()).as(e[0]).startsWith("m.yaml:1@").contains(e[1]);
+    }
+    assertThat(decode("ok.yaml", pod.formatted("containers: [{name: a, image: x, securityContext: {privileged: false}}],"
+        + " hostNetwork: true, restartPolicy: Never"))).hasSize(1);
+    assertThat(decode("ok.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, finalizers: [example.com/x]}\n"
+        + "immutable: true\n")).hasSize(1);
+    // a custom kind's other fields follow its own schema
+    assertThat(decode("w.yaml", "apiVersion: example.com/v1\nkind: Runner\nmetadata: {name: r, namespace: shop}\n"
+        + "spec: {schedule: 5, containers: [{name: 5, image: 5}]}\n")).hasSize(1);
+  }
+
+  @Test
   void aNullQuantityInAResourceListIsTheZeroTheServerStores() {
     // ResourceList is map[ResourceName]resource.Quantity: the server decodes a JSON null there as the zero
     // Quantity (Quantity.UnmarshalJSON), stored and read back as "0"; held as null, it was absent to the merge

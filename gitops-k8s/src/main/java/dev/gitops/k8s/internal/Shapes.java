@@ -27,7 +27,11 @@ public final class Shapes {
     /** A list of strings: {@code args}, a rule's {@code verbs}, a webhook's {@code admissionReviewVersions}. */
     STRINGS,
     /** A list of anything else (integers): {@code supplementalGroups}. */
-    LIST
+    LIST,
+    /** A string: a container's {@code name} and {@code image}, a CronJob's {@code schedule}, a Secret's {@code type}. */
+    STRING,
+    /** A boolean: {@code hostNetwork}, {@code privileged}, a ConfigMap's {@code immutable}, a CronJob's {@code suspend}. */
+    BOOLEAN
   }
 
   /**
@@ -56,6 +60,17 @@ public final class Shapes {
   private static final Field OBJECTS = objects(Map.of());
   private static final Field STRINGS = new Field(Kind.STRINGS, Map.of());
   private static final Field LIST = new Field(Kind.LIST, Map.of());
+  private static final Field STRING = new Field(Kind.STRING, Map.of());
+  private static final Field BOOLEAN = new Field(Kind.BOOLEAN, Map.of());
+
+  /** meta/v1 ObjectMeta's lists, the same for every kind (custom ones too); labels and annotations are checked apart. */
+  private static final Field OBJECT_META = object(Map.of("metadata", object(Map.of("finalizers", STRINGS,
+      "ownerReferences", objects(Map.of("apiVersion", STRING, "kind", STRING, "name", STRING, "uid", STRING,
+          "controller", BOOLEAN, "blockOwnerDeletion", BOOLEAN))))));
+
+  /** A container's or a Service's port (core/v1 ContainerPort, ServicePort): its name and protocol are strings. */
+  private static final Field PORTS = objects(Map.of("name", STRING, "protocol", STRING, "hostIP", STRING,
+      "appProtocol", STRING));
 
   /** meta/v1 LabelSelector. */
   private static final Field SELECTOR = object(Map.of("matchLabels", OBJECT,
@@ -77,15 +92,18 @@ public final class Shapes {
 
   private static final Field SECURITY_CONTEXT = object(Map.of(
       "capabilities", object(Map.of("add", STRINGS, "drop", STRINGS)), "seLinuxOptions", OBJECT,
-      "windowsOptions", OBJECT, "seccompProfile", OBJECT, "appArmorProfile", OBJECT));
+      "windowsOptions", OBJECT, "seccompProfile", OBJECT, "appArmorProfile", OBJECT, "privileged", BOOLEAN,
+      "runAsNonRoot", BOOLEAN, "readOnlyRootFilesystem", BOOLEAN, "allowPrivilegeEscalation", BOOLEAN));
 
   /** core/v1 Container (and EphemeralContainer). */
   private static final Field CONTAINERS = objects(Map.ofEntries(
-      Map.entry("command", STRINGS), Map.entry("args", STRINGS), Map.entry("ports", OBJECTS),
+      Map.entry("name", STRING), Map.entry("image", STRING), Map.entry("imagePullPolicy", STRING),
+      Map.entry("workingDir", STRING), Map.entry("stdin", BOOLEAN), Map.entry("tty", BOOLEAN),
+      Map.entry("command", STRINGS), Map.entry("args", STRINGS), Map.entry("ports", PORTS),
       Map.entry("envFrom", objects(Map.of("configMapRef", OBJECT, "secretRef", OBJECT))),
-      Map.entry("env", objects(Map.of("valueFrom", object(Map.of("fieldRef", OBJECT, "resourceFieldRef", OBJECT,
+      Map.entry("env", objects(Map.of("name", STRING, "valueFrom", object(Map.of("fieldRef", OBJECT, "resourceFieldRef", OBJECT,
           "configMapKeyRef", OBJECT, "secretKeyRef", OBJECT))))),
-      Map.entry("resources", RESOURCES), Map.entry("resizePolicy", OBJECTS), Map.entry("volumeMounts", OBJECTS),
+      Map.entry("resources", RESOURCES), Map.entry("resizePolicy", OBJECTS), Map.entry("volumeMounts", objects(Map.of("name", STRING, "mountPath", STRING, "readOnly", BOOLEAN))),
       Map.entry("volumeDevices", OBJECTS), Map.entry("livenessProbe", PROBE), Map.entry("readinessProbe", PROBE),
       Map.entry("startupProbe", PROBE), Map.entry("lifecycle", object(Map.of("postStart", HANDLER, "preStop", HANDLER))),
       Map.entry("securityContext", SECURITY_CONTEXT)));
@@ -116,7 +134,7 @@ public final class Shapes {
   private static final Field KEY_ITEMS = object(Map.of("items", OBJECTS));
 
   /** core/v1 Volume. */
-  private static final Field VOLUMES = objects(Map.ofEntries(
+  private static final Field VOLUMES = objects(Map.ofEntries(Map.entry("name", STRING),
       Map.entry("configMap", KEY_ITEMS), Map.entry("secret", KEY_ITEMS),
       Map.entry("downwardAPI", object(Map.of("items", objects(Map.of("fieldRef", OBJECT, "resourceFieldRef", OBJECT))))),
       Map.entry("projected", object(Map.of("sources", objects(Map.of("configMap", KEY_ITEMS, "secret", KEY_ITEMS,
@@ -140,7 +158,11 @@ public final class Shapes {
       Map.entry("readinessGates", OBJECTS), Map.entry("overhead", OBJECT),
       Map.entry("topologySpreadConstraints", objects(Map.of("labelSelector", SELECTOR, "matchLabelKeys", STRINGS))),
       Map.entry("os", OBJECT), Map.entry("schedulingGates", OBJECTS), Map.entry("resourceClaims", OBJECTS),
-      Map.entry("resources", RESOURCES)));
+      Map.entry("resources", RESOURCES), Map.entry("restartPolicy", STRING), Map.entry("serviceAccountName", STRING),
+      Map.entry("nodeName", STRING), Map.entry("priorityClassName", STRING), Map.entry("schedulerName", STRING),
+      Map.entry("dnsPolicy", STRING), Map.entry("hostNetwork", BOOLEAN), Map.entry("hostPID", BOOLEAN),
+      Map.entry("hostIPC", BOOLEAN), Map.entry("automountServiceAccountToken", BOOLEAN),
+      Map.entry("enableServiceLinks", BOOLEAN), Map.entry("shareProcessNamespace", BOOLEAN)));
 
   private static final Field METADATA = object(Map.of("labels", OBJECT, "annotations", OBJECT));
 
@@ -149,6 +171,7 @@ public final class Shapes {
 
   /** batch/v1 JobSpec. */
   private static final Field JOB_SPEC = object(Map.of("selector", SELECTOR, "template", POD_TEMPLATE,
+      "suspend", BOOLEAN, "manualSelector", BOOLEAN, "completionMode", STRING,
       "podFailurePolicy", object(Map.of("rules", objects(Map.of("onExitCodes", object(Map.of("values", LIST)),
           "onPodConditions", OBJECTS)))),
       "successPolicy", object(Map.of("rules", OBJECTS))));
@@ -181,7 +204,7 @@ public final class Shapes {
       Map.entry("/ReplicationController", object(Map.of("spec", object(Map.of("selector", OBJECT,
           "template", POD_TEMPLATE))))),
       Map.entry("apps/Deployment", object(Map.of("spec", object(Map.of("selector", SELECTOR,
-          "strategy", object(Map.of("rollingUpdate", OBJECT)), "template", POD_TEMPLATE))))),
+          "strategy", object(Map.of("rollingUpdate", OBJECT)), "template", POD_TEMPLATE, "paused", BOOLEAN))))),
       Map.entry("apps/ReplicaSet", object(Map.of("spec", object(Map.of("selector", SELECTOR,
           "template", POD_TEMPLATE))))),
       Map.entry("apps/DaemonSet", object(Map.of("spec", object(Map.of("selector", SELECTOR,
@@ -192,11 +215,17 @@ public final class Shapes {
           "persistentVolumeClaimRetentionPolicy", OBJECT, "ordinals", OBJECT))))),
       Map.entry("batch/Job", object(Map.of("spec", JOB_SPEC))),
       Map.entry("batch/CronJob", object(Map.of("spec", object(Map.of("jobTemplate", object(Map.of(
-          "metadata", METADATA, "spec", JOB_SPEC))))))),
+          "metadata", METADATA, "spec", JOB_SPEC)), "schedule", STRING, "timeZone", STRING, "suspend", BOOLEAN,
+          "concurrencyPolicy", STRING))))),
+      Map.entry("/ConfigMap", object(Map.of("immutable", BOOLEAN))),
+      Map.entry("/Secret", object(Map.of("immutable", BOOLEAN, "type", STRING))),
       Map.entry("/PersistentVolumeClaim", object(Map.of("spec", CLAIM_SPEC))),
-      Map.entry("/Service", object(Map.of("spec", object(Map.of("ports", OBJECTS, "selector", OBJECT,
-          "externalIPs", STRINGS, "clusterIPs", STRINGS, "ipFamilies", STRINGS, "loadBalancerSourceRanges", STRINGS,
-          "sessionAffinityConfig", object(Map.of("clientIP", OBJECT))))))),
+      Map.entry("/Service", object(Map.of("spec", object(Map.ofEntries(Map.entry("ports", PORTS),
+          Map.entry("selector", OBJECT), Map.entry("type", STRING), Map.entry("clusterIP", STRING),
+          Map.entry("externalName", STRING), Map.entry("publishNotReadyAddresses", BOOLEAN),
+          Map.entry("externalIPs", STRINGS), Map.entry("clusterIPs", STRINGS), Map.entry("ipFamilies", STRINGS),
+          Map.entry("loadBalancerSourceRanges", STRINGS),
+          Map.entry("sessionAffinityConfig", object(Map.of("clientIP", OBJECT)))))))),
       Map.entry("/ServiceAccount", object(Map.of("secrets", OBJECTS, "imagePullSecrets", OBJECTS))),
       Map.entry("/LimitRange", object(Map.of("spec", object(Map.of("limits", OBJECTS))))),
       Map.entry("/Endpoints", object(Map.of("subsets", objects(Map.of(
@@ -210,8 +239,9 @@ public final class Shapes {
           "policyTypes", STRINGS, "ingress", objects(Map.of("from", PEERS, "ports", OBJECTS)),
           "egress", objects(Map.of("to", PEERS, "ports", OBJECTS))))))),
       Map.entry("networking.k8s.io/Ingress", object(Map.of("spec", object(Map.of("defaultBackend", BACKEND,
-          "tls", objects(Map.of("hosts", STRINGS)),
-          "rules", objects(Map.of("http", object(Map.of("paths", objects(Map.of("backend", BACKEND))))))))))),
+          "ingressClassName", STRING, "tls", objects(Map.of("hosts", STRINGS, "secretName", STRING)),
+          "rules", objects(Map.of("host", STRING, "http", object(Map.of("paths", objects(Map.of("backend", BACKEND,
+              "path", STRING, "pathType", STRING))))))))))),
       Map.entry("rbac.authorization.k8s.io/Role", object(Map.of("rules", RULES))),
       Map.entry("rbac.authorization.k8s.io/ClusterRole", object(Map.of("rules", RULES,
           "aggregationRule", object(Map.of("clusterRoleSelectors", objects(SELECTOR.fields())))))),
@@ -229,5 +259,13 @@ public final class Shapes {
   /** The shape of the object of the built-in kind {@code type} (its top-level fields), if the table has it. */
   public static Optional<Field> of(String type) {
     return Optional.ofNullable(KINDS.get(type));
+  }
+
+  /**
+   * The shape of every object's {@code metadata} lists ({@code finalizers}, {@code ownerReferences}),
+   * built-in kind or custom: the API server decodes every kind's metadata as meta/v1 ObjectMeta.
+   */
+  public static Field objectMeta() {
+    return OBJECT_META;
   }
 }
