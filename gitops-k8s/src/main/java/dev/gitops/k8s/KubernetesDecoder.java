@@ -947,7 +947,8 @@ public final class KubernetesDecoder implements Decoder {
         JsonNode p = ports.get(i);
         String at = what + "spec.ports[" + (p.path("name").isTextual() ? "name=" + p.path("name").textValue() : i) + "]";
         int32(m, at + ".port", p.path("port"), true);
-        int32(m, at + ".nodePort", p.path("nodePort"), false);
+        portNumber(m, at + ".nodePort", p.path("nodePort"), true);  // 0 (or none): the server allocates one
+        protocol(m, at + ".protocol", p.path("protocol"));
         // 0 and "" are unset: the server makes the targetPort the port (SetDefaults_Service)
         intOrStringPort(m, at + ".targetPort", p.path("targetPort"), false, true);
       }
@@ -1031,7 +1032,8 @@ public final class KubernetesDecoder implements Decoder {
           String port = what + container + ".ports[" + (p.path("name").isTextual() ? "name=" + p.path("name").textValue()
               : j) + "]";
           int32(m, port + ".containerPort", p.path("containerPort"), true);
-          int32(m, port + ".hostPort", p.path("hostPort"), false);
+          portNumber(m, port + ".hostPort", p.path("hostPort"), true);  // 0 (or none): no host port
+          protocol(m, port + ".protocol", p.path("protocol"));
           if (p.path("name").isTextual() && !p.path("name").textValue().isEmpty()) {
             portName(m, port + ".name", p.path("name").textValue());  // what a probe or targetPort names
           }
@@ -1078,7 +1080,8 @@ public final class KubernetesDecoder implements Decoder {
   /**
    * Checks the integer fields of the pod spec {@code podSpec} ({@code terminationGracePeriodSeconds},
    * {@code activeDeadlineSeconds}, {@code priority}, its {@code securityContext}'s {@code runAsUser},
-   * {@code runAsGroup}, {@code fsGroup} and {@code supplementalGroups}); {@code at} is its path with a
+   * {@code runAsGroup}, {@code fsGroup} and {@code supplementalGroups}, its tolerations' {@code
+   * tolerationSeconds}); {@code at} is its path with a
    * trailing dot, or empty.
    */
   private static void podSpecIntegers(Manifest m, JsonNode podSpec, String at) {
@@ -1088,6 +1091,10 @@ public final class KubernetesDecoder implements Decoder {
     JsonNode security = podSpec.path("securityContext");
     for (String field : POD_SECURITY_INTEGERS) {
       integer(m, at + "securityContext." + field, security.path(field), 64, false);
+    }
+    JsonNode tolerations = podSpec.path("tolerations");
+    for (int i = 0; tolerations.isArray() && i < tolerations.size(); i++) {
+      integer(m, at + "tolerations[" + i + "].tolerationSeconds", tolerations.get(i).path("tolerationSeconds"), 64, false);
     }
     JsonNode groups = security.path("supplementalGroups");
     if (groups.isArray()) {
@@ -1172,6 +1179,19 @@ public final class KubernetesDecoder implements Decoder {
     }
   }
 
+  /**
+   * Refuses the port protocol {@code value} at {@code where} (a container's, a Service's or a
+   * NetworkPolicy's port) unless it is absent, null or {@code TCP}, {@code UDP} or {@code SCTP}, as
+   * written: the API server refuses {@code tcp} ("supported values"), and the merge keys ports by
+   * their protocol, whose default is {@code TCP}.
+   */
+  private static void protocol(Manifest m, String where, JsonNode value) {
+    if (value.isTextual() && !Set.of("TCP", "UDP", "SCTP").contains(value.textValue())) {
+      throw m.place().error(where + ": '" + shown(value.textValue()) + "' is not a protocol: TCP, UDP or SCTP, written"
+          + " so (in upper case), as the API server requires");
+    }
+  }
+
   /** Refuses {@code name} at {@code where} when the API server would refuse it as a port's name. */
   private static void portName(Manifest m, String where, String name) {
     String problem = Names.portNameProblem(name);
@@ -1195,6 +1215,7 @@ public final class KubernetesDecoder implements Decoder {
         for (int j = 0; ports.isArray() && j < ports.size(); j++) {
           JsonNode p = ports.get(j);
           String at = what + "spec." + direction + "[" + i + "].ports[" + j + "]";
+          protocol(m, at + ".protocol", p.path("protocol"));
           JsonNode port = p.path("port");
           intOrStringPort(m, at + ".port", port, false, false);
           JsonNode end = p.path("endPort");

@@ -1144,6 +1144,44 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void protocolsHostAndNodePortsTolerationSecondsAndCrdShapesAreCheckedAsTheApiServerChecksThem() {
+    String pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: x%s}]%s}\n";
+    String crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: ws.example.com}\n"
+        + "spec: {group: example.com, scope: Namespaced, names: %s, versions: %s}\n";
+    String[][] refused = {
+        {pod.formatted(", ports: [{containerPort: 80, protocol: tcp}]", ""),
+            "Pod p: spec.containers[name=a].ports[0].protocol: 'tcp' is not a protocol: TCP, UDP or SCTP"},
+        {"apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 53, protocol: udp}]}\n",
+            "Service s: spec.ports[0].protocol: 'udp' is not a protocol"},
+        {"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec: {podSelector: {}, ingress:"
+            + " [{ports: [{port: 80, protocol: Tcp}]}]}\n", "NetworkPolicy n: spec.ingress[0].ports[0].protocol: 'Tcp'"},
+        {pod.formatted(", ports: [{containerPort: 80, hostPort: 70000}]", ""),
+            "Pod p: spec.containers[name=a].ports[0].hostPort: 70000 is not a port number (1 to 65535)"},
+        {pod.formatted(", ports: [{containerPort: 80, hostPort: -1}]", ""), "ports[0].hostPort: -1 is not a port number"},
+        {"apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {type: NodePort, ports: [{port: 80, nodePort: -1}]}\n",
+            "Service s: spec.ports[0].nodePort: -1 is not a port number (1 to 65535)"},
+        {pod.formatted("", ", tolerations: [{operator: Exists, tolerationSeconds: 1.5}]"),
+            "Pod p: spec.tolerations[0].tolerationSeconds: 1.5 must be a whole number"},
+        {pod.formatted("", ", tolerations: [{operator: Exists, tolerationSeconds: 99999999999999999999}]"),
+            "Pod p: spec.tolerations[0].tolerationSeconds: 99999999999999999999 is out of range"},
+        {crd.formatted("[ws]", "[{name: v1, served: true, storage: true}]"),
+            "CustomResourceDefinition ws.example.com: spec.names must be a mapping, got a list"},
+        {crd.formatted("{plural: ws, kind: W}", "{name: v1}"),
+            "CustomResourceDefinition ws.example.com: spec.versions must be a list, got a mapping"},
+        {crd.formatted("{plural: ws, kind: W}", "[{name: v1, served: 'true', storage: true}]"),
+            "CustomResourceDefinition ws.example.com: spec.versions[name=v1].served must be true or false"},
+    };
+    for (String[] e : refused) {
+      assertThat(error("m.yaml", e[0]).getMessage()).as(e[0]).startsWith("m.yaml:").contains(e[1]);
+    }
+    // 0 is no host port, and a node port the server allocates
+    assertThat(decode("ok.yaml", pod.formatted(", ports: [{containerPort: 80, hostPort: 0, protocol: UDP}]",
+        ", tolerations: [{operator: Exists, tolerationSeconds: 30}]"))).hasSize(1);
+    assertThat(decode("ok.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {type: NodePort, ports:"
+        + " [{port: 80, nodePort: 0, protocol: SCTP}]}\n")).hasSize(1);
+  }
+
+  @Test
   void aNullQuantityInAResourceListIsTheZeroTheServerStores() {
     // ResourceList is map[ResourceName]resource.Quantity: the server decodes a JSON null there as the zero
     // Quantity (Quantity.UnmarshalJSON), stored and read back as "0"; held as null, it was absent to the merge
