@@ -1686,10 +1686,10 @@ public final class KubernetesDecoder implements Decoder {
     long colons = ref.chars().filter(c -> c == ':').count();
     try {
       if (colons == 3) {
-        return ResourceKey.parse(ref);
+        return clusterScopedWithoutNamespace(ResourceKey.parse(ref), ref, m, crds);
       }
       if (colons == 2) {
-        ResourceKey k = ResourceKey.parse(providerId + ":" + ref);
+        ResourceKey k = clusterScopedWithoutNamespace(ResourceKey.parse(providerId + ":" + ref), ref, m, crds);
         if (k.scope().isEmpty() && !ownNamespace.isEmpty()) {
           Boolean ns = namespaced(k.type(), "", crds);
           if (ns == null || ns) {
@@ -1704,6 +1704,21 @@ public final class KubernetesDecoder implements Decoder {
     }
     throw m.place().error("annotation " + Annotations.DEPENDS_ON + ": '" + ref
         + "' is not a key (want provider:type:scope:name, or type:namespace:name for a Kubernetes object)");
+  }
+
+  /**
+   * {@code k}, refused when it is a key of this provider whose kind is known to be cluster-scoped
+   * but that names a namespace ({@code /Namespace:shop:shop}): no object ever has that key (a
+   * cluster-scoped object's namespace is dropped), so the dependency could never be met.
+   */
+  private ResourceKey clusterScopedWithoutNamespace(ResourceKey k, String ref, Manifest m, Map<String, KindInfo> crds) {
+    if (k.provider().equals(providerId) && !k.scope().isEmpty()
+        && Boolean.FALSE.equals(namespaced(k.type(), "", crds))) {
+      throw m.place().error("annotation " + Annotations.DEPENDS_ON + ": '" + ref + "': " + k.type() + " is"
+          + " cluster-scoped, so its key has no namespace: write " + (ref.startsWith(providerId + ":") ? providerId + ":"
+          : "") + k.type() + "::" + k.name());
+    }
+    return k;
   }
 
   /** Builds a {@link KubernetesDecoder}. */

@@ -1182,6 +1182,26 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void aDependencyOnAClusterScopedKindThatNamesANamespaceIsAnErrorNotAKeyThatNeverExists() {
+    String cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, annotations: {gitops.dev/depends-on: '%s'}}\n";
+    String[][] refused = {
+        {"/Namespace:shop:shop", "'/Namespace:shop:shop': /Namespace is cluster-scoped, so its key has no namespace:"
+            + " write /Namespace::shop"},
+        {"k8s:/Namespace:x:shop", "write k8s:/Namespace::shop"},
+        {"rbac.authorization.k8s.io/ClusterRole:shop:view", "write rbac.authorization.k8s.io/ClusterRole::view"},
+    };
+    for (String[] e : refused) {
+      assertThat(error("m.yaml", cm.formatted(e[0])).getMessage()).as(e[0]).startsWith("m.yaml:1@")
+          .contains("annotation gitops.dev/depends-on: ").contains(e[1]);
+    }
+    assertThat(decode("ok.yaml", cm.formatted("/Namespace::shop, rbac.authorization.k8s.io/ClusterRole::view"))
+        .get(0).dependsOn()).extracting(ResourceKey::toString)
+        .containsExactlyInAnyOrder("k8s:/Namespace::shop", "k8s:rbac.authorization.k8s.io/ClusterRole::view");
+    // a kind nobody can tell the scope of keeps the namespace written; another provider's keys are its own
+    assertThat(decode("ok.yaml", cm.formatted("example.com/Widget:shop:w, files:file:x:y"))).hasSize(1);
+  }
+
+  @Test
   void aNullQuantityInAResourceListIsTheZeroTheServerStores() {
     // ResourceList is map[ResourceName]resource.Quantity: the server decodes a JSON null there as the zero
     // Quantity (Quantity.UnmarshalJSON), stored and read back as "0"; held as null, it was absent to the merge
