@@ -945,12 +945,14 @@ public final class KubernetesDecoder implements Decoder {
       JsonNode ports = list(m, what + "spec.ports", spec.path("ports"));
       for (int i = 0; ports.isArray() && i < ports.size(); i++) {
         JsonNode p = ports.get(i);
-        String at = what + "spec.ports[" + (p.path("name").isTextual() ? "name=" + p.path("name").textValue() : i) + "]";
+        String at = what + "spec.ports[" + (p.path("name").isTextual() && !p.path("name").textValue().isEmpty()
+            ? "name=" + p.path("name").textValue() : i) + "]";
         int32(m, at + ".port", p.path("port"), true);
         portNumber(m, at + ".nodePort", p.path("nodePort"), true);  // 0 (or none): the server allocates one
         protocol(m, at + ".protocol", p.path("protocol"));
         // 0 and "" are unset: the server makes the targetPort the port (SetDefaults_Service)
         intOrStringPort(m, at + ".targetPort", p.path("targetPort"), false, true);
+        servicePortName(m, at, p.path("name"), ports, i);
       }
       int32(m, what + "spec.healthCheckNodePort", spec.path("healthCheckNodePort"), false);
     }
@@ -1013,6 +1015,7 @@ public final class KubernetesDecoder implements Decoder {
       }
       if (e.getKey().equals("containers") && v.isArray()) {
         podSpecIntegers(m, node, what + path + (path.isEmpty() ? "" : "."));  // once per pod spec
+        containerNamesAcrossLists(m, node, what, path + (path.isEmpty() ? "" : "."));
         // a pod's own resources (PodSpec.resources); what is no quantity there is refused as such below
         limitsNotBelowRequests(m, what + path + (path.isEmpty() ? "" : ".") + "resources", node.path("resources"));
       }
@@ -1189,6 +1192,57 @@ public final class KubernetesDecoder implements Decoder {
     if (value.isTextual() && !Set.of("TCP", "UDP", "SCTP").contains(value.textValue())) {
       throw m.place().error(where + ": '" + shown(value.textValue()) + "' is not a protocol: TCP, UDP or SCTP, written"
           + " so (in upper case), as the API server requires");
+    }
+  }
+
+  /**
+   * Refuses the name {@code name} of the Service port {@code ports[i]} (at {@code at}) where the API
+   * server refuses it ({@code validateServicePort}): missing or empty when the Service has more than
+   * one port, not a DNS label ({@code http_alt}, {@code HTTP}), or the name of an earlier port.
+   */
+  private static void servicePortName(Manifest m, String at, JsonNode name, JsonNode ports, int i) {
+    String text = name.isTextual() ? name.textValue() : "";
+    if (text.isEmpty()) {
+      if (ports.size() > 1) {
+        throw m.place().error(at + ".name is required: a Service with more than one port names each of them, as the"
+            + " API server requires");
+      }
+      return;
+    }
+    if (!Names.isLabel(text)) {
+      throw m.place().error(at + ".name: '" + shown(text) + "' is not a DNS label (lowercase letters, digits and '-',"
+          + " starting and ending with a letter or digit, at most 63 characters), which the API server wants for a"
+          + " Service port's name");
+    }
+    for (int j = 0; j < i; j++) {
+      if (text.equals(ports.get(j).path("name").textValue())) {
+        throw m.place().error(at + ".name: '" + text + "' names ports[" + j + "] too: a Service's port names are"
+            + " unique, as the API server requires");
+      }
+    }
+  }
+
+  /**
+   * Refuses a container name used twice among the containers, init containers and ephemeral
+   * containers of the pod spec {@code podSpec} (of {@code what}, at {@code at}, with a trailing dot, or empty), as
+   * the API server refuses it ("Duplicate value"); twice in one list is the merge's keyed-list check.
+   */
+  private static void containerNamesAcrossLists(Manifest m, JsonNode podSpec, String what, String at) {
+    Map<String, String> listOf = new HashMap<>();
+    for (String list : List.of("containers", "initContainers", "ephemeralContainers")) {
+      JsonNode cs = podSpec.path(list);
+      for (int i = 0; cs.isArray() && i < cs.size(); i++) {
+        JsonNode name = cs.get(i).path("name");
+        if (!name.isTextual()) {
+          continue;
+        }
+        String other = listOf.putIfAbsent(name.textValue(), list);
+        if (other != null && !other.equals(list)) {
+          throw m.place().error(what + at + list + "[name=" + shown(name.textValue()) + "]: the name is a container's of "
+              + at + other + " too: a pod's containers, init containers and ephemeral containers have unique names,"
+              + " as the API server requires");
+        }
+      }
     }
   }
 
@@ -1434,7 +1488,8 @@ public final class KubernetesDecoder implements Decoder {
       list(m, what + at, v);
       for (int i = 0; v.isArray() && i < v.size(); i++) {
         JsonNode item = v.get(i);
-        String itemAt = at + "[" + (item.path("name").isTextual() ? "name=" + item.path("name").textValue() : i) + "]";
+        String itemAt = at + "[" + (item.path("name").isTextual() && !item.path("name").textValue().isEmpty()
+            ? "name=" + item.path("name").textValue() : i) + "]";
         switch (field.kind()) {
           case OBJECTS -> {
             if (!item.isObject()) {

@@ -1202,6 +1202,34 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void servicePortNamesAndContainerNamesAcrossAPodsListsAreCheckedAsTheApiServerChecksThem() {
+    String svc = "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: %s}\n";
+    String pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: x}], %s}\n";
+    String[][] refused = {
+        {svc.formatted("[{port: 80}, {port: 443}]"), "Service s: spec.ports[0].name is required: a Service with more than"
+            + " one port names each of them"},
+        {svc.formatted("[{port: 80, name: http}, {port: 443, name: ''}]"), "Service s: spec.ports[1].name is required"},
+        {svc.formatted("[{port: 80, name: web}, {port: 443, name: web}]"),
+            "Service s: spec.ports[name=web].name: 'web' names ports[0] too"},
+        {svc.formatted("[{port: 80, name: http_alt}]"), "Service s: spec.ports[name=http_alt].name: 'http_alt' is not a DNS"
+            + " label"},
+        {pod.formatted("initContainers: [{name: a, image: y}]"), "Pod p: spec.initContainers[name=a]: the name is a"
+            + " container's of spec.containers too"},
+        {"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {selector: {matchLabels: {a: b}}, template:"
+            + " {metadata: {labels: {a: b}}, spec: {containers: [{name: a, image: x}], ephemeralContainers: [{name: a,"
+            + " image: y}]}}}\n", "Deployment d: spec.template.spec.ephemeralContainers[name=a]: the name is a container's"
+            + " of spec.template.spec.containers too"},
+    };
+    for (String[] e : refused) {
+      assertThat(error("m.yaml", e[0]).getMessage()).as(e[0]).startsWith("m.yaml:1@").contains(e[1]);
+    }
+    // one port needs no name; named ports with distinct DNS labels; distinct container names
+    assertThat(decode("ok.yaml", svc.formatted("[{port: 80}]"))).hasSize(1);
+    assertThat(decode("ok.yaml", svc.formatted("[{port: 80, name: http}, {port: 443, name: https-2}]"))).hasSize(1);
+    assertThat(decode("ok.yaml", pod.formatted("initContainers: [{name: init, image: y}]"))).hasSize(1);
+  }
+
+  @Test
   void aNullQuantityInAResourceListIsTheZeroTheServerStores() {
     // ResourceList is map[ResourceName]resource.Quantity: the server decodes a JSON null there as the zero
     // Quantity (Quantity.UnmarshalJSON), stored and read back as "0"; held as null, it was absent to the merge
