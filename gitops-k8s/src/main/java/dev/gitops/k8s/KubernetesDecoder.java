@@ -617,6 +617,7 @@ public final class KubernetesDecoder implements Decoder {
         // a CRD's schema and a ControllerRevision's data hold raw JSON, whatever its fields are named
         typedValues(m, doc, doc.path("kind").textValue() + " " + name + ": ");
         nestedStringMaps(m, doc, doc.path("kind").textValue() + " " + name + ": ", "");
+        selectorMatchesTemplate(m, doc.path("spec"), what);  // its labels' types and rules checked first
       }
     }
     ObjectNode d = (ObjectNode) Documents.mutableCopy(doc);
@@ -1242,6 +1243,38 @@ public final class KubernetesDecoder implements Decoder {
               + at + other + " too: a pod's containers, init containers and ephemeral containers have unique names,"
               + " as the API server requires");
         }
+      }
+    }
+  }
+
+  /** The workloads whose {@code spec.selector} (a label selector) must select their own pod template. */
+  private static final Set<String> SELECTING_WORKLOADS = Set.of("apps/Deployment", "apps/ReplicaSet",
+      "apps/DaemonSet", "apps/StatefulSet", "/ReplicationController");
+
+  /**
+   * Refuses a workload ({@link #SELECTING_WORKLOADS}) whose selector's {@code matchLabels} (a
+   * ReplicationController's {@code selector} map) asks a label its pod template's labels do not
+   * carry with that value, both written, as the API server refuses it ("selector does not match
+   * template labels"); {@code matchExpressions} are left to the server.
+   */
+  private static void selectorMatchesTemplate(Manifest m, JsonNode spec, String what) {
+    if (!SELECTING_WORKLOADS.contains(m.type())) {
+      return;
+    }
+    boolean rc = m.type().equals("/ReplicationController");
+    JsonNode wanted = rc ? spec.path("selector") : spec.path("selector").path("matchLabels");
+    JsonNode labels = spec.path("template").path("metadata").path("labels");
+    if (!wanted.isObject() || !spec.path("template").isObject()) {
+      return;
+    }
+    for (Map.Entry<String, JsonNode> e : wanted.properties()) {
+      String value = e.getValue().isNull() ? "" : e.getValue().asText();
+      JsonNode has = labels.path(e.getKey());
+      if (has.isMissingNode() || !(has.isNull() ? "" : has.asText()).equals(value)) {
+        throw m.place().error(what + "spec.selector" + (rc ? "" : ".matchLabels") + " asks " + e.getKey() + "=" + shown(value)
+            + ", but spec.template.metadata.labels " + (has.isMissingNode() ? "has no " + e.getKey() : "has "
+            + e.getKey() + "=" + shown(has.isNull() ? "" : has.asText())) + ": the selector must select the pod template,"
+            + " as the API server requires");
       }
     }
   }

@@ -1230,6 +1230,30 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void aWorkloadWhoseSelectorDoesNotSelectItsOwnPodTemplateIsAnError() {
+    String deployment = "apiVersion: apps/v1\nkind: %s\nmetadata: {name: w}\nspec:\n  selector: {matchLabels: %s}\n"
+        + "  template:\n    metadata: {labels: %s}\n    spec: {containers: [{name: a, image: x}]}\n";
+    String[][] refused = {
+        {deployment.formatted("Deployment", "{app: web}", "{app: api}"), "Deployment w: spec.selector.matchLabels asks"
+            + " app=web, but spec.template.metadata.labels has app=api: the selector must select the pod template"},
+        {deployment.formatted("StatefulSet", "{app: web, tier: db}", "{app: web}"),
+            "StatefulSet w: spec.selector.matchLabels asks tier=db, but spec.template.metadata.labels has no tier"},
+        {deployment.formatted("DaemonSet", "{app: web}", "null"), "DaemonSet w: spec.selector.matchLabels asks app=web,"
+            + " but spec.template.metadata.labels has no app"},
+        {"apiVersion: v1\nkind: ReplicationController\nmetadata: {name: r}\nspec: {selector: {app: web}, template:"
+            + " {metadata: {labels: {app: api}}, spec: {containers: [{name: a, image: x}]}}}\n",
+            "ReplicationController r: spec.selector asks app=web, but spec.template.metadata.labels has app=api"},
+    };
+    for (String[] e : refused) {
+      assertThat(error("m.yaml", e[0]).getMessage()).as(e[0]).startsWith("m.yaml:1@").contains(e[1]);
+    }
+    // the template may carry more labels; a null value is the empty one on both sides
+    assertThat(decode("ok.yaml", deployment.formatted("Deployment", "{app: web, tier: null}", "{app: web, tier: '',"
+        + " v: '2'}"))).hasSize(1);
+    assertThat(decode("ok.yaml", deployment.formatted("ReplicaSet", "{}", "{app: web}"))).hasSize(1);
+  }
+
+  @Test
   void aNullQuantityInAResourceListIsTheZeroTheServerStores() {
     // ResourceList is map[ResourceName]resource.Quantity: the server decodes a JSON null there as the zero
     // Quantity (Quantity.UnmarshalJSON), stored and read back as "0"; held as null, it was absent to the merge
