@@ -75,9 +75,10 @@ public final class ConfigDecoder implements Decoder {
   @Override
   public List<Resource> decode(SourceFile file) {
     String text;
+    ByteBuffer in = ByteBuffer.wrap(file.content());
     try {
       text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(file.content())).toString();
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(in).toString();
     } catch (CharacterCodingException e) {
       String name = file.path().substring(file.path().lastIndexOf('/') + 1);
       if (!isConfiguration(name)) {
@@ -85,8 +86,12 @@ public final class ConfigDecoder implements Decoder {
             file.revision());
         return List.of();
       }
-      throw new DecodeException(Origin.of(file.path(), 0, file.revision()),
-          "Terraform configuration files are UTF-8 text; this one is not");
+      // the decoder stops at the first byte it cannot read: its line and offset are where to look
+      int at = in.position();
+      throw new DecodeException(Origin.of(file.path(), lineOfByte(file.content(), at), file.revision()),
+          "Terraform configuration files are UTF-8 text; this one is not: the byte at offset " + at
+          + String.format(" (0x%02x)", file.content()[Math.min(at, file.content().length - 1)] & 0xff)
+          + " is not valid UTF-8; save the file as UTF-8", e);
     }
     String rel = file.path().substring(prefix.length());
     String name = rel.substring(rel.lastIndexOf('/') + 1);
@@ -181,6 +186,17 @@ public final class ConfigDecoder implements Decoder {
     boolean forced = rest.length() != source.length();
     return rest.startsWith("/") || rest.startsWith("~") || rest.regionMatches(true, 0, "file:", 0, 5)
         || rest.matches("^[A-Za-z]:[\\\\/].*") || forced && (rest.startsWith(".") || source.startsWith("file::"));
+  }
+
+  /** The 1-based line of the byte at {@code offset} of UTF-8 {@code bytes}, lines ending at LF as Terraform counts them. */
+  private static int lineOfByte(byte[] bytes, int offset) {
+    int line = 1;
+    for (int i = 0; i < offset && i < bytes.length; i++) {
+      if (bytes[i] == '\n') {
+        line++;
+      }
+    }
+    return line;
   }
 
   private static int lineOf(String text, int offset) {

@@ -137,4 +137,25 @@ class ConfigDecoderTest {
         .isInstanceOf(DecodeException.class).hasMessageContaining("live/prod/nested.tf.json")
         .hasMessageContaining("element [0]").hasMessageContaining("a list");
   }
+
+  @Test
+  void aConfigurationFileThatIsNotUtf8IsRefusedAtTheLineAndOffsetOfItsFirstBadByte() {
+    // Latin-1 'é' (0xe9) on line 3, at byte 24: the file was refused "at line 0"
+    byte[] latin1 = "locals {}\n\nvariable \"caf\u00e9\" {}\n".getBytes(StandardCharsets.ISO_8859_1);
+    assertThat(latin1[24] & 0xff).isEqualTo(0xe9);
+    assertThatThrownBy(() -> decoder.decode(new SourceFile("live/prod/main.tf", "b", latin1, "r")))
+        .isInstanceOfSatisfying(DecodeException.class, e -> {
+          assertThat(e.origin().path()).isEqualTo("live/prod/main.tf");
+          assertThat(e.origin().line()).isEqualTo(3);
+          assertThat(e.getMessage()).contains("offset 24").contains("0xe9").contains("not valid UTF-8");
+        });
+    // a sequence cut short at the end of the file: its first byte
+    byte[] cut = "a = 1\nb = \"\u00e9".getBytes(StandardCharsets.UTF_8);
+    byte[] shorter = java.util.Arrays.copyOf(cut, cut.length - 1);
+    assertThatThrownBy(() -> decoder.decode(new SourceFile("live/prod/x.tf.json", "b", shorter, "r")))
+        .isInstanceOfSatisfying(DecodeException.class, e -> {
+          assertThat(e.origin().line()).isEqualTo(2);
+          assertThat(e.getMessage()).contains("offset " + (shorter.length - 1));
+        });
+  }
 }
