@@ -137,15 +137,38 @@ class RealTerraformConfigurationTest extends RealTerraformFixture {
     }
   }
 
+  static dev.gitops.api.Resource configFile(String path, String text) {
+    return dev.gitops.api.Resource.of(dev.gitops.terraform.internal.Addresses.file("tf", path),
+        dev.gitops.api.Documents.object(java.util.Map.of("content", dev.gitops.api.Documents.nodes().textNode(text))));
+  }
+
+  @Test
+  void aModuleSourceWrittenAsAnExpressionIsRefusedWhenTheRevisionIsReadNamingFileAndLine() throws Exception {
+    Files.createDirectories(tmp.resolve("x"));
+    Files.writeString(tmp.resolve("x/main.tf"), "resource \"terraform_data\" \"h\" {\n  input = \"from-host\"\n}\n");
+    // Terraform evaluates a constant expression there: 1.11.4's init resolves ("../x") to ../x, from the host
+    repo.write("infra/outside.tf", "module \"host\" {\n  source = (\"../x\")\n}\n")
+        .commit("a module from the host behind an expression");
+    try (Reconciler reconciler = reconciler(provider())) {
+      Throwable refused = org.assertj.core.api.Assertions.catchThrowable(reconciler::sync);
+      String message = refused != null ? refused.getMessage() : why(reconciler.sync());
+      assertThat(message).contains("infra/outside.tf:2").contains("module \"host\"").contains("not a literal string");
+      assertThat(workDir.resolve(".terraform")).as("init never ran on it").doesNotExist();
+    }
+  }
+
   @Test
   void aModuleTerraformResolvesOutsideTheWorkingDirectoryIsRefusedAfterInitBeforeAnyPlan() throws Exception {
     Files.createDirectories(tmp.resolve("x"));
     Files.writeString(tmp.resolve("x/main.tf"), "resource \"terraform_data\" \"h\" {\n  input = \"from-host\"\n}\n");
-    // a source written as an expression, not a string literal: Terraform evaluates it (1.11.4 resolves ../x), the
-    // decoder's scan of the revision does not (it reads a JSON file whose root is a list of objects now)
-    repo.write("infra/outside.tf", "module \"host\" {\n  source = (\"../x\")\n}\n")
-        .commit("a module from the host behind an expression");
-    try (Reconciler reconciler = reconciler(provider())) {
+    // the decoder refuses every spelling of such a source it is given (an expression too); a program's own Source
+    // can hand the provider configuration without it, which Terraform's own record of its modules still stops
+    String revision = "main@sha1:" + "b".repeat(40);
+    dev.gitops.api.State desired = dev.gitops.api.State.of(revision, List.of(
+        configFile("main.tf", config("hello")), configFile("outside.tf", "module \"host\" {\n  source = \"../x\"\n}\n")));
+    TerraformProvider tf = provider();
+    try (Reconciler reconciler = Reconciler.builder().source(dev.gitops.api.spi.Source.of(() -> desired)).provider(tf)
+        .store(FileStateStore.open(tmp.resolve("state"))).build()) {
       SyncResult r = reconciler.sync();
       assertThat(r.status()).isNotEqualTo(SyncResult.Status.SUCCEEDED);
       assertThat(why(r)).contains("module host (source \"../x\")").contains("outside the working directory");

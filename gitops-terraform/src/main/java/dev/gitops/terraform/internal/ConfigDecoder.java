@@ -106,25 +106,38 @@ public final class ConfigDecoder implements Decoder {
   /** A {@code module} block's head: HCL takes its label quoted or as a bare identifier ({@code module net}). */
   private static final Pattern MODULE = Pattern.compile(
       "(?m)^\\s*module\\s+(?:\"([^\"]+)\"|([A-Za-z_][A-Za-z0-9_-]*))\\s*\\{");
-  private static final Pattern SOURCE = Pattern.compile("(?m)^\\s*source\\s*=\\s*\"([^\"]*)\"");
 
   /**
    * Refuses a module block whose source is a local path leaving the configuration directory, or a
-   * host path: Terraform would read it from the host, never from the revision.
+   * host path: Terraform would read it from the host, never from the revision. A source is read as
+   * Terraform reads it: an HCL string literal with its escapes decoded (<code>"&#92;u002e./x"</code> is
+   * {@code ../x}); one written as an expression ({@code ("../x")}, {@code "..${"/x"}"}), which
+   * Terraform evaluates, is refused, since where it leads is only known once evaluated. In JSON the
+   * source is the string's value (Terraform does not evaluate it there); another value is refused.
    */
   private void checkModuleSources(SourceFile file, String rel, String text, boolean json) {
     if (json) {
       try {
         // JSON writes blocks as objects or as lists of them, at the block type and under each label (and a
         // property given twice is both, and a root list of objects is one body: HclJson)
-        JsonNode modules = HclJson.body(text).path("module");
+        HclJson.Lines lines = new HclJson.Lines();
+        JsonNode modules = HclJson.body(text, lines).path("module");
         for (JsonNode byName : modules.isArray() ? modules : List.of(modules)) {
           for (java.util.Iterator<Map.Entry<String, JsonNode>> it = byName.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             for (JsonNode block : e.getValue().isArray() ? e.getValue() : List.of(e.getValue())) {
-              String source = block.path("source").asText("");
-              int at = text.indexOf("\"" + source + "\"");
-              checkSource(file, rel, e.getKey(), source, at < 0 ? 0 : lineOf(text, at));
+              JsonNode source = block.path("source");
+              int line = lines.of(block, "source");
+              if (source.isMissingNode()) {
+                continue;  // Terraform refuses a module without a source itself
+              }
+              if (!source.isTextual()) {
+                // Terraform refuses it too ("Unsuitable value type"); given twice, it is both ("Duplicate argument")
+                throw notAString(file, e.getKey(), line, source.isArray() ? "a list (or given twice)"
+                    : source.isObject() ? "an object" : "not a string (" + source + ")",
+                    "in JSON a module's source is a string");
+              }
+              checkSource(file, rel, e.getKey(), source.asText(), line);
             }
           }
         }
@@ -141,18 +154,108 @@ public final class ConfigDecoder implements Decoder {
     String code = InitInputs.blankComments(text);
     Matcher m = MODULE.matcher(code);
     while (m.find()) {
+      String module = m.group(1) != null ? m.group(1) : m.group(2);
       int end = blockEnd(code, m.end());
-      Matcher s = SOURCE.matcher(code.substring(m.end(), end));
-      if (s.find()) {
-        checkSource(file, rel, m.group(1) != null ? m.group(1) : m.group(2), s.group(1),
-            lineOf(code, m.end() + s.start(1)));
+      String body = code.substring(m.end(), end);
+      for (int at : attributeValues(body, "source")) {
+        String value = VariableFiles.assignment(body, at);
+        int lead = at + (value.length() - value.stripLeading().length());
+        int line = lineOf(code, m.end() + lead);
+        String literal = literalText(value.strip());
+        if (literal == null) {
+          String shown = value.strip();
+          throw notAString(file, module, line, "not a literal string (" + (shown.length() > 80
+              ? shown.substring(0, 80) + "..." : shown) + ")", "Terraform evaluates a source written as an"
+              + " expression, and where it leads is known only then");
+        }
+        checkSource(file, rel, module, VariableFiles.unescape(literal), line);
       }
     }
   }
 
+  private DecodeException notAString(SourceFile file, String module, int line, String what, String why) {
+    return new DecodeException(Origin.of(file.path(), line, file.revision()), "module \"" + module + "\" has a"
+        + " source that is " + what + ": gitops checks where a module comes from before init runs, which it can do"
+        + " only for a quoted string without ${...} or %{...} (" + why + "); write the source as a plain string,"
+        + " such as \"./modules/x\" or a registry or Git address");
+  }
+
+  /**
+   * The offsets in the block body {@code body} just past the {@code =} of each attribute {@code
+   * name} of the body itself (not of an object or block nested in it); strings and heredocs
+   * skipped, comments already blanked.
+   */
+  static List<Integer> attributeValues(String body, String name) {
+    List<Integer> out = new java.util.ArrayList<>();
+    int depth = 0;
+    boolean lineStart = true;
+    int i = 0;
+    while (i < body.length()) {
+      char c = body.charAt(i);
+      int past = InitInputs.skipLexical(body, i);
+      if (past != i) {
+        i = past;
+        lineStart = false;
+        continue;
+      }
+      if (c == '\n') {
+        lineStart = true;
+      } else if (!Character.isWhitespace(c)) {
+        if (c == '{' || c == '[' || c == '(') {
+          depth++;
+        } else if (c == '}' || c == ']' || c == ')') {
+          depth--;
+        } else if (lineStart && depth == 0 && body.startsWith(name, i)) {
+          int j = i + name.length();
+          if (j == body.length() || !(Character.isLetterOrDigit(body.charAt(j)) || body.charAt(j) == '_'
+              || body.charAt(j) == '-')) {
+            while (j < body.length() && (body.charAt(j) == ' ' || body.charAt(j) == '\t')) {
+              j++;
+            }
+            if (j < body.length() && body.charAt(j) == '=' && (j + 1 == body.length() || body.charAt(j + 1) != '=')) {
+              out.add(j + 1);
+            }
+          }
+        }
+        lineStart = false;
+      }
+      i++;
+    }
+    return out;
+  }
+
+  /**
+   * The text between the quotes of {@code value} when it is one quoted HCL string without an
+   * interpolation or directive (<code>$${</code> and <code>%%{</code> are their escapes, left for {@link
+   * VariableFiles#unescape}), or null when it is anything else: an expression, a template, a
+   * heredoc, a string followed by more.
+   */
+  static String literalText(String value) {
+    if (value.length() < 2 || value.charAt(0) != '"') {
+      return null;
+    }
+    for (int i = 1; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == '\\') {
+        i++;  // an escape: the next character is its own
+      } else if (c == '\n') {
+        return null;
+      } else if ((c == '$' || c == '%') && i + 1 < value.length()) {
+        char next = value.charAt(i + 1);
+        if (next == c && i + 2 < value.length() && value.charAt(i + 2) == '{') {
+          i += 2;  // $${ or %%{, read left to right as HCL reads it
+        } else if (next == '{') {
+          return null;
+        }
+      } else if (c == '"') {
+        return i == value.length() - 1 ? value.substring(1, i) : null;
+      }
+    }
+    return null;
+  }
+
   private void checkSource(SourceFile file, String rel, String module, String written, int line) {
-    // Terraform takes a backslash in a local source for a slash, on every platform (..\\x is ../x); an HCL
-    // string's escaped backslash is two, and a doubled slash normalizes away
+    // Terraform takes a backslash in a local source for a slash, on every platform (..\\x is ../x)
     String source = written.replace('\\', '/');
     boolean local = source.startsWith("./") || source.startsWith("../") || source.equals(".") || source.equals("..");
     boolean host = hostSource(source);
@@ -220,6 +323,6 @@ public final class ConfigDecoder implements Decoder {
 
   @Override
   public String fingerprint() {
-    return getClass().getName() + "|4|" + provider + "|" + prefix;  // 4: JSON modules in lists and given twice too
+    return getClass().getName() + "|5|" + provider + "|" + prefix;  // 5: a source that is no literal string refused
   }
 }

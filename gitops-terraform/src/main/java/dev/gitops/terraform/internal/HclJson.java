@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.api.Documents;
 import java.io.IOException;
+import java.util.IdentityHashMap;
+import java.util.Map;
 
 /**
  * Reads a file of Terraform's JSON syntax ({@code *.tf.json}, {@code *.tofu.json}, {@code
@@ -35,7 +37,7 @@ public final class HclJson {
   public static JsonNode read(String text) throws IOException {
     try (JsonParser p = PlanReader.JSON.getFactory().createParser(text)) {
       JsonToken first = p.nextToken();
-      return first == null ? MissingNode.getInstance() : value(p, first);
+      return first == null ? MissingNode.getInstance() : value(p, first, null);
     }
   }
 
@@ -51,13 +53,31 @@ public final class HclJson {
    * @throws IOException when it is not JSON
    */
   public static ObjectNode body(String text) throws IOException {
+    return body(text, null);
+  }
+
+  /**
+   * The body of a configuration file as {@link #body(String)} reads it, noting in {@code lines} the
+   * line where the value of each property of each object starts, so that a message can name it.
+   *
+   * <pre>{@code
+   * HclJson.Lines lines = new HclJson.Lines();
+   * ObjectNode body = HclJson.body("{\n  \"module\": {\"m\": {\"source\": \"./m\"}}\n}", lines);
+   * lines.of(body.path("module").path("m"), "source");  // 2
+   * }</pre>
+   *
+   * @param lines where the lines are noted, or null
+   * @throws NotABody as {@link #body(String)}
+   * @throws IOException when it is not JSON
+   */
+  public static ObjectNode body(String text, Lines lines) throws IOException {
     try (JsonParser p = PlanReader.JSON.getFactory().createParser(text)) {
       JsonToken first = p.nextToken();
       if (first == null) {
         return Documents.nodes().objectNode();
       }
       if (first == JsonToken.START_OBJECT) {
-        return (ObjectNode) value(p, first);
+        return (ObjectNode) value(p, first, lines);
       }
       if (first != JsonToken.START_ARRAY) {
         throw new NotABody(p.currentLocation().getLineNr(), "the root value is " + what(first)
@@ -70,7 +90,11 @@ public final class HclJson {
           throw new NotABody(p.currentLocation().getLineNr(), "element [" + index + "] of the root list is "
               + what(t) + ", not an object (a file whose root is a list holds only objects, each part of its body)");
         }
-        ((ObjectNode) value(p, t)).fields().forEachRemaining(e -> put(body, e.getKey(), e.getValue()));
+        ObjectNode part = (ObjectNode) value(p, t, lines);
+        part.fields().forEachRemaining(e -> put(body, e.getKey(), e.getValue()));
+        if (lines != null) {
+          lines.of.computeIfAbsent(body, o -> new java.util.HashMap<>()).putAll(lines.of.getOrDefault(part, Map.of()));
+        }
       }
       return body;
     }
@@ -112,19 +136,41 @@ public final class HclJson {
     }
   }
 
-  private static JsonNode value(JsonParser p, JsonToken token) throws IOException {
+  /**
+   * Where the values of the properties of the objects {@link #body(String, Lines)} read start: the
+   * line of each property of each object (by identity), the first one's for a property given twice.
+   */
+  public static final class Lines {
+    private final Map<JsonNode, Map<String, Integer>> of = new IdentityHashMap<>();
+
+    /**
+     * The line where the value of {@code property} of {@code object} starts.
+     *
+     * @return the line, from 1, or 0 when {@code object} is not one read with these lines or has no such property
+     */
+    public int of(JsonNode object, String property) {
+      return of.getOrDefault(object, Map.of()).getOrDefault(property, 0);
+    }
+  }
+
+  private static JsonNode value(JsonParser p, JsonToken token, Lines lines) throws IOException {
     if (token == JsonToken.START_OBJECT) {
       ObjectNode o = Documents.nodes().objectNode();
       for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
         String name = p.currentName();
-        put(o, name, value(p, p.nextToken()));
+        JsonToken v = p.nextToken();
+        if (lines != null) {
+          lines.of.computeIfAbsent(o, x -> new java.util.HashMap<>()).putIfAbsent(name,
+              p.currentTokenLocation().getLineNr());
+        }
+        put(o, name, value(p, v, lines));
       }
       return o;
     }
     if (token == JsonToken.START_ARRAY) {
       ArrayNode a = Documents.nodes().arrayNode();
       for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
-        a.add(value(p, t));
+        a.add(value(p, t, lines));
       }
       return a;
     }

@@ -203,7 +203,7 @@ public final class VariableFiles {
    * The value of an assignment starting at {@code from}: to the end of its line, or of the bracket
    * or heredoc it opens (strings, comments and heredocs read by {@link InitInputs#skipLexical}).
    */
-  private static String assignment(String text, int from) {
+  static String assignment(String text, int from) {
     int depth = 0;
     int i = from;
     while (i < text.length()) {

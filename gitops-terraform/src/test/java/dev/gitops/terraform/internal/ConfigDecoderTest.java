@@ -158,4 +158,61 @@ class ConfigDecoderTest {
           assertThat(e.getMessage()).contains("offset " + (shorter.length - 1));
         });
   }
+
+  @Test
+  void aModuleSourceWrittenAsAnExpressionIsRefusedAtItsLineAndAnEscapedOneIsReadAsTerraformReadsIt() {
+    // terraform 1.11.4's init resolves each of these to ../x, from the host: the scan read none of them as a source
+    // that leaves, so only the check of modules.json after init stopped it
+    for (String source : List.of("(\"../x\")", "\"..${\"/x\"}\"", "\"../${\"x\"}\"", "\"%{if true}../x%{endif}\"",
+        "<<EOT\n../x\nEOT", "format(\"../%s\", \"x\")", "\"./ok\" # then\n  source = \"../x\"")) {
+      assertThatThrownBy(() -> decode("live/prod/main.tf", "locals {}\nmodule \"e\" {\n  count = 1\n  source = "
+          + source + "\n}\n")).as(source).isInstanceOfSatisfying(DecodeException.class, e -> {
+            assertThat(e.origin().path()).isEqualTo("live/prod/main.tf");
+            assertThat(e.origin().line()).isIn(4, 5);
+            assertThat(e.getMessage()).contains("module \"e\"");
+          });
+    }
+    assertThatThrownBy(() -> decode("live/prod/main.tf", "module \"e\" {\n  source = (\"../x\")\n}\n"))
+        .hasMessageContaining("main.tf:2").hasMessageContaining("not a literal string ((\"../x\"))");
+    // an HCL escape is what Terraform reads: \u002e is a dot, $${ a literal ${ (no interpolation)
+    assertThatThrownBy(() -> decode("live/prod/main.tf", "module \"u\" {\n  source = \"\\u002e./x\"\n}\n"))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("main.tf:2").hasMessageContaining("\"../x\"")
+        .hasMessageContaining("leaves the configuration directory");
+    assertThat(decode("live/prod/main.tf", "module \"d\" {\n  source = \"./m/$${x}\" // a dir named ${x}\n}\n"))
+        .hasSize(1);
+    // one line, a source in a nested object (an argument's, not the module's), and a heredoc of another argument
+    assertThatThrownBy(() -> decode("live/prod/main.tf", "module \"one\" { source = \"../x\" }\n"))
+        .hasMessageContaining("module \"one\"").hasMessageContaining("leaves");
+    assertThat(decode("live/prod/main.tf", """
+        module "n" {
+          settings = {
+            source = var.where
+          }
+          doc = <<EOT
+          source = ("../x")
+          EOT
+          source = "./modules/n"
+        }
+        """)).hasSize(1);
+  }
+
+  @Test
+  void aJsonModuleSourceIsItsStringsValueAtItsLineAndAnotherValueIsRefused() {
+    // JSON: Terraform takes the string as written (no template), escapes decoded; the line was looked up by the
+    // decoded text, which "\u002e./x" does not hold, so it was 0
+    assertThatThrownBy(() -> decode("live/prod/main.tf.json",
+        "{\n  \"module\": {\n    \"u\": {\n      \"source\": \"\\u002e./x\"\n    }\n  }\n}\n"))
+        .isInstanceOfSatisfying(DecodeException.class, e -> {
+          assertThat(e.origin().line()).isEqualTo(4);
+          assertThat(e.getMessage()).contains("module \"u\"").contains("leaves the configuration directory");
+        });
+    assertThatThrownBy(() -> decode("live/prod/main.tf.json", "{\"module\": {\"l\": {\n\"source\": [\"../x\"]}}}"))
+        .isInstanceOfSatisfying(DecodeException.class, e -> {
+          assertThat(e.origin().line()).isEqualTo(2);
+          assertThat(e.getMessage()).contains("module \"l\"").contains("a list");
+        });
+    assertThatThrownBy(() -> decode("live/prod/main.tf.json", "[{},\n{\"module\": {\"o\": {\"source\": {\"a\": 1}}}}]"))
+        .isInstanceOfSatisfying(DecodeException.class, e -> assertThat(e.origin().line()).isEqualTo(2));
+    assertThat(decode("live/prod/ok.tf.json", "{\"module\": {\"m\": {\"source\": \"./m/${x}\"}}}")).hasSize(1);
+  }
 }
