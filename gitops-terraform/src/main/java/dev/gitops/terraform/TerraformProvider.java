@@ -20,6 +20,7 @@ import dev.gitops.terraform.internal.ConfigDecoder;
 import dev.gitops.terraform.internal.DirectoryLock;
 import dev.gitops.terraform.internal.InitInputs;
 import dev.gitops.terraform.internal.KnownSecrets;
+import dev.gitops.terraform.internal.OwnedAddresses;
 import dev.gitops.terraform.internal.PlanReader;
 import dev.gitops.terraform.internal.StateReader;
 import dev.gitops.terraform.internal.StateReader.TfState;
@@ -587,11 +588,15 @@ public final class TerraformProvider implements Provider, AutoCloseable {
         throw refusal(describeObjects(objects));
       }
     }
-    com.fasterxml.jackson.databind.node.ObjectNode owned = dir.record(OWNED);
-    owned.putArray("addresses");
+    writePendingTakeOver(ctx);
+  }
+
+  /** Starts a record of owned objects holding none, its take-over pending ({@link #checkTakeOver}). */
+  private void writePendingTakeOver(CallContext ctx) {
+    com.fasterxml.jackson.databind.node.ObjectNode owned = Documents.nodes().objectNode();
     owned.put("takeOver", "pending");
     owned.put("since", ctx.revision());
-    dir.writeRecord(OWNED, owned);
+    dir.writeRecord(OWNED, OwnedAddresses.read(owned, Set.of(), dir.own().resolve(OWNED)).toRecord());
   }
 
   /**
@@ -609,11 +614,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     }
     LOG.warn("provider '{}': the record of the objects gitops manages in {} is gone ({}); taking the working"
         + " directory over again, as at its first sync", id, dir.root(), dir.own().resolve(OWNED));
-    com.fasterxml.jackson.databind.node.ObjectNode owned = dir.record(OWNED);  // none: an empty object
-    owned.putArray("addresses");
-    owned.put("takeOver", "pending");
-    owned.put("since", ctx.revision());
-    dir.writeRecord(OWNED, owned);
+    writePendingTakeOver(ctx);
   }
 
   /**
@@ -626,10 +627,9 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     if (dir.hasRecord(OWNED)) {
       return;
     }
-    com.fasterxml.jackson.databind.node.ObjectNode record = dir.record(OWNED);
-    com.fasterxml.jackson.databind.node.ArrayNode list = record.putArray("addresses");
-    new TreeSet<>(foreignObjects(state)).forEach(list::add);
-    dir.writeRecord(OWNED, record);
+    OwnedAddresses seeded = OwnedAddresses.read(Documents.nodes().objectNode(), Set.of(), dir.own().resolve(OWNED));
+    foreignObjects(state).forEach(seeded::add);
+    dir.writeRecord(OWNED, seeded.toRecord());
   }
 
   /**
@@ -638,8 +638,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
    * every sync until then; with adopt, they are recorded as not gitops's, so never destroyed.
    */
   private void checkTakeOver(TfState state) {
-    com.fasterxml.jackson.databind.node.ObjectNode owned = dir.record(OWNED);
-    if (!"pending".equals(owned.path("takeOver").asText(""))) {
+    if (!"pending".equals(dir.record(OWNED).path("takeOver").asText(""))) {
       return;
     }
     List<String> objects = foreignObjects(state);
@@ -654,6 +653,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       // a plan only shown (gitops plan, diff, status) takes nothing over: the sync asks for adopt again
       return;
     }
+    com.fasterxml.jackson.databind.node.ObjectNode owned = owned(state).toRecord();
     owned.put("takeOver", objects.isEmpty() ? "new" : "adopted");
     dir.writeRecord(OWNED, owned);
   }
@@ -682,7 +682,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
    * counts the objects of its state as gitops's.
    */
   private Set<String> unmanagedDeletes(PlanReader.Parsed p, TfState state) {
-    Set<String> owned = owned(state);
+    OwnedAddresses owned = owned(state);
     Set<String> foreign = new TreeSet<>();
     for (Change c : p.changes()) {
       if (isObject(c.key()) && c.action() == Action.DELETE && !owned.contains(Addresses.address(c.key()))) {
@@ -692,14 +692,27 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     return foreign;
   }
 
-  private Set<String> owned(TfState state) {
-    Set<String> owned = new TreeSet<>();
+  /**
+   * The record of the objects gitops manages, its addresses in Terraform's spelling (an entry
+   * written before instance keys were quoted as Terraform does is read as the key it holds: {@link
+   * OwnedAddresses}); without one, the objects of {@code state}.
+   */
+  private OwnedAddresses owned(TfState state) {
+    return owned(state, List.of());
+  }
+
+  /** {@link #owned(TfState)}, the addresses of {@code alsoKnown} (a plan's) deciding a spelling as the state's do. */
+  private OwnedAddresses owned(TfState state, Collection<ResourceKey> alsoKnown) {
+    Set<String> inState = new TreeSet<>();
+    state.objects().keySet().forEach(k -> inState.add(Addresses.address(k)));
     if (dir.hasRecord(OWNED)) {
-      dir.record(OWNED).path("addresses").forEach(a -> owned.add(a.asText()));
-    } else {
-      state.objects().keySet().forEach(k -> owned.add(Addresses.address(k)));
+      Set<String> known = new TreeSet<>(inState);
+      alsoKnown.forEach(k -> known.add(Addresses.address(k)));
+      return OwnedAddresses.read(dir.record(OWNED), known, dir.own().resolve(OWNED));
     }
-    return owned;
+    OwnedAddresses seeded = OwnedAddresses.read(Documents.nodes().objectNode(), inState, dir.own().resolve(OWNED));
+    inState.forEach(seeded::add);
+    return seeded;
   }
 
   private static boolean isObject(ResourceKey key) {
@@ -714,8 +727,10 @@ public final class TerraformProvider implements Provider, AutoCloseable {
    * back would otherwise make the next sync of another revision destroy what that plan declared.
    */
   private void recordApplied(PlanReader.Parsed p, TfState after) {
-    Set<String> owned = owned(after);
-    boolean grew = !dir.hasRecord(OWNED);
+    // the plan's keys too: an object it destroyed, no longer in the state, still decides its entry's spelling
+    OwnedAddresses owned = owned(after, p.changes().stream().map(Change::key).filter(TerraformProvider::isObject)
+        .toList());
+    boolean grew = !dir.hasRecord(OWNED) || owned.respelled();  // a record in the old spelling is written anew
     for (Change c : p.changes()) {
       if (isObject(c.key()) && c.action() != Action.DELETE && c.action() != Action.FORGET
           && after.objects().containsKey(c.key())) {
@@ -723,10 +738,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       }
     }
     if (grew) {
-      com.fasterxml.jackson.databind.node.ObjectNode record = dir.record(OWNED);
-      com.fasterxml.jackson.databind.node.ArrayNode list = record.putArray("addresses");
-      owned.forEach(list::add);
-      dir.writeRecord(OWNED, record);
+      dir.writeRecord(OWNED, owned.toRecord());
     }
   }
 
@@ -1686,25 +1698,21 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     } else {
       LOG.info("provider '{}': {} is not in {}: nothing to remove", id, address, stateName());
     }
-    disown(address);
+    disown(address, state);
   }
 
-  /** Drops {@code address} from the record of the objects gitops manages in the working directory. */
-  private void disown(String address) {
+  /**
+   * Drops {@code address} from the record of the objects gitops manages in the working directory
+   * ({@code state}, as read before, decides the spelling of an entry written before instance keys
+   * were quoted as Terraform does).
+   */
+  private void disown(String address, TfState state) {
     if (!dir.hasRecord(OWNED)) {
       return;  // a directory managed before that record existed counts its state's objects, this one no longer
     }
-    com.fasterxml.jackson.databind.node.ObjectNode record = dir.record(OWNED);
-    JsonNode list = record.path("addresses");
-    boolean dropped = false;
-    for (int i = list.size() - 1; i >= 0; i--) {
-      if (list.get(i).asText().equals(address)) {
-        ((com.fasterxml.jackson.databind.node.ArrayNode) list).remove(i);
-        dropped = true;
-      }
-    }
-    if (dropped) {
-      dir.writeRecord(OWNED, record);
+    OwnedAddresses owned = owned(state);
+    if (owned.remove(address)) {
+      dir.writeRecord(OWNED, owned.toRecord());
     }
   }
 

@@ -975,6 +975,46 @@ class TerraformProviderTest {
     assertThat(ownedAddresses()).containsExactly("random_password.db");
   }
 
+  /**
+   * A record of owned objects written before instance keys were quoted as Terraform quotes them
+   * holds the key <code>${a}</code> as {@code x["${a}"]}, Terraform's {@code x["$${a}"]}: it is read
+   * as the key it holds, so the destroy of that object proceeds, and written anew in Terraform's
+   * spelling; an entry no spelling reads is kept and warned of. Recorded from Terraform 1.11.4
+   * ({@code for_each = toset(["$${a}", "b"])}, then {@code ["b"]}).
+   */
+  @Test
+  void anOwnedObjectRecordedInTheOldSpellingOfItsKeyIsStillOwnedAndRecordedAnewInTerraformsSpelling()
+      throws Exception {
+    Files.createDirectories(work.resolve(".gitops-terraform"));
+    Files.writeString(work.resolve("terraform.tfstate"), FakeTerraform.resource("state-template-key-1.11.tfstate"));
+    Files.writeString(work.resolve(".gitops-terraform/owned.json"), "{\"addresses\":[\"terraform_data.x[\\\"${a}\\\"]\","
+        + "\"terraform_data.x[\\\"b\\\"]\",\"terraform_data.y[\\\"\\\\q\\\"]\",42],\"takeOver\":\"new\"}");
+    want("r2", "resource \"terraform_data\" \"x\" {\n  for_each = toset([\"b\"])\n  input    = each.key\n}\n");
+    fake.respond("plan", 2, null).respondResource("show-plan", "plan-destroy-template-key-1.11.json")
+        .respond("apply", 0, "apply-destroy-template-key-1.11.jsonl")
+        .writesState("apply", "state-template-key-after-1.11.tfstate");
+    ResourceKey templated = key("terraform_data", "x[\"$${a}\"]");
+
+    try (LogCapture logs = LogCapture.of("dev.gitops.terraform", "WARN")) {
+      SyncResult r = reconciler(fake.provider(work).build()).sync();
+
+      assertThat(r.plan().change(templated).orElseThrow().has(Change.Flag.HELD_BACK)).as("owned: not held back")
+          .isFalse();
+      assertThat(r.status()).as("%s", r.outcomes()).isEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(r.outcomes().get(templated).kind()).isEqualTo(Outcome.Kind.DELETED);
+      assertThat(fake.argv("apply")).hasSize(1);
+      assertThat(logs.lines()).as("the entry no spelling reads, and the one not an address, are warned of")
+          .anySatisfy(l -> assertThat(l).contains("terraform_data.y[\"\\q\"]").contains("kept as it is"))
+          .anySatisfy(l -> assertThat(l).contains("(42)").contains("kept as it is"));
+    }
+    JsonNode record = FakeTerraform.JSON.readTree(work.resolve(".gitops-terraform/owned.json").toFile());
+    assertThat(ownedAddresses()).as("rewritten in Terraform's spelling, nothing dropped").containsExactly(
+        "terraform_data.x[\"$${a}\"]", "terraform_data.x[\"b\"]", "terraform_data.y[\"\\q\"]", "42");
+    assertThat(record.path("addresses").get(3).isNumber()).as("kept as it was").isTrue();
+    assertThat(record.path("addressSpelling").asText()).isEqualTo("terraform");
+    assertThat(record.path("takeOver").asText()).isEqualTo("new");
+  }
+
   /** A working directory never synced holds no state: nothing to remove, and nothing is created for it. */
   @Test
   void unmarkOfAWorkingDirectoryThatDoesNotExistRunsNothingAndCreatesNothing() {
