@@ -181,11 +181,22 @@ public final class InitInputs {
   }
 
   /**
+   * HCL {@code text} (a {@code .tf}, {@code .tofu} or {@code .tfvars} file) with a leading byte
+   * order mark, which Terraform skips, read as a space: a scan then finds the block or argument on
+   * the file's first line (a {@code ^\s*} does not match U+FEFF), at the same offsets and lines.
+   */
+  static String withoutByteOrderMark(String text) {
+    return text.startsWith("\uFEFF") ? " " + text.substring(1) : text;
+  }
+
+  /**
    * {@code text} with the characters of every comment ({@code #}, {@code //}, a block comment)
-   * but its line breaks replaced by spaces, strings and heredocs left as they are: a scan of it
-   * sees only what Terraform reads, at the same offsets and lines.
+   * but its line breaks replaced by spaces, strings and heredocs left as they are, and a leading
+   * byte order mark read as a space ({@link #withoutByteOrderMark}): a scan of it sees only what
+   * Terraform reads, at the same offsets and lines.
    */
   static String blankComments(String text) {
+    text = withoutByteOrderMark(text);
     StringBuilder out = new StringBuilder(text);
     int n = text.length();
     int i = 0;
@@ -214,6 +225,7 @@ public final class InitInputs {
 
   /** The top-level blocks of HCL {@code text}. */
   static List<Block> blocks(String text) {
+    text = withoutByteOrderMark(text);
     List<Block> out = new ArrayList<>();
     int n = text.length();
     int i = 0;

@@ -158,7 +158,8 @@ public final class VariableFiles {
     List<String> out = new ArrayList<>();
     if (name.endsWith(".json")) {
       try {
-        JsonNode root = HclJson.read(text);  // a value given twice: both are learned
+        // a value given twice: both are learned; behind a byte order mark too, which Terraform refuses quoting the line
+        JsonNode root = HclJson.read(InitInputs.withoutByteOrderMark(text));
         // a root list of objects Terraform refuses ("A JSON object is required here"), but its error quotes the
         // file's line: the values in those objects are learned too
         for (JsonNode part : root.isArray() ? root : List.of(root)) {
@@ -175,6 +176,7 @@ public final class VariableFiles {
       }
       return out;
     }
+    text = InitInputs.withoutByteOrderMark(text);  // Terraform reads a first line behind one
     for (String n : names) {
       Matcher m = Pattern.compile("(?m)^\\s*" + Pattern.quote(n) + "\\s*=").matcher(text);
       while (m.find()) {

@@ -215,4 +215,11 @@ class ConfigDecoderTest {
         .isInstanceOfSatisfying(DecodeException.class, e -> assertThat(e.origin().line()).isEqualTo(2));
     assertThat(decode("live/prod/ok.tf.json", "{\"module\": {\"m\": {\"source\": \"./m/${x}\"}}}")).hasSize(1);
   }
+
+  @Test
+  void aModuleOnTheFirstLineOfAFileWithAByteOrderMarkIsChecked() {
+    // terraform 1.11.4 reads the file behind the mark, and init resolves the module ../x from the host
+    assertThatThrownBy(() -> decode("live/prod/main.tf", "\uFEFFmodule \"m\" {\n  source = \"../x\"\n}\n"))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("main.tf:2").hasMessageContaining("module \"m\"");
+  }
 }

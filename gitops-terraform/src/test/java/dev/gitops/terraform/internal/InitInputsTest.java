@@ -164,4 +164,14 @@ class InitInputsTest {
         base.replace("{\"x\": {}}", "{\"x\": {\"input\": 1}}"))), "tf")).as("not init's").isEqualTo(digest);
     assertThat(InitInputs.backend(new TreeMap<>(java.util.Map.of("main.tf.json", base)))).isEqualTo("s3");
   }
+
+  @Test
+  void aTerraformBlockOnTheFirstLineOfAFileWithAByteOrderMarkIsWhatInitDependsOn() {
+    String tf = "\uFEFFterraform {\n  required_providers {\n    random = { version = \"~> 3.5\" }\n  }\n"
+        + "  backend \"s3\" {}\n}\n";
+    String digest = InitInputs.digest(new TreeMap<>(java.util.Map.of("main.tf", tf)), "tf");
+    assertThat(InitInputs.digest(new TreeMap<>(java.util.Map.of("main.tf", tf.replace("3.5", "3.6"))), "tf"))
+        .as("a provider requirement changed: init runs again").isNotEqualTo(digest);
+    assertThat(InitInputs.backend(new TreeMap<>(java.util.Map.of("main.tf", tf)))).isEqualTo("s3");
+  }
 }

@@ -149,4 +149,17 @@ class VariableFilesTest {
     assertThat(VariableFiles.values("terraform.tfvars.json", "[{\"pw\": \"s3cret\"}, {\"pw\": [\"b\"]}, 2]",
         Set.of("pw"))).containsExactly("s3cret", "b");
   }
+
+  @Test
+  void aFileStartingWithAByteOrderMarkIsReadFromItsFirstLineAsTerraformReadsIt() {
+    // terraform 1.11.4 reads a .tf and a .tfvars behind a UTF-8 byte order mark, and quotes that first line in an
+    // error ('1: \uFEFFpw = "s3cret-bom" x'): the scan missed the declaration and the value on it
+    String tf = "\uFEFFvariable \"pw\" {\n  type      = list(string)\n  sensitive = true\n}\n";
+    assertThat(VariableFiles.sensitiveDeclared(files("vars.tf", tf))).containsExactly("pw");
+    assertThat(VariableFiles.complexTyped(files("vars.tf", tf))).containsExactly("pw");
+    assertThat(VariableFiles.values("terraform.tfvars", "\uFEFFpw = \"s3cret-bom\" x\n", Set.of("pw")))
+        .containsExactly("s3cret-bom");
+    assertThat(VariableFiles.values("x.tfvars.json", "\uFEFF{\"pw\": \"s3cret-json\"}", Set.of("pw")))
+        .as("Terraform refuses it, quoting the line").containsExactly("s3cret-json");
+  }
 }
