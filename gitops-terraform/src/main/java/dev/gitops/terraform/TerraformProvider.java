@@ -1930,11 +1930,19 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       return this;
     }
 
-    /** The workspace (default {@code default}); selected, or created, before planning. */
+    /**
+     * The workspace (default {@code default}); selected, or created, before planning. A name of
+     * letters, digits, {@code _}, {@code .} and {@code -}, not starting with {@code -} (Terraform
+     * would take it for an option) nor {@code .} or {@code ..}, which Terraform 1.11.4 creates but
+     * keeps in {@code terraform.tfstate.d/..}: the workspace {@code ..} plans and applies against
+     * the default workspace's state.
+     */
     public Builder workspace(String workspace) {
       Objects.requireNonNull(workspace, "workspace");
-      if (!workspace.matches("[A-Za-z0-9_.-]+")) {
-        throw new IllegalArgumentException("workspace name '" + workspace + "' is not valid (letters, digits, _ . -)");
+      if (!workspace.matches("[A-Za-z0-9_.-]+") || workspace.startsWith("-") || workspace.equals(".")
+          || workspace.equals("..")) {
+        throw new IllegalArgumentException("workspace name '" + workspace + "' is not valid (letters, digits, _ . -;"
+            + " not starting with '-', not '.' or '..', whose state file would be another workspace's or none)");
       }
       this.workspace = workspace;
       return this;

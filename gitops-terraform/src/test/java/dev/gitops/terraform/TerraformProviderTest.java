@@ -581,6 +581,17 @@ class TerraformProviderTest {
   }
 
   @Test
+  void aWorkspaceNameWhoseStateFileIsAnotherWorkspacesOrThatTerraformTakesForAnOptionIsRefused() {
+    // terraform 1.11.4 creates the workspace '..' and keeps its state in terraform.tfstate.d/../terraform.tfstate:
+    // the default workspace's, which a plan of '..' then changes; '-x' it reads as an option of 'workspace select'
+    for (String name : List.of("..", ".", "-x", "-or-create=false")) {
+      assertThatThrownBy(() -> builder().workspace(name)).as(name).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("'" + name + "'");
+    }
+    assertThat(builder().workspace("a.b-c_1")).isNotNull();
+  }
+
+  @Test
   void aStateThatCannotBeReadMakesEveryKeyUnknown() throws Exception {
     Files.createDirectories(work);
     Files.writeString(work.resolve("terraform.tfstate"), FakeTerraform.resource("state-v3.tfstate"));
