@@ -31,7 +31,21 @@ import java.util.TreeSet;
  */
 public final class PlanReader {
 
+  /**
+   * Reads what Terraform prints and writes (plans, states, its UI stream, its records) without
+   * Jackson's bounds on the length of a string, a number or a name, which are for untrusted input:
+   * Terraform prints a resource's attribute whole (a {@code local_file}'s content, a {@code
+   * filebase64()} of a 16 MB archive), and refusing it would leave that configuration unplannable.
+   * The size of what is read is bounded where it is read (a command's output, a file); the depth of
+   * nesting keeps Jackson's bound.
+   */
   static final ObjectMapper JSON = new ObjectMapper();
+
+  static {
+    JSON.getFactory().setStreamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
+        .maxStringLength(Integer.MAX_VALUE).maxNumberLength(Integer.MAX_VALUE).maxNameLength(Integer.MAX_VALUE)
+        .build());
+  }
 
   /** Every action word this reader knows; an unknown one refuses the plan rather than guessing. */
   private static final Set<String> KNOWN_ACTIONS = Set.of("no-op", "create", "read", "update", "delete", "forget");
@@ -199,13 +213,24 @@ public final class PlanReader {
     try {
       return JSON.readTree(json);
     } catch (JsonProcessingException e) {
-      // Jackson's message may quote the input, which may hold secrets: only the position is kept.
+      // Jackson's message may quote the input, which may hold secrets: only the position is kept (a limit of
+      // Jackson's, nesting deeper than it reads, has none: its kind is said instead)
       throw new TerraformException(what + (e instanceof com.fasterxml.jackson.core.io.JsonEOFException
-          ? " ends before its JSON does (cut short, at line " : " is not valid JSON (at line ")
-          + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
+          ? " ends before its JSON does (cut short, at " : " is not valid JSON (at ") + position(e) + ")");
     } catch (java.io.IOException e) {
       throw new TerraformException(what + " could not be read: " + e.getClass().getSimpleName());
     }
+  }
+
+  /**
+   * Where Jackson stopped reading, quoting nothing of the input: {@code line 3, column 7}, or the
+   * kind of error when it has no position ({@code StreamConstraintsException}: nesting deeper than
+   * it reads).
+   */
+  static String position(JsonProcessingException e) {
+    com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+    return at == null ? "no position: " + e.getClass().getSimpleName()
+        : "line " + at.getLineNr() + ", column " + at.getColumnNr();
   }
 
   /** Accepts any 1.x format; refuses another major version, naming it. */

@@ -103,8 +103,7 @@ public final class StateReader {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       // Jackson's message (and so the exception, not kept as the cause) may quote the file, which holds
       // secrets: only the position is kept
-      throw corrupt(file, "is not valid JSON (line " + e.getLocation().getLineNr() + ", column "
-          + e.getLocation().getColumnNr() + ")");
+      throw corrupt(file, "is not valid JSON (" + PlanReader.position(e) + ")");
     } catch (java.io.IOException e) {
       // not text in any encoding Jackson knows (binary garbage, zeros): named by its type, quoting nothing
       throw corrupt(file, "is not JSON text (" + e.getClass().getSimpleName() + ")");

@@ -230,4 +230,29 @@ class PlanReaderTest {
       return PlanReader.JSON.writeValueAsBytes(n);
     }
   }
+
+  @Test
+  void aPlanAndAStateHoldingAStringLongerThanJacksonsDefaultLimitAreRead() {
+    // a local_file's content or a filebase64() of a 16 MB archive: Terraform prints it whole, and Jackson's default
+    // limit for untrusted input (20,000,000 characters) refused the plan ('is not valid JSON') and the state
+    String big = "x".repeat(21_000_000);
+    String plan = new String(resource("plan-destroy.json"), StandardCharsets.UTF_8).replace("\"happy-cat\"",
+        "\"" + big + "\"");
+    assertThat(plan).contains(big);
+    PlanReader.Parsed parsed = PlanReader.read("tf", plan.getBytes(StandardCharsets.UTF_8));
+    assertThat(parsed.changes()).isNotEmpty();
+    String state = new String(resource("state-after.tfstate"), StandardCharsets.UTF_8).replace("\"happy-cat\"",
+        "\"" + big + "\"");
+    assertThat(state).contains(big);
+    StateReader.TfState read = StateReader.v4("tf", state.getBytes(StandardCharsets.UTF_8), "the state");
+    assertThat(read.objects().get(key("random_pet", "", "name")).attributes().path("id").asText())
+        .hasSize(big.length());
+  }
+
+  @Test
+  void aPlanNestedDeeperThanJacksonReadsIsRefusedNamingItNotWithANullPointer() {
+    String deep = "{\"format_version\": \"1.2\", \"x\": " + "[".repeat(5000) + "]".repeat(5000) + "}";
+    assertThatThrownBy(() -> PlanReader.read("tf", deep.getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOf(TerraformException.class).hasMessageContaining("not valid JSON");
+  }
 }

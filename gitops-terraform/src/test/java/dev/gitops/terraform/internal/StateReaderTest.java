@@ -144,9 +144,9 @@ class StateReaderTest {
     byte[] truncated = full.substring(0, full.indexOf("Zq9!pass") + 6).getBytes(java.nio.charset.StandardCharsets.UTF_8);
     byte[] zeros = new byte[512];  // a file the crash left allocated but never written
     for (byte[] corrupt : java.util.List.of(truncated, zeros, "not json at all".getBytes(),
-        "[\"a list\"]".getBytes(), "4".getBytes(), "{\"resources\": []}".getBytes(), new byte[] {0x1f, (byte) 0x8b, 0x08, 0, 0x7b})) {
+        "[\"a list\"]".getBytes(), "4".getBytes(), ("{\"version\": 4, \"x\": " + "[".repeat(5000)).getBytes(), "{\"resources\": []}".getBytes(), new byte[] {0x1f, (byte) 0x8b, 0x08, 0, 0x7b})) {
       assertThatThrownBy(() -> StateReader.file("tf", corrupt, file, dev.gitops.core.redact.Scrubber.none()))
-          .as(new String(corrupt, java.nio.charset.StandardCharsets.ISO_8859_1))
+          .as(new String(corrupt, 0, Math.min(corrupt.length, 80), java.nio.charset.StandardCharsets.ISO_8859_1))
           .isInstanceOf(TerraformException.class)
           .hasMessageContaining("the state file " + file)
           .hasMessageContaining("corrupt")
