@@ -29,7 +29,11 @@ public final class Masks {
 
   private Masks() {}
 
-  /** The paths {@code mask} marks (a {@code true} at the root marks the whole value). */
+  /**
+   * The paths {@code mask} marks (a {@code true} at the root marks the whole value; so does a leaf
+   * that is neither a bool nor null, which Terraform never writes: a mask read otherwise would
+   * show what it may mark sensitive).
+   */
   public static Set<FieldPath> paths(JsonNode mask) {
     Set<FieldPath> out = new TreeSet<>();
     collect(mask, FieldPath.root(), out);
@@ -62,6 +66,10 @@ public final class Masks {
       for (int i = 0; i < mask.size(); i++) {
         collect(mask.get(i), at.index(i), out);
       }
+    } else {
+      // a mask Terraform does not write (a string "true", a number): it marks the whole value, so a sensitive
+      // value under a mask a wrapper or another version spells otherwise is hidden, not shown
+      out.add(at);
     }
   }
 

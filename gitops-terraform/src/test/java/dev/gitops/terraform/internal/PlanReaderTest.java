@@ -255,4 +255,22 @@ class PlanReaderTest {
     assertThatThrownBy(() -> PlanReader.read("tf", deep.getBytes(StandardCharsets.UTF_8)))
         .isInstanceOf(TerraformException.class).hasMessageContaining("not valid JSON");
   }
+
+  @Test
+  void aSensitiveMaskOfAKindTerraformDoesNotWriteHidesTheValueItMarks() {
+    // a binary (a wrapper, another version) printing "after_sensitive": "true" or 1: read as false, it showed the value
+    String plan = "{\"format_version\": \"1.2\", \"resource_changes\": [{\"address\": \"x.y\", \"mode\": \"managed\","
+        + " \"type\": \"x\", \"name\": \"y\", \"change\": {\"actions\": [\"create\"], \"before\": null,"
+        + " \"after\": {\"pw\": \"s3cr3t-new-pw\", \"n\": \"tok-9f8e7d6c5b\"}, \"after_unknown\": {},"
+        + " \"after_sensitive\": {\"pw\": \"true\", \"n\": 1}}}],"
+        + " \"output_changes\": {\"o\": {\"actions\": [\"create\"], \"before\": null, \"after\": \"s3cr3t-old-pw\","
+        + " \"after_unknown\": false, \"before_sensitive\": false, \"after_sensitive\": \"yes\"}},"
+        + " \"complete\": true, \"applyable\": true, \"errored\": false}";
+    PlanReader.Parsed parsed = PlanReader.read("tf", plan.getBytes(StandardCharsets.UTF_8));
+    assertThat(parsed.changes()).hasSize(2);
+    for (String secret : SECRETS) {
+      assertThat(parsed.changes().toString()).doesNotContain(secret);
+      assertThat(parsed.secrets()).contains(secret);
+    }
+  }
 }
