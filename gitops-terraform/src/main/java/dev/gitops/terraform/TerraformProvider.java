@@ -1137,9 +1137,14 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     return out;
   }
 
+  /**
+   * Where Terraform reads the variable file {@code f}: an absolute one where it is, a relative one
+   * as the check of the revision found it ({@link #configRelative}: {@code env\\prod.tfvars} is
+   * {@code env/prod.tfvars}), copied into the working directory.
+   */
   private Path varFilePath(String f) {
     Path p = Path.of(f);
-    return p.isAbsolute() ? p : dir.root().resolve(f).normalize();
+    return p.isAbsolute() ? p : dir.root().resolve(configRelative(f)).normalize();
   }
 
   /** The configuration files of {@code desired}: path -> text. */

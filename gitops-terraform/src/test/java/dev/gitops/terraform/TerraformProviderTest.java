@@ -720,6 +720,19 @@ class TerraformProviderTest {
   }
 
   @Test
+  void aRelativeVariableFileIsPassedAsTheFileTheCheckFoundInTheRevision() throws Exception {
+    // 'env\\prod.tfvars' and './env//prod.tfvars' name the revision's env/prod.tfvars, which the check of the file
+    // found; terraform was handed the path as given, a file the working directory does not have
+    fake.respond("plan", 0, null).respondResource("show-plan", "plan-noop.json");
+    desired.set(State.of(desired.get().revision(), List.of(config("main.tf", MAIN_TF),
+        config("env/prod.tfvars", "size = 3\n"))));
+    reconciler(builder().varFile("env\\prod.tfvars").varFile("./env//prod.tfvars").build()).sync();
+    List<String> files = fake.argv("plan").get(0).stream().filter(a -> a.startsWith("-var-file=")).toList();
+    assertThat(files).hasSize(3).startsWith("-var-file=" + work.resolve("env/prod.tfvars"),
+        "-var-file=" + work.resolve("env/prod.tfvars"));
+  }
+
+  @Test
   void aVariableFileThatIsNotThereFailsThePlanNamingItAndWhereItWasLookedForBeforeTerraformRuns() throws Exception {
     // a relative path is the revision's file: one beside the process (as terraform -var-file reads it) is not taken
     Path beside = Path.of("local-" + System.nanoTime() + ".tfvars").toAbsolutePath();
