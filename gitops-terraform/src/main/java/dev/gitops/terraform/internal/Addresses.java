@@ -69,13 +69,24 @@ public final class Addresses {
     return key.type().startsWith("data.");
   }
 
-  /** {@code [0]}, {@code ["a"]} or "" for no index. */
+  /**
+   * {@code [0]}, {@code ["a"]} or "" for no index.
+   *
+   * @throws dev.gitops.terraform.TerraformException for an index that is neither a number nor a
+   *     string, which Terraform never writes: read as text, an object or a bool would be the key
+   *     {@code ""} or {@code "true"}, another instance's
+   */
   public static String index(JsonNode index) {
     if (index == null || index.isNull() || index.isMissingNode()) {
       return "";
     }
-    if (index.isNumber()) {
+    if (index.isIntegralNumber()) {
       return "[" + index.asText() + "]";
+    }
+    if (!index.isTextual()) {
+      throw new dev.gitops.terraform.TerraformException("an instance key that is neither a whole number nor a string: "
+          + (index.isContainerNode() ? index.getNodeType().toString().toLowerCase(java.util.Locale.ROOT) : index)
+          + " (Terraform writes count's numbers and for_each's strings)");
     }
     return "[" + quote(index.asText()) + "]";
   }

@@ -273,4 +273,18 @@ class PlanReaderTest {
       assertThat(parsed.secrets()).contains(secret);
     }
   }
+
+  @Test
+  void anInstanceKeyThatIsNeitherAWholeNumberNorAStringIsRefusedNotTakenForAnotherInstances() {
+    // read as text, {"a": 1} was the key "" (x[""]), true the key "true" (x["true"]): another instance's address
+    for (String index : List.of("{\"a\": 1}", "true", "[1]", "1.5")) {
+      String plan = "{\"format_version\": \"1.2\", \"resource_changes\": [{\"address\": \"x.y\", \"mode\":"
+          + " \"managed\", \"type\": \"x\", \"name\": \"y\", \"index\": " + index + ", \"change\": {\"actions\":"
+          + " [\"create\"], \"before\": null, \"after\": {}}}], \"complete\": true, \"applyable\": true}";
+      assertThatThrownBy(() -> PlanReader.read("tf", plan.getBytes(StandardCharsets.UTF_8))).as(index)
+          .isInstanceOf(TerraformException.class).hasMessageContaining("neither a whole number nor a string");
+    }
+    assertThat(Addresses.index(dev.gitops.api.Documents.nodes().numberNode(3))).isEqualTo("[3]");
+    assertThat(Addresses.index(dev.gitops.api.Documents.nodes().textNode("3"))).isEqualTo("[\"3\"]");
+  }
 }
