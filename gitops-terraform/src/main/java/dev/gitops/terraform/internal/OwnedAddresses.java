@@ -25,8 +25,10 @@ import java.util.TreeSet;
  * spelling reads (hand-edited, not a string) is kept as it is and warned of, never dropped.
  *
  * <pre>{@code
- * OwnedAddresses owned = OwnedAddresses.read(record, Set.of("terraform_data.x[\"$${a}\"]"), "owned.json");
- * owned.contains("terraform_data.x[\"$${a}\"]");  // true for an entry "terraform_data.x[\"${a}\"]"
+ * ObjectNode record = Documents.nodes().objectNode();
+ * record.putArray("addresses").add("terraform_data.x[\"${a}\"]");  // the old spelling of the key ${a}
+ * OwnedAddresses owned = OwnedAddresses.read(record, Set.of(), "owned.json");
+ * owned.contains("terraform_data.x[\"$${a}\"]");  // true: Terraform's spelling of that key
  * ObjectNode rewritten = owned.toRecord();          // in Terraform's spelling, saying so
  * }</pre>
  */
