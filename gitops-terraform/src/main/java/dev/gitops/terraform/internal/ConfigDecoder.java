@@ -24,9 +24,11 @@ import java.util.regex.Pattern;
  * state file, {@code .terraform/}). Each UTF-8 file becomes one resource, {@code
  * <provider>:file:config:<path relative to the directory>} with the document {@code {"content":
  * "<text>"}}, which the provider writes into its working directory before it plans; a file that
- * is not UTF-8 text is not copied. A local module whose source leaves the directory, or names a
- * host path, is refused naming the file, line and module: Terraform would read it from the host,
- * not from the revision.
+ * is not UTF-8 text is not copied (a configuration file that is not is refused, naming the line
+ * and byte offset of its first bad byte). A local module whose source leaves the directory, or
+ * names a host path, is refused naming the file, line and module: Terraform would read it from the
+ * host, not from the revision; so is one whose source is not a literal string, which Terraform
+ * evaluates.
  */
 public final class ConfigDecoder implements Decoder {
 
