@@ -63,7 +63,7 @@ public final class ExitCodes {
    */
   public static String describe(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof PlanRefusedException r && r.limit() != null) {
+      if (c instanceof PlanRefusedException r) {
         return refusal(r);
       }
       if (c instanceof OutOfMemoryError oom) {
@@ -112,12 +112,24 @@ public final class ExitCodes {
         + " --target or --inventory-out, is shared by every owner and every inventory file there)";
   }
 
-  /** A mass-deletion refusal with the flag that would allow it. */
+  /** The guard that refuses a planning provider's plan that deletes or replaces while prune is off. */
+  static final String PRUNE_GUARD = "prune";
+
+  /**
+   * A guard's refusal with the flag that would allow it: the mass-deletion guard's in the CLI's
+   * words, the prune guard's (a planning provider's plan that deletes or replaces under {@code
+   * --no-prune}) as the library says it, with the flag; another guard's as the library says it.
+   */
   static String refusal(PlanRefusedException r) {
     String head = "refused by " + r.guard() + (r.provider() == null ? "" : " for provider '" + r.provider() + "'") + ": ";
     // the flag is one of a plan's options: 'sync --plan' with it alone is refused as another plan
     String reviewed = " (a reviewed plan is made again with it: 'gitops plan --out' and 'gitops sync --plan' take"
         + " the same flags)";
+    if (r.limit() == null) {
+      // the library names no flag: prune is on unless --no-prune turns it off
+      return oneLine(r) + (PRUNE_GUARD.equals(r.guard()) ? " Prune is off because of --no-prune: run without it"
+          + " to apply the plan whole" + reviewed : "");
+    }
     return head + switch (r.limit()) {
       case EVERYTHING -> "the sync would delete or replace " + (r.owned() == 1 ? "the only resource" : "all "
           + r.owned() + " resources") + " gitops owns (are --path and --ref right?); pass --allow-empty if that is"

@@ -2,8 +2,9 @@ package dev.gitops.cli;
 
 import dev.gitops.api.Plan;
 import dev.gitops.api.PlanRefusedException;
+import dev.gitops.api.SyncEvent;
+import dev.gitops.api.SyncListener;
 import dev.gitops.core.SyncOptions;
-import dev.gitops.core.internal.plan.DeletionGuard;
 import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.render.PlanRenderer;
 import dev.gitops.core.store.FileStateStore;
@@ -11,6 +12,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -22,8 +24,9 @@ import picocli.CommandLine.Spec;
 /** {@code gitops plan}: shows what a sync would do, and can save the plan for review. */
 @Command(name = "plan", mixinStandardHelpOptions = true,
     description = {"Show what a sync would change, without changing anything.",
-        "Deletions are shown; the mass-deletion guard only refuses at sync time, and a plan it would refuse "
-            + "says so in a warning line, naming the flag that allows it (the exit code is a plan's). With --out "
+        "Deletions are shown; the safety guards only refuse at sync time, and a plan 'gitops sync' with the same "
+            + "flags would refuse (the mass-deletion guard; --no-prune with a planning provider whose plan deletes or "
+            + "replaces) says so in a warning line, naming the flag that allows it (the exit code is a plan's). With --out "
             + "the plan is saved as JSON (secret values hashed) for review and 'gitops sync --plan'.",
         "A plan that is incomplete (a resource that cannot be observed, a provider that could not plan) is "
             + "shown, and it exits 1 naming what is missing."})
@@ -108,17 +111,44 @@ final class PlanCommand implements Callable<Integer> {
   }
 
   /**
-   * A line saying that the mass-deletion guard would refuse a sync of {@code plan} under these
-   * flags (as {@code sync} and {@code sync --dry-run} would, exit 3), naming the flag that allows
-   * it, or empty: the plan itself is shown and ends as any plan does, since it refuses nothing.
+   * The plan of these flags, with the refusal {@code gitops sync} with the same flags would exit 3
+   * for, if any. The plan is computed by a dry run of the sync, so the refusal comes from the very
+   * checks that refuse {@code sync} and {@code sync --dry-run} (the mass-deletion guard, a planning
+   * provider's plan that deletes or replaces under {@code --no-prune}, and any guard added there),
+   * never from a copy of one of them here; a refused dry run hands over the plan it refused through
+   * its {@link SyncEvent.Planned} event.
    */
-  private java.util.Optional<String> guardWarning(Plan plan) {
+  record Planned(Plan plan, java.util.Optional<PlanRefusedException> refusal) {
+
+    /** The line {@code plan} prints for the refusal, naming the flag that allows it, or empty. */
+    java.util.Optional<String> warning() {
+      return refusal.map(r -> "warning: 'gitops sync' with these flags would exit " + ExitCodes.REFUSED + ", "
+          + ExitCodes.describe(r));
+    }
+  }
+
+  /** Plans as {@code sync --dry-run} would with these flags, in a read-only session: see {@link Planned}. */
+  private Session planned(java.util.concurrent.atomic.AtomicReference<Planned> into) {
+    java.util.concurrent.atomic.AtomicReference<Plan> seen = new java.util.concurrent.atomic.AtomicReference<>();
+    SyncListener capture = e -> {
+      if (e instanceof SyncEvent.Planned p) {
+        seen.set(p.plan());
+      }
+    };
+    Session s = Session.openReadOnly(target, options().toBuilder().dryRun(true).build(), List.of(capture));
     try {
-      DeletionGuard.check(plan, options().budget());
-      return java.util.Optional.empty();
-    } catch (PlanRefusedException r) {
-      return java.util.Optional.of("warning: 'gitops sync' with these flags would exit " + ExitCodes.REFUSED + ", "
-          + ExitCodes.refusal(r));
+      try {
+        into.set(new Planned(s.reconciler().sync().plan(), java.util.Optional.empty()));
+      } catch (PlanRefusedException r) {
+        if (seen.get() == null) {
+          throw r;  // refused before a plan was made: not a warning, the error it is
+        }
+        into.set(new Planned(seen.get(), java.util.Optional.of(r)));
+      }
+      return s;
+    } catch (RuntimeException | Error e) {
+      s.close();
+      throw e;
     }
   }
 
@@ -142,32 +172,27 @@ final class PlanCommand implements Callable<Integer> {
       checkOut();
       made = MadeForTheStore.before(target);
     }
-    Session opened = null;
-    Plan plan;
+    Session opened;
+    java.util.concurrent.atomic.AtomicReference<Planned> planned = new java.util.concurrent.atomic.AtomicReference<>();
     try {
       if (out != null) {
         keepSecretKey();
       }
-      opened = Session.openReadOnly(target, options());
-      plan = opened.reconciler().plan();
+      opened = planned(planned);
     } catch (RuntimeException | Error e) {
-      // nothing was planned (a bad --ref, an unreadable repository): the key is of no use yet
-      try {
-        if (opened != null) {
-          opened.close();
-        }
-      } finally {
-        if (made != null) {
-          made.undo(Set.of("secret.key"));
-        }
+      // nothing was planned (a bad --ref, an unreadable repository): the key is of no use yet (the
+      // session was closed by planned())
+      if (made != null) {
+        made.undo(Set.of("secret.key"));
       }
       throw e;
     }
+    Plan plan = planned.get().plan();
     try (Session s = opened) {
       s.source().readWarnings().forEach(warning -> w.println("warning: " + PlanRenderer.oneLine(warning)));
       s.nothingRecorded().ifPresent(w::println);
       w.print(PlanRenderer.text(plan));
-      guardWarning(plan).ifPresent(w::println);
+      planned.get().warning().ifPresent(w::println);
       if (out != null) {
         Path file = out.toAbsolutePath();
         try {

@@ -48,6 +48,47 @@ class TerraformRealBinaryCliTest {
     return a.toArray(String[]::new);
   }
 
+  /**
+   * {@code plan} warns of every refusal {@code sync} with the same flags would exit 3 for, not only
+   * the mass-deletion guard's: here Terraform's plan that destroys under {@code --no-prune} (a
+   * planning provider's plan runs whole), in the words {@code sync --dry-run} refuses it with,
+   * naming the flag.
+   */
+  @Test
+  void aPlanThatSyncWouldRefuseUnderNoPruneSaysSoInTheWordsOfTheDryRunNamingTheFlag() throws Exception {
+    repo.write("infra/main.tf", """
+        resource "terraform_data" "a" {
+          input = "a"
+        }
+        resource "terraform_data" "b" {
+          input = "b"
+        }
+        """).commit("two");
+    Path work = tmp.resolve("work");
+    CliRun first = gitops(args("sync", work));
+    assertThat(first.code()).as("%s", first).isZero();
+    repo.write("infra/main.tf", """
+        resource "terraform_data" "a" {
+          input = "a"
+        }
+        """).commit("b removed");
+
+    CliRun dry = gitops(args("sync", work, "--no-prune", "--dry-run"));
+    assertThat(dry.code()).as("%s", dry).isEqualTo(ExitCodes.REFUSED);
+    String refusal = dry.err().strip();
+    assertThat(refusal).startsWith("gitops: refused by prune for provider 'tf': ").contains("--no-prune")
+        .doesNotContain("\n");
+
+    CliRun plan = gitops(args("plan", work, "--no-prune", "--detailed-exitcode"));
+    assertThat(plan.code()).as("a plan's exit code: %s", plan).isEqualTo(ExitCodes.PENDING);
+    assertThat(plan.out().lines().filter(l -> l.startsWith("warning: ")).toList()).as("%s", plan).singleElement()
+        .isEqualTo("warning: 'gitops sync' with these flags would exit 3, " + refusal.substring("gitops: ".length()));
+
+    CliRun pruning = gitops(args("plan", work));
+    assertThat(pruning.code()).as("%s", pruning).isZero();
+    assertThat(pruning.out()).doesNotContain("warning:");
+  }
+
   @Test
   void syncOfAReviewedPlanWithOtherVariableValuesIsRefusedNamingTheVariable() throws Exception {
     repo.write("infra/main.tf", """
