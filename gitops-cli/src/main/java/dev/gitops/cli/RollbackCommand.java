@@ -2,6 +2,7 @@ package dev.gitops.cli;
 
 import dev.gitops.api.Cancellation;
 import dev.gitops.api.GitOpsException;
+import dev.gitops.api.SourceException;
 import dev.gitops.api.SyncResult;
 import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.core.SyncOptions;
@@ -68,6 +69,9 @@ final class RollbackCommand implements Callable<Integer> {
       SyncResult result;
       try {
         result = s.reconciler().sync(entry.revision(), new Cancellation());
+      } catch (SourceException e) {
+        throw MissingRevision.fact(e, entry.revision()).map(fact -> notInRepository(entry, s, fact, e))
+            .orElseThrow(() -> e);
       } finally {
         // the output may still be printing on its own thread: the report follows it
         progress.awaitOutput();
@@ -80,6 +84,21 @@ final class RollbackCommand implements Callable<Integer> {
       }
       return code;
     }
+  }
+
+  /**
+   * The revision of {@code entry} is not in the repository {@code --repo} gives ({@code fact}, as
+   * the source found it): said with what is known, never a guess at why. The store does not record
+   * which repository its syncs read, so the flag may name another one than that sync read; or the
+   * commit left the repository since (a force push, a deleted branch).
+   */
+  private SourceException notInRepository(HistoryEntry entry, Session s, String fact, SourceException e) {
+    return new SourceException("cannot roll back to history entry " + PlanRenderer.printable(entry.id()) + ": its"
+        + " revision " + PlanRenderer.shortRevision(entry.revision()) + " is not in the repository given as --repo "
+        + target.repo + " (" + fact + "). The state store " + s.stateDir().toAbsolutePath().normalize()
+        + " does not record which repository its syncs read: if that sync read another one, give it as --repo (with"
+        + " the --path and --ref it read); if it read this one, the commit has left every branch and tag there"
+        + " since (a force push, a deleted branch), and only a revision the repository still holds can be synced", e);
   }
 
   /** The successful sync entry with {@code id} (or the only one starting with it); never a forget's or a destroy's. */

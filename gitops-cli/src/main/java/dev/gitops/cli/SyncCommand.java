@@ -104,6 +104,16 @@ final class SyncCommand implements Callable<Integer> {
           throw new IllegalArgumentException("--plan " + planFile + ": " + applied, e);
         }
         throw refused(planFile, e);
+      } catch (dev.gitops.api.SourceException e) {
+        if (reviewed == null) {
+          throw e;
+        }
+        // the plan records its repository and requireMadeHere found it to be --repo's: the commit left it
+        throw MissingRevision.fact(e, reviewed.revision()).map(fact -> new dev.gitops.api.SourceException("--plan "
+            + planFile + ": the reviewed plan's revision " + PlanRenderer.shortRevision(reviewed.revision())
+            + " is no longer in the repository it was made from, --repo " + target.repo + " (" + fact + "): the commit"
+            + " has left every branch and tag there since the plan was made (a force push, a deleted branch); make a new plan with 'gitops plan --out'",
+            e)).orElseThrow(() -> e);
       } finally {
         // the output may still be printing on its own thread: the report follows it
         progress.awaitOutput();

@@ -224,6 +224,59 @@ class SyncOutcomesTest {
     assertThat(history.errLines()).singleElement().asString().contains("history");
   }
 
+  /**
+   * A rollback given another repository than the one its entry's sync read says that, naming the
+   * repository given, the store (which does not record its repository) and the flag, whether the
+   * store's Git cache holds the commit or not; it does not guess at a force push alone.
+   */
+  @Test
+  void aRollbackWithAnotherRepositoryThanTheSyncReadSaysWhatIsKnownAndTheFlag() throws Exception {
+    assertThat(gitops("sync").code()).isZero();
+    String entry = gitops("history").out().lines().skip(1).findFirst().orElseThrow().split(" ")[0];
+    FixtureRepo other = FixtureRepo.init(tmp.resolve("other repo"));
+    other.write("x.txt", "x\n").commit("another project");
+
+    for (boolean cached : List.of(true, false)) {
+      if (!cached) {
+        deleteTree(target.resolve(".gitops/git-cache"));
+      }
+      List<String> a = List.of("rollback", entry, "--repo", other.dir().toString(), "--target", target.toString());
+      StringWriter out = new StringWriter();
+      StringWriter err = new StringWriter();
+      int code = Main.commandLine(new GitopsCommand(), new PrintWriter(out, true), new PrintWriter(err, true))
+          .execute(a.toArray(String[]::new));
+      Run r = new Run(code, out.toString(), err.toString());
+      assertThat(r.code()).as(r.toString()).isEqualTo(1);
+      assertThat(r.errLines()).as(r.toString()).singleElement().asString()
+          .startsWith("gitops: cannot roll back to history entry " + entry + ": its revision main@sha1:")
+          .contains("is not in the repository given as --repo " + other.dir())
+          .contains("The state store " + target.resolve(".gitops") + " does not record which repository")
+          .contains("give it as --repo")
+          .doesNotContain(MissingRevision.GUESS);
+      assertThat(target.resolve("a.txt")).hasContent("a");
+      assertThat(target.resolve("x.txt")).doesNotExist();
+    }
+  }
+
+  /** A reviewed plan whose commit left the repository it was made from says so, naming the file and the repository. */
+  @Test
+  void aReviewedPlanWhoseCommitLeftItsRepositorySaysSoNamingTheFileWithoutAGuess() throws Exception {
+    assertThat(gitops("sync").code()).isZero();
+    repo.write("d.txt", "d\n").commit("d");
+    Path saved = tmp.resolve("reviewed.json");
+    assertThat(gitops("plan", "--out", saved.toString()).code()).isZero();
+    repo.resetHard("HEAD~1");  // the planned commit is on no branch any more
+
+    Run r = gitopsAt(target, "sync", "--plan", saved.toString());
+    assertThat(r.code()).as(r.toString()).isEqualTo(1);
+    assertThat(r.errLines()).as(r.toString()).singleElement().asString()
+        .startsWith("gitops: --plan " + saved + ": the reviewed plan's revision main@sha1:")
+        .contains("is no longer in the repository it was made from, --repo " + repo.dir())
+        .contains("make a new plan")
+        .doesNotContain(MissingRevision.GUESS);
+    assertThat(target.resolve("d.txt")).doesNotExist();
+  }
+
   @Test
   void aReviewedPlanAppliedTwiceIsSaidToBeAppliedAlreadyNamingTheFileAndTheEntry() {
     Path saved = tmp.resolve("reviewed.json");
