@@ -46,8 +46,7 @@ final class DemoCommand implements Callable<Integer> {
   public Integer call() throws IOException, GitAPIException {
     out = spec.commandLine().getOut();
     err = spec.commandLine().getErr();
-    Path base = dir != null ? Files.createDirectories(dir).toAbsolutePath().normalize()
-        : Files.createTempDirectory("gitops-demo-").toAbsolutePath();
+    Path base = dir != null ? base(dir) : Files.createTempDirectory("gitops-demo-").toAbsolutePath();
     Path repo = base.resolve("repo");
     Path target = base.resolve("target");
     for (Path p : List.of(repo, target)) {
@@ -161,6 +160,24 @@ final class DemoCommand implements Callable<Integer> {
   private static void write(Path file, String text) throws IOException {
     Files.createDirectories(file.getParent());
     Files.writeString(file, text, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * {@code --dir}, created when missing, as an absolute path; an empty one (it would be the working
+   * directory) and one that cannot be a directory (a file in the way) are errors naming the flag.
+   */
+  private static Path base(Path dir) {
+    if (dir.toString().isBlank()) {
+      throw new IllegalArgumentException("--dir is empty: give the directory for the tour (or omit it for a temporary"
+          + " one)");
+    }
+    try {
+      return Files.createDirectories(dir).toAbsolutePath().normalize();
+    } catch (IOException e) {
+      // NIO names only the path ("gitops: afile"): say what is wrong with it
+      throw new IllegalArgumentException("--dir " + dir + ": cannot create the directory: " + Session.whyNoDirectory(e),
+          e);
+    }
   }
 
   private static boolean isEmptyDir(Path p) throws IOException {
