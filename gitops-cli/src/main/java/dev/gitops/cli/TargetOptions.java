@@ -735,9 +735,27 @@ public final class TargetOptions {
     }
     if (!storeOnly && !"ansible".equals(provider)) {
       requireTargetOutsideRepository(dir);
+      requireTargetOutsideStore(dir);
     }
     if (!storeOnly) {
       requireStoreOutsideRepository();
+    }
+  }
+
+  /**
+   * A {@code --target} that is, or lies inside, the {@code --state} directory (links resolved) is
+   * refused naming both flags: Git content written there could rewrite the store. The provider
+   * refuses it too, but in its words, naming neither flag ("the excluded directory").
+   */
+  private void requireTargetOutsideStore(Path dir) {
+    if (dir == null || state == null) {
+      return;  // the default store is inside the target, never the reverse
+    }
+    Path store = state.toAbsolutePath().normalize();
+    if (PlanCommand.resolved(dir).startsWith(PlanCommand.resolved(store))) {
+      throw new IllegalArgumentException("--target " + dir + " is, or is inside, --state " + store + ": Git content"
+          + " written there could rewrite the state store; give --state a directory outside the target (or leave"
+          + " it out for <target>/.gitops)");
     }
   }
 
