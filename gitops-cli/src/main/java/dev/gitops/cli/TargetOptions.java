@@ -488,6 +488,12 @@ public final class TargetOptions {
     if (repo == null) {
       throw new IllegalArgumentException("missing --repo: the Git repository (URL or local path) to read");
     }
+    if ("".equals(path)) {
+      // an unset variable in a script ('--path "$DIR"'), never the root by accident: the whole repository
+      // would be synced into the target
+      throw new IllegalArgumentException("--path is empty: give a directory of the repository, '.' for its root, or"
+          + " leave the flag out");
+    }
     // checked before anything is created: a refused --path or --ref leaves no state directory behind
     sourceFlag("--ref", ref, b -> b.ref(ref));
     sourceFlag("--path", path, b -> b.path(path));
@@ -564,6 +570,23 @@ public final class TargetOptions {
   private void requireRepoNotBlank() {
     if (repo != null && repo.isBlank()) {
       throw new IllegalArgumentException("--repo is empty: give the Git repository (URL or local path) to read");
+    }
+    requireOwner();
+  }
+
+  /**
+   * An {@code --owner} the engine would refuse (blank, or holding control or format characters) is
+   * refused naming the flag, by every command, {@code history} included (which builds no engine and
+   * compared the store's owner with a blank one).
+   */
+  private void requireOwner() {
+    if (owner == null) {
+      return;  // not parsed from a command line: picocli's default is gitops
+    }
+    try {
+      dev.gitops.core.Reconciler.builder().owner(owner);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--owner: " + e.getMessage(), e);
     }
   }
 

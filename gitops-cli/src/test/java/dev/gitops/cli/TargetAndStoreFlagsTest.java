@@ -749,6 +749,30 @@ class TargetAndStoreFlagsTest {
     assertThat(target.resolve("app.properties")).doesNotExist();
   }
 
+  /**
+   * An empty {@code --path} (an unset variable in a script) is refused rather than read as the
+   * root, and a blank {@code --owner} names the flag, also for {@code history}; nothing is created.
+   */
+  @Test
+  void anEmptyPathAndABlankOwnerAreRefusedNamingTheFlag() throws Exception {
+    Path target = tmp.resolve("target");
+    for (String command : List.of("plan", "sync")) {
+      CliRun path = gitops(command, "--repo", repo.dir().toString(), "--target", target.toString(), "--path", "");
+      assertThat(path.code()).as("%s", path).isEqualTo(ExitCodes.ERROR);
+      assertThat(path.err()).startsWith("gitops: --path is empty");
+      CliRun owner = gitops(command, "--repo", repo.dir().toString(), "--target", target.toString(), "--owner", " ");
+      assertThat(owner.code()).as("%s", owner).isEqualTo(ExitCodes.ERROR);
+      assertThat(owner.err()).startsWith("gitops: --owner: owner id must not be blank");
+    }
+    assertThat(gitops("sync", "--repo", repo.dir().toString(), "--target", target.toString(), "--path", ".").code())
+        .as("'.' is the root").isZero();
+    CliRun history = gitops("history", "--target", target.toString(), "--owner", "");
+    assertThat(history.code()).as("%s", history).isEqualTo(ExitCodes.ERROR);
+    assertThat(history.err()).startsWith("gitops: --owner: owner id must not be blank");
+    CliRun byState = gitops("history", "--state", target.resolve(".gitops").toString(), "--owner", "");
+    assertThat(byState.code()).as("%s", byState).isEqualTo(ExitCodes.ERROR);
+  }
+
   @Test
   void aTargetInsideTheStoreIsRefusedNamingBoth() throws Exception {
     Path state = Files.createDirectories(tmp.resolve("state"));
