@@ -135,7 +135,8 @@ public final class ExitCodes {
     if (r.limit() == null) {
       // the library names no flag: prune is on unless --no-prune turns it off
       return oneLine(r) + (PRUNE_GUARD.equals(r.guard()) ? " Prune is off because of --no-prune: run without it"
-          + " to apply the plan whole" + reviewed : "");
+          + " to apply the plan whole (a reviewed plan is made again without it: 'gitops plan --out' and 'gitops"
+          + " sync --plan' take the same flags)" : "");
     }
     return head + switch (r.limit()) {
       case EVERYTHING -> "the sync would delete or replace " + (r.owned() == 1 ? "the only resource" : "all "
