@@ -38,6 +38,8 @@ final class ImagesCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     spec.commandLine().usage(spec.commandLine().getErr());
+    // the one error line every usage error ends with, as 'gitops' alone says it: not the usage alone
+    spec.commandLine().getErr().println("gitops: 'gitops images' needs a command: update");
     return ExitCodes.ERROR;
   }
 

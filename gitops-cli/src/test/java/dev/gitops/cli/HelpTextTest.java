@@ -59,6 +59,18 @@ class HelpTextTest {
         + " target there)").doesNotContain("local store");
   }
 
+  /** A command without its subcommand ends, as 'gitops' alone does, with one error line after the usage (exit 1). */
+  @Test
+  void aCommandWithoutItsSubcommandEndsWithAnErrorLineNamingIt() {
+    for (String[] args : List.of(new String[] {"images"}, new String[0])) {
+      CliRun r = CliRun.gitops(args);
+      assertThat(r.code()).as("%s", r).isEqualTo(ExitCodes.ERROR);
+      List<String> lines = r.err().lines().filter(l -> !l.isBlank()).toList();
+      assertThat(lines.get(lines.size() - 1)).as("%s", r).startsWith("gitops: ")
+          .contains(args.length == 0 ? "a command is required" : "'gitops images' needs a command: update");
+    }
+  }
+
   @Test
   void theRootHelpListsEveryExitCodeTheCliUsesIncludingTheSignalOnes() {
     String usage = Main.commandLine(new GitopsCommand(), new PrintWriter(new StringWriter()),
