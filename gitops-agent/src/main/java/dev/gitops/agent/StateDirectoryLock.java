@@ -58,11 +58,16 @@ final class StateDirectoryLock implements AutoCloseable {
     }
   }
 
-  /** The pid the holder wrote, or null when it cannot be read (an old or empty file). */
+  /**
+   * The pid the holder wrote, or null when it cannot be read (an old or empty file) or names no
+   * process running here: the agent that holds the lock now has not written its pid yet, and the
+   * one in the file is that of an agent killed with {@code kill -9}.
+   */
   private static String holder(LockFile lock) {
     try {
       String pid = lock.holder(32).trim();
-      return pid.matches("\\d{1,19}") ? pid : null;
+      return pid.matches("\\d{1,18}") && ProcessHandle.of(Long.parseLong(pid)).map(ProcessHandle::isAlive)
+          .orElse(false) ? pid : null;
     } catch (IOException e) {
       return null;
     }

@@ -72,20 +72,13 @@ public final class ExitCodes {
       if (c instanceof StoreOwnerException o) {
         return anotherOwners(o);
       }
-      if (c instanceof dev.gitops.agent.StateDirectoryInUseException d && c == t) {
-        java.util.Optional<String> held = LockHolders.checked(d);
-        if (held.isPresent()) {
-          return PlanRenderer.oneLine(held.get());
-        }
-      }
     }
     if (t instanceof PlanMismatchException m && m.field() != null && m.field().startsWith("/options/")) {
       // every flag that is one of the plan's options, or a plan made with --adopt reads as a wrong --prune
       return oneLine(m) + "; use the same --prune, --adopt, --allow-empty and " + DeletionLimit.FLAG
           + " for 'gitops plan --out' and 'gitops sync --plan'";
     }
-    // a lock's holder is named as its lock file says: a pid a killed process left there is said to be gone
-    return LockHolders.checked(oneLine(t));
+    return oneLine(t);
   }
 
   /**

@@ -72,18 +72,6 @@ class LockHolderMessagesTest {
     }
   }
 
-  /** The agent's refusal of a state directory names a holder pid that is not running as such, one that runs as before. */
-  @Test
-  void anAgentsStateDirectoryHeldUnderADeadPidSaysThePidIsNotRunning() throws Exception {
-    long dead = deadPid();
-    String gone = ExitCodes.describe(new dev.gitops.agent.StateDirectoryInUseException(tmp, Long.toString(dead)));
-    assertThat(gone).doesNotContain("(pid " + dead + ")").contains("pid " + dead + ", which is not running on this host")
-        .contains("in use by another agent");
-    long me = ProcessHandle.current().pid();
-    assertThat(ExitCodes.describe(new dev.gitops.agent.StateDirectoryInUseException(tmp, Long.toString(me))))
-        .contains("(pid " + me + ")").doesNotContain("not running");
-  }
-
   /** The error a writer gets from the store held by the reader. */
   private static StoreLockedException lockedOut(Path state) {
     try (FileStateStore store = FileStateStore.open(state)) {

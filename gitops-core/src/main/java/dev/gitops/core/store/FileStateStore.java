@@ -612,8 +612,16 @@ public final class FileStateStore implements BatchedStateStore {
   private static String holder(LockFile lock) {
     try {
       String text = lock.holder(64).trim();
-      if (text.matches("pid \\d+")) {
-        return "process " + text.substring(4);
+      if (text.matches("pid \\d{1,18}")) {
+        long pid = Long.parseLong(text.substring(4));
+        if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+          return "process " + pid;
+        }
+        // a writer killed with kill -9 leaves its pid; the lock went with it, and a reader, which
+        // writes none, holds it now (or one on another host, where this pid means nothing)
+        return "another process (the lock file names pid " + pid + ", which is not running on this host: it held the"
+            + " lock last, and the process that holds it now wrote no pid, as a reader such as plan, diff, status or"
+            + " history writes none)";
       }
     } catch (IOException e) {
       // only the message loses the pid; Windows locks the bytes against reading, for one
