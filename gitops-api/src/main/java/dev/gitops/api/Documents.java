@@ -1098,15 +1098,22 @@ public final class Documents {
   private static final BigDecimal PLAIN_BELOW = BigDecimal.TEN.pow(7);
 
   /**
-   * The canonical text of a double that {@link #canonicalNumber} keeps as a double (not integral):
-   * its shortest decimal (see {@link #shortest}) written as {@code Double.toString} writes it since
-   * JDK 19 ({@code 0.001}, {@code 123.5}; {@code 1.0E-5}, {@code 1.23456785E7} outside
-   * [10<sup>-3</sup>, 10<sup>7</sup>)), computed from the double's exact binary value: JDK 17's
-   * {@code Double.toString} gives another text for some values (JDK-4511638: {@code 9.9E-324} is
-   * {@code 1.0E-323} there, {@code 1.6E-322} is {@code 1.58E-322}), and a digest must not depend on the JDK. {@code NaN} and {@code
-   * Infinity}, which JSON cannot hold, are written as those words.
+   * The text of {@code d} as {@code Double.toString} writes it since JDK 19: its shortest decimal
+   * (see {@link #shortestDecimal}), as {@code 0.001} or {@code 123.5} within [10<sup>-3</sup>,
+   * 10<sup>7</sup>) and as {@code 1.0E-5} or {@code 1.23456785E7} outside it, computed from the
+   * double's exact binary value. JDK 17's {@code Double.toString} gives another text, and another
+   * value, for some doubles (JDK-4511638: {@code 2.0E23} is {@code 1.9999999999999998E23} there,
+   * {@code 9.9E-324} is {@code 1.0E-323}, {@code 1.6E-322} is {@code 1.58E-322}); a digest, a file
+   * written or a decoded value must not depend on the JDK. It is the canonical text of a double in
+   * {@link #canonicalJson}. {@code NaN} and {@code Infinity}, which JSON cannot hold, are written as
+   * those words; zero as {@code 0.0} or {@code -0.0}.
+   *
+   * <pre>{@code
+   * Documents.doubleText(2.0E23);    // "2.0E23" on every JDK
+   * Documents.doubleText(0.1 + 0.2); // "0.30000000000000004"
+   * }</pre>
    */
-  static String doubleText(double d) {
+  public static String doubleText(double d) {
     if (Double.isNaN(d)) {
       return "NaN";
     }
@@ -1126,6 +1133,26 @@ public final class Documents {
     String digits = abs.unscaledValue().toString();
     int exponent = abs.precision() - abs.scale() - 1;
     return sign + digits.charAt(0) + "." + (digits.length() > 1 ? digits.substring(1) : "0") + "E" + exponent;
+  }
+
+  /**
+   * The shortest decimal that reads back as {@code d}, the same on every JDK: what {@code new
+   * BigDecimal(Double.toString(d))} gives since JDK 19, where {@code BigDecimal.valueOf(d)} on JDK 17
+   * may give another value ({@code 1.9999999999999998E+23} for {@code 2.0E23}). Zero (either sign)
+   * is {@link BigDecimal#ZERO}.
+   *
+   * <pre>{@code
+   * Documents.shortestDecimal(2.0E23);   // 2E+23
+   * Documents.shortestDecimal(0.1);      // 0.1, not 0.1000000000000000055511151231257827...
+   * }</pre>
+   *
+   * @throws IllegalArgumentException when {@code d} is NaN or infinite
+   */
+  public static BigDecimal shortestDecimal(double d) {
+    if (!Double.isFinite(d)) {
+      throw new IllegalArgumentException("no decimal is " + d);
+    }
+    return d == 0 ? BigDecimal.ZERO : shortest(new BigDecimal(d), d, false);
   }
 
   /**

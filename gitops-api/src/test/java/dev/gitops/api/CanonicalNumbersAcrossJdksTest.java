@@ -86,4 +86,29 @@ class CanonicalNumbersAcrossJdksTest {
     // a decimal that is no double's shortest text stays exact, apart from the nearest double
     assertThat(text(DecimalNode.valueOf(new BigDecimal("0.10000000000000000001")))).isEqualTo("0.10000000000000000001");
   }
+
+  /**
+   * The routine other modules use for a double's text or value (a file written, a YAML float read):
+   * JDK 17's {@code Double.toString} gives 1.9999999999999998E23, 9.999999999999999E22, 1.0E-323 and
+   * 1.58E-322 for the first four, and BigDecimal.valueOf the values of those texts.
+   */
+  @Test
+  void theShortestDecimalAndTextOfADoubleAreTheSameOnEveryJdk() {
+    assertThat(Documents.doubleText(2.0E23)).isEqualTo("2.0E23");
+    assertThat(Documents.doubleText(1.0E23)).isEqualTo("1.0E23");
+    assertThat(Documents.doubleText(Double.longBitsToDouble(2))).isEqualTo("9.9E-324");
+    assertThat(Documents.doubleText(Double.longBitsToDouble(32))).isEqualTo("1.6E-322");
+    assertThat(Documents.doubleText(8.41E21)).isEqualTo("8.41E21");
+    assertThat(Documents.doubleText(0.1 + 0.2)).isEqualTo("0.30000000000000004");
+    assertThat(Documents.doubleText(1000.5)).isEqualTo("1000.5");
+    assertThat(Documents.doubleText(-0.0)).isEqualTo("-0.0");
+    assertThat(Documents.shortestDecimal(2.0E23)).isEqualByComparingTo("2E+23");
+    assertThat(Documents.shortestDecimal(1.0E23)).isEqualByComparingTo("1E+23");
+    assertThat(Documents.shortestDecimal(Double.longBitsToDouble(32))).isEqualByComparingTo("1.6E-322");
+    assertThat(Documents.shortestDecimal(-2.82879384806159E17)).isEqualByComparingTo("-2.82879384806159E+17");
+    assertThat(Documents.shortestDecimal(0.1)).isEqualByComparingTo("0.1");
+    assertThat(Documents.shortestDecimal(-0.0)).isEqualByComparingTo("0");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Documents.shortestDecimal(Double.NaN))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("NaN");
+  }
 }
