@@ -886,7 +886,7 @@ public final class YamlManifestDecoder implements Decoder {
           try {
             exact = p.getDecimalValue();
           } catch (NumberFormatException | IOException e) {
-            exact = BigDecimal.valueOf(d);  // YAML float spellings BigDecimal cannot parse; the double is exact enough
+            exact = yamlDecimal(p.getText(), d);
           }
           result = NODES.numberNode(exact);
         }
@@ -904,6 +904,24 @@ public final class YamlManifestDecoder implements Decoder {
         inner.put(result, (int) Math.min(Integer.MAX_VALUE, expansions - expansionsBefore));
       }
       return result;
+    }
+
+    /**
+     * The value of a YAML float spelled in a way BigDecimal cannot read ({@code 2_0.0e+22}: YAML 1.1
+     * digit separators), whose double is {@code d}: the number written, exactly, as it reads without
+     * its separators, so that it equals the same number spelled without them; else the double's
+     * shortest decimal ({@link Documents#shortestDecimal}). Not {@code BigDecimal.valueOf(d)}, whose
+     * value depends on the JDK (JDK 17 reads {@code 2_0.0e+22} as 199999999999999980000000).
+     */
+    private static BigDecimal yamlDecimal(String text, double d) {
+      if (text != null) {
+        try {
+          return new BigDecimal(text.replace("_", ""));
+        } catch (NumberFormatException e) {
+          // a spelling that is not a decimal even without separators: the double read is the value
+        }
+      }
+      return Documents.shortestDecimal(d);
     }
 
     /** Checks the key just read: a tag on it must be a scalar's; an anchor on it is an anchor of its text. */

@@ -284,16 +284,43 @@ final class FileFormats {
       }
       return (w + "\n").getBytes(StandardCharsets.UTF_8);
     }
-    return Yaml.MAPPER.writeValueAsBytes(data);
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try (JsonGenerator g = new SameOnEveryJdk(Yaml.MAPPER.getFactory().createGenerator(out))) {
+      Yaml.MAPPER.writeTree(g, data);
+    }
+    return out.toByteArray();
   }
 
-  /** A JSON generator writing the provider's pretty form (two-space indent, {@code "key": value}). */
+  /**
+   * A JSON generator writing the provider's pretty form (two-space indent, {@code "key": value}),
+   * doubles as {@link SameOnEveryJdk} writes them.
+   */
   static JsonGenerator prettyJson(Writer w) throws IOException {
     DefaultPrettyPrinter pp = new DefaultPrettyPrinter(
         Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER))
         .withObjectIndenter(new DefaultIndenter("  ", "\n"))
         .withArrayIndenter(new DefaultIndenter("  ", "\n"));
-    return JSON.getFactory().createGenerator(w).setPrettyPrinter(pp);
+    return new SameOnEveryJdk(JSON.getFactory().createGenerator(w).setPrettyPrinter(pp));
+  }
+
+  /**
+   * Writes a double as {@link Documents#doubleText} (its shortest decimal), not as Jackson does,
+   * with {@code Double.toString}, whose text differs between JDKs for some values (JDK 17 writes
+   * {@code 2.0E23} as {@code 1.9999999999999998E23}): a file's bytes must not depend on the JDK.
+   */
+  private static final class SameOnEveryJdk extends com.fasterxml.jackson.core.util.JsonGeneratorDelegate {
+    SameOnEveryJdk(JsonGenerator g) {
+      super(g, false);
+    }
+
+    @Override
+    public void writeNumber(double d) throws IOException {
+      if (Double.isFinite(d)) {
+        super.writeNumber(Documents.doubleText(d));
+      } else {
+        super.writeNumber(d);
+      }
+    }
   }
 
   /** A parser over {@code bytes} with the limits and checks {@link #parse} applies. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.api.Documents;
 import dev.gitops.core.files.FileFormats.Format;
 import java.io.IOException;
 import java.io.StringWriter;
@@ -222,6 +223,8 @@ final class GitText {
         if (Double.isInfinite(d)) {
           return d > 0 ? ".inf" : "-.inf";
         }
+        // not asText(): Double.toString's text differs between JDKs for some doubles
+        return Documents.doubleText(d);
       }
       return node.isBigDecimal() ? node.decimalValue().toString() : node.asText();
     }

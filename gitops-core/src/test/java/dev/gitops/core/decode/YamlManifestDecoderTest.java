@@ -361,4 +361,33 @@ class YamlManifestDecoderTest {
         .contains("s.yaml:3").contains("sensitive");
     assertThat(Set.of()).isEmpty();
   }
+
+  /**
+   * A YAML 1.1 float with digit separators is the number written, as without them, on every JDK:
+   * it was the double's {@code BigDecimal.valueOf}, whose value JDK 17 gives from a longer text
+   * ({@code 2_0.0e+22} was 199999999999999980000000, {@code 1_0.0e-324} the decimal 1E-323 where
+   * {@code 1.0e-323} is 9.9E-324's double).
+   */
+  @Test
+  void yamlFloatsWithDigitSeparatorsAreTheNumberWrittenOnEveryJdk() {
+    String[][] same = {
+        {"2_0.0e+22", "2.0e+23", "200000000000000000000000"},
+        {"8_41.0e+19", "8.41e+21", "8410000000000000000000"},
+        {"1_0.0e-324", "1.0e-323", null},
+        {"1_6.0e-323", "1.6e-322", "1.6E-322"},
+        {"1_000.5", "1000.5", "1000.5"},
+        {"3.141_592_653_589_793_238_46", "3.14159265358979323846", "3.14159265358979323846"},
+    };
+    for (String[] s : same) {
+      com.fasterxml.jackson.databind.JsonNode separated = decoder.decode(file("a.yaml", "type: t\nname: a\nspec:\n  x: " + s[0] + "\n"))
+          .get(0).document();
+      com.fasterxml.jackson.databind.JsonNode plain = decoder.decode(file("a.yaml", "type: t\nname: a\nspec:\n  x: " + s[1] + "\n"))
+          .get(0).document();
+      assertThat(separated).as(s[0]).isEqualTo(plain);
+      assertThat(dev.gitops.api.Documents.digest(separated)).as(s[0]).isEqualTo(dev.gitops.api.Documents.digest(plain));
+      if (s[2] != null) {
+        assertThat(dev.gitops.api.Documents.canonicalJson(separated)).as(s[0]).isEqualTo("{\"x\":" + s[2] + "}");
+      }
+    }
+  }
 }
