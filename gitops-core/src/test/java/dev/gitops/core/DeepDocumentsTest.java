@@ -239,4 +239,21 @@ class DeepDocumentsTest {
     assertThat(Documents.equal(p.live.get(key("a")), deep(Documents.MAX_DEPTH, "two"))).isTrue();
     assertThat(onSmallStack(() -> rec.plan().hasChanges())).isEqualTo(false);
   }
+
+  @Test
+  void theLastAppliedFormOfADocumentAtTheLimitDropsIgnoredPathsOnASmallStack() throws Exception {
+    MergeRules.KeyField name = MergeRules.KeyField.withDefault("name", F.textNode("e"));
+    MergeRules rules = MergeRules.builder().keyedList("/spec", name).keyedList("/**/sub", name)
+        .ignore("/**/x/v").build();
+    JsonNode d = Documents.freeze(deepKeyed(Documents.MAX_DEPTH, "secret-ish", false));
+    JsonNode plainRules = Documents.freeze(deep(Documents.MAX_DEPTH, "kept"));
+    Object r = onSmallStack(() -> List.of(
+        dev.gitops.core.internal.plan.LastApplied.strip(key("a"), d, rules),
+        dev.gitops.core.internal.plan.LastApplied.strip(key("a"), plainRules, MergeRules.builder().ignore("/nothing").build())));
+    assertThat(r).isNotInstanceOf(Throwable.class);
+    List<?> stripped = (List<?>) r;
+    assertThat(Documents.canonicalJson((JsonNode) stripped.get(0)))
+        .isEqualTo(Documents.canonicalJson(d).replace("\"v\":\"secret-ish\"", ""));
+    assertThat(stripped.get(1)).isSameAs(plainRules);
+  }
 }
