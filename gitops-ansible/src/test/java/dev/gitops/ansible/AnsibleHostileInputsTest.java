@@ -58,6 +58,31 @@ class AnsibleHostileInputsTest {
   }
 
   @Test
+  void hostsNamedByTheirIpv6AddressConvergeOneByOne() throws Exception {
+    // An AWX inventory of IPv6 addresses: Ansible reads '2001:db8::1' and '[::1]:2222' (port 2222) as
+    // hosts and matches each line of a --limit file against the host names first, colons and all; the
+    // decoder refused every such name as holding ':', so the fleet could not be managed at all
+    try (AnsibleFixture fx = new AnsibleFixture(tmp)) {
+      fx.repo.write("ansible/inventory/hosts", "[web]\n2001:db8::1 port=1 " + AnsibleFixture.LOCAL
+          + "\n[::1]:2222 port=2 " + AnsibleFixture.LOCAL + "\n[web:vars]\napp_role=web\n").commit("an IPv6 fleet");
+      AnsibleProvider provider = fx.providerBuilder().build();
+      SyncResult first = fx.reconciler(provider).sync();
+      assertThat(first.isSuccessful()).as("%s", first.failures()).isTrue();
+      assertThat(first.outcomes().get(host("2001:db8::1")).kind()).isEqualTo(Outcome.Kind.CREATED);
+      assertThat(first.outcomes().get(host("::1")).kind()).isEqualTo(Outcome.Kind.CREATED);
+      assertThat(new int[] {fx.runs("2001:db8::1"), fx.runs("::1")}).containsExactly(1, 1);
+      assertThat(fx.conf("::1")).isEqualTo("port=2\nrole=web\n");
+
+      fx.repo.write("ansible/inventory/hosts", "[web]\n2001:db8::1 port=1 " + AnsibleFixture.LOCAL
+          + "\n[::1]:2222 port=3 " + AnsibleFixture.LOCAL + "\n[web:vars]\napp_role=web\n").commit("one port changed");
+      SyncResult second = fx.reconciler(provider).sync();
+      assertThat(second.isSuccessful()).as("%s", second.failures()).isTrue();
+      assertThat(new int[] {fx.runs("2001:db8::1"), fx.runs("::1")}).as("only ::1 ran").containsExactly(1, 2);
+      assertThat(fx.conf("::1")).isEqualTo("port=3\nrole=web\n");
+    }
+  }
+
+  @Test
   void anInventoryFileTheProviderDidNotWriteIsNeverOverwritten() throws Exception {
     try (AnsibleFixture fx = new AnsibleFixture(tmp)) {
       fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1")).commit("fleet");
