@@ -28,6 +28,7 @@ import dev.gitops.api.spi.Provider;
 import dev.gitops.core.internal.fs.Executables;
 import dev.gitops.core.redact.Scrubber;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -781,7 +782,7 @@ public final class AnsibleProvider implements Provider {
   }
 
   /** One host's outcome from a run, with Ansible's exit codes. */
-  private static Outcome outcome(ResourceKey key, PlaybookRunner.Result r, String host, Outcome ok) {
+  private Outcome outcome(ResourceKey key, PlaybookRunner.Result r, String host, Outcome ok) {
     if (!r.stopped().isEmpty()) {
       return Outcome.unknown(key + ": ansible-playbook " + r.stopped() + "; the host's state is not known");
     }
@@ -828,7 +829,8 @@ public final class AnsibleProvider implements Provider {
       return Outcome.permanentFailure(key + " did not complete the playbook: ansible-playbook ended the play "
           + (hr == null || hr.stats().isEmpty() ? "before any task ran for " + host
               : "after ok=" + hr.stats().getOrDefault("ok", 0) + " changed=" + hr.stats().getOrDefault("changed", 0))
-          + " with no host failed (exit " + code + ")" + (r.stderr().isEmpty() ? "" : ": " + ansibleError(r.stderr()))
+          + " with no host failed (exit " + code + ")"
+          + (r.stderr().isEmpty() ? "" : ": " + ansibleError(r.stderr(), managed.inventoryFile()))
           + "; it runs again at the next sync", null);
     }
     if (played && code != 0 && failsOtherHostsAtMost(code) && (hr == null || !hr.completed())) {
@@ -886,16 +888,46 @@ public final class AnsibleProvider implements Provider {
   /** Where Ansible's error message ends and its excerpt of the file it blames begins. */
   private static final java.util.regex.Pattern ERROR_EXCERPT = java.util.regex.Pattern.compile("\\s+The error appears to be in");
 
+  /** The place that excerpt is of: "The error appears to be in 'file': line 4, column 1". */
+  private static final java.util.regex.Pattern ERROR_PLACE = java.util.regex.Pattern.compile(
+      "\\s+The error appears to be in '([^'\\n]*)': line (\\d+), column (\\d+)");
+
   /**
    * Ansible's own error in {@code stderr} ({@code ERROR! the role 'x' was not found in ...}) without
    * the excerpt of the file it blames that follows it ("The offending line appears to be: ..."),
-   * which for an included role is a line of the managed inventory, variables and all.
+   * which for an included role is a line of the managed inventory, variables and all; but with the
+   * place it blames ("; the error appears to be in 'ansible/roles/app/tasks/more.yml': line 4,
+   * column 1", the repository's path once the run's copy is named so), where a YAML error of a
+   * file the run loads (an included task file, a {@code group_vars} file) is — unless that place is
+   * the managed inventory {@code inventory}, which the provider writes and the user does not fix.
    */
-  static String ansibleError(String stderr) {
+  static String ansibleError(String stderr, Path inventory) {
     int at = stderr.indexOf("ERROR!");
     String s = at >= 0 ? stderr.substring(at) : stderr;
     java.util.regex.Matcher excerpt = ERROR_EXCERPT.matcher(s);
-    return (excerpt.find() ? s.substring(0, excerpt.start()) : s).strip();
+    if (!excerpt.find()) {
+      return s.strip();
+    }
+    String error = s.substring(0, excerpt.start()).strip();
+    java.util.regex.Matcher place = ERROR_PLACE.matcher(s).region(excerpt.start(), s.length());
+    if (!place.lookingAt() || isFile(place.group(1), inventory)) {
+      return error;
+    }
+    return error + "; the error appears to be in '" + place.group(1) + "': line " + place.group(2) + ", column "
+        + place.group(3);
+  }
+
+  /** Whether {@code named}, a path in Ansible's message, is {@code file}, as given or with its links resolved. */
+  private static boolean isFile(String named, Path file) {
+    try {
+      Path p = Path.of(named);
+      if (p.equals(file.toAbsolutePath().normalize())) {
+        return true;
+      }
+      return Files.exists(p) && Files.exists(file) && Files.isSameFile(p, file);
+    } catch (IOException | java.nio.file.InvalidPathException e) {
+      return false;  // not a path of this machine: not the managed inventory
+    }
   }
 
   /**

@@ -206,6 +206,25 @@ class AnsibleProviderTest {
     assertThat(why).as(why).startsWith("ansible:host::h2 did not complete the playbook: ansible-playbook ended the play")
         .contains("with no host failed (exit 2): ERROR! the role 'goood' was not found in")
         .doesNotContain("offending line").endsWith("; it runs again at the next sync");
+    // Ansible places that error at the variable's line in the managed inventory, which the provider
+    // writes and the user cannot fix: not named
+    assertThat(why).doesNotContain("appears to be in").doesNotContain("inventory.yml");
+  }
+
+  @Test
+  void anAnsibleErrorThatEndsThePlayNamesTheRepositorysFileAndLineItPointsAt() throws Exception {
+    // a dynamic include_tasks of a file that is not YAML: the syntax check does not load it, and Ansible
+    // ends the play at the run with "ERROR! ... did not find expected node content", then "The error
+    // appears to be in '<the run's copy>/ansible/roles/app/tasks/more.yml': line 4, column 1", which the
+    // outcome cut off with the excerpt after it, naming no file at all
+    fx.repo.write("ansible/roles/app/tasks/main.yml", "- ansible.builtin.include_tasks: more.yml\n")
+        .write("ansible/roles/app/tasks/more.yml", "- name: a\n  ansible.builtin.debug:\n    msg: [\n")
+        .write("ansible/inventory/hosts", AnsibleFixture.inventory("h1")).commit("a broken include");
+    SyncResult r = fx.reconciler(fx.providerBuilder().build()).sync();
+    String why = r.outcomes().get(host("h1")).message();
+    assertThat(why).as(why).contains("did not find expected node content")
+        .contains("the error appears to be in 'ansible/roles/app/tasks/more.yml': line 4, column 1")
+        .doesNotContain("offending line").doesNotContain("bundles").endsWith("; it runs again at the next sync");
   }
 
   @Test
