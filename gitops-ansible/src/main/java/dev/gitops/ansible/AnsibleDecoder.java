@@ -222,11 +222,22 @@ public final class AnsibleDecoder implements Decoder {
       hostDocs.put(h.name(), r.document());
       out.add(r);
     }
-    for (String playbook : decommissionPath == null ? List.of(playbookPath) : List.of(playbookPath, decommissionPath)) {
+    List<String> playbooks = decommissionPath == null ? List.of(playbookPath) : List.of(playbookPath, decommissionPath);
+    for (String playbook : playbooks) {
       PlayVarsFiles.missing(bundle, playbook).ifPresent(p -> {
         throw new DecodeException(Origin.of(p.file(), p.line(), revision), p.message());
       });
     }
+    // the vars files Ansible loads only when a play runs, which --syntax-check does not load: those
+    // of the groups a host is in (its group_names, and all)
+    Set<String> hostGroups = new java.util.TreeSet<>();
+    inv.hosts().values().forEach(h -> {
+      hostGroups.add("all");
+      hostGroups.addAll(h.groups());
+    });
+    PlayVarsFiles.unreadable(bundle, playbooks, hostGroups, inv.hosts().keySet()).ifPresent(p -> {
+      throw new DecodeException(Origin.of(p.file(), p.line(), revision), p.message());
+    });
     if (syntaxCheck != null) {
       // once per decode, after the inventory's own errors: one process for every host and group
       syntaxCheck.check(bundle).ifPresent(p -> {

@@ -122,6 +122,39 @@ class PlaybookSyntaxCheckTest {
   }
 
   @Test
+  void aVarsFileOfThePlaybooksDirectoryThatIsNotYamlFailsTheDecodeAtItsLineBeforeAnyRun() throws Exception {
+    // --syntax-check loads neither the playbook directory's group_vars/host_vars nor a play's vars_files:
+    // Ansible read them only when the play ran, and ended the run there for every host of the batch
+    AnsibleProvider p = provider();
+    String notYaml = "a: 1\nb: [1, 2\nc: 3\n";
+    String play = "- hosts: all\n  gather_facts: false\n  vars_files:\n    - vars/common.yml\n  roles:\n    - app\n";
+    Map<String, Map<String, String>> cases = Map.of(
+        "ansible/group_vars/web.yml", Map.of("ansible/group_vars/web.yml", notYaml),
+        "ansible/group_vars/all/main.yml", Map.of("ansible/group_vars/all/main.yml", notYaml),
+        "ansible/host_vars/w2", Map.of("ansible/host_vars/w2", notYaml),
+        "ansible/vars/common.yml", Map.of("ansible/site.yml", play, "ansible/vars/common.yml", notYaml));
+    cases.forEach((file, files) -> assertThatThrownBy(() -> p.ansibleDecoder().decodeTogether(repo(files)))
+        .as(file).isInstanceOfSatisfying(DecodeException.class, e -> {
+          assertThat(e.origin().path()).isEqualTo(file);
+          assertThat(e.origin().line()).isEqualTo(3);
+          assertThat(e.getMessage()).contains("cannot be read as YAML").contains("expected ',' or ']'")
+              .contains("when the play runs");
+        }));
+    assertThat(calls()).as("refused before Ansible was asked").isEmpty();
+
+    // what Ansible never loads, or decrypts first, is left alone: a group no host is in, a file
+    // whose extension Ansible skips, a vault-encrypted file; and JSON
+    Map<String, String> fine = new java.util.TreeMap<>(Map.of(
+        "ansible/group_vars/nosuchgroup.yml", notYaml,
+        "ansible/group_vars/web/notes.txt", notYaml,
+        "ansible/group_vars/web/vault.yml", VaultSamples.FILE,
+        "ansible/host_vars/w1.json", "{\"x\":1}",
+        "ansible/site.yml", play,
+        "ansible/vars/common.yml", "a: 1\n"));
+    assertThat(p.ansibleDecoder().decodeTogether(repo(fine))).hasSize(6);
+  }
+
+  @Test
   void theSameFilesAreCheckedOnceAndAnyChangedFileOrAFailureIsCheckedAgain() throws Exception {
     AnsibleProvider p = provider();
     p.ansibleDecoder().decodeTogether(repo(Map.of()));

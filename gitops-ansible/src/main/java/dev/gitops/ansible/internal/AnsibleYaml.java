@@ -162,6 +162,40 @@ public final class AnsibleYaml {
     return new Loaded(c.construct(root, 0), c.keyLines, c.nonStringKeys);
   }
 
+  /** How deep the syntax check lets YAML nest: about where Python's recursion would end PyYAML's. */
+  private static final int SYNTAX_MAX_DEPTH = 1000;
+
+  /**
+   * The syntax error PyYAML would meet in {@code text}, with its line, or empty when the text is
+   * JSON or well-formed YAML: the parse alone, without this reader's checks that are stricter than
+   * Ansible's (duplicate keys, tags, the number of aliases), for a file Ansible loads and this
+   * reader does not (a vars file of the playbook's directory). A limit of the parser passed (no
+   * line to name) is left to Ansible too.
+   */
+  public static java.util.Optional<YamlError> syntaxError(String text) {
+    try {
+      JSON.readTree(text);
+      return java.util.Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      // not JSON: YAML's turn, which reports problems with lines
+    }
+    try {
+      LoaderOptions options = new LoaderOptions();
+      options.setMaxAliasesForCollections(Integer.MAX_VALUE);  // composing does not expand them
+      options.setCodePointLimit(MAX_CODE_POINTS);
+      options.setNestingDepthLimit(SYNTAX_MAX_DEPTH);
+      options.setProcessComments(false);
+      new Composer(new ParserImpl(new StreamReader(text), options), new PyYamlResolver(), options).getSingleNode();
+      return java.util.Optional.empty();
+    } catch (MarkedYAMLException e) {
+      Mark m = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+      return java.util.Optional.of(new YamlError(m == null ? 0 : m.getLine() + 1,
+          oneLine(e.getProblem() != null ? e.getProblem() : e.getMessage())));
+    } catch (YAMLException e) {
+      return java.util.Optional.empty();  // a limit of this parser, not of PyYAML's: Ansible's to judge
+    }
+  }
+
   private static String oneLine(String s) {
     return s == null ? "invalid YAML" : s.replace('\n', ' ').trim();
   }
