@@ -850,7 +850,8 @@ public final class AnsibleProvider implements Provider {
       return new Outcome(ok.kind(), summary, null, Map.of());
     }
     return Outcome.permanentFailure(key + ": ansible-playbook exited with " + code + " (" + meaning(code, played)
-        + "): " + r.stderr() + culprits(r, host), null);
+        + ")" + (r.stderr().isEmpty() ? "; it printed nothing on its error output" : ": " + r.stderr())
+        + culprits(r, host), null);
   }
 
   /** The most hosts {@link #culprits} names. */
@@ -962,11 +963,15 @@ public final class AnsibleProvider implements Provider {
           + " no play or this ansible-playbook did not load the callback (not Ansible, or an old one: tested with"
           + " ansible-core 2.14)";
       case 1 -> "error";
-      case 2 -> "one or more hosts failed";
-      case 3 -> "one or more hosts were unreachable";
+      // argparse's code for a command line it does not take, which ansible-core's own are not
+      case 2 -> played ? "one or more hosts failed" : "a usage error: no play started, ansible-playbook not taking"
+          + " the command line it was given (not ansible-core, or a version without one of its options: tested"
+          + " with ansible-core 2.14)";
+      case 3 -> played ? "one or more hosts were unreachable" : "but no play started, so none was reached";
       case 4 -> played ? "one or more hosts were unreachable" : "the playbook or inventory could not be parsed";
       case 5 -> "bad or incomplete options";
-      case 8 -> "the play was aborted after a host failed (any_errors_fatal or max_fail_percentage)";
+      case 8 -> played ? "the play was aborted after a host failed (any_errors_fatal or max_fail_percentage)"
+          : "but no play started";
       case 99 -> "interrupted";
       case 250 -> "unexpected error";
       default -> "unknown exit code";

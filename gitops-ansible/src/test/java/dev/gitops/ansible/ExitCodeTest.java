@@ -378,10 +378,16 @@ class ExitCodeTest {
       Map<ResourceKey, Outcome> out = run("silent", code, Duration.ofMinutes(1));
       assertThat(out.values()).as("exit %s, no play", code).allSatisfy(o -> {
         assertThat(o.kind()).isEqualTo(Outcome.Kind.PERMANENT);
-        assertThat(o.message()).contains("exited with " + code).contains(AnsibleProvider.meaning(code, false));
+        assertThat(o.message()).contains("exited with " + code).contains(AnsibleProvider.meaning(code, false))
+            .as("an error output that is empty is said so, not left as a trailing ': '")
+            .doesNotEndWith(": ").contains("it printed nothing on its error output");
+        assertThat(AnsibleProvider.meaning(code, false)).as("exit %s, no play", code).doesNotContain("hosts failed")
+            .doesNotContain("hosts were unreachable").doesNotContain("aborted after a host failed");
       });
     }
     assertThat(AnsibleProvider.meaning(4, false)).contains("could not be parsed");
+    // argparse's exit code: an ansible-playbook that does not take the command line it was given
+    assertThat(AnsibleProvider.meaning(2, false)).contains("usage error").contains("tested with ansible-core 2.14");
   }
 
   @Test
