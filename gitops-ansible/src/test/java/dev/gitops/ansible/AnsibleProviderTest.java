@@ -190,6 +190,31 @@ class AnsibleProviderTest {
   }
 
   @Test
+  void aReviewedPlanThatCorrectsDriftIsAppliedAsReviewed() throws Exception {
+    // plan, review, apply that plan (gitops plan --out, then sync --plan): the engine observes again and
+    // applies only if nothing moved. The template's check-mode diff named the file Ansible rendered it
+    // to, under a temporary directory new at every run ('+++ after: …/runs/run-…/local-tmp/
+    // ansible-local-…/tmp…/app.conf.j2'), so no two observations of the same drift were equal and a
+    // reviewed plan correcting drift was always refused as 'the stored or live state changed'
+    fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h2")).commit("fleet");
+    AnsibleProvider provider = fx.providerBuilder().checkDrift(true).build();
+    assertThat(fx.reconciler(provider).sync().isSuccessful()).isTrue();
+    java.nio.file.Files.writeString(fx.out.resolve("h1.conf"), "port=1\nedited by hand\n");
+
+    Reconciler r = fx.reconciler(provider);
+    dev.gitops.api.Plan reviewed = r.plan();
+    dev.gitops.api.Change h1 = reviewed.changes().stream().filter(c -> c.key().equals(host("h1"))).findFirst()
+        .orElseThrow();
+    assertThat(h1.drift()).isTrue();
+    String diff = h1.live().get("drift").get(0).get("diff").asText();
+    assertThat(diff).contains("edited by hand").contains("app.conf.j2").doesNotContain("run-")
+        .doesNotContain("ansible-local-").doesNotContain(".work");
+    SyncResult applied = r.apply(reviewed);
+    assertThat(applied.isSuccessful()).as("%s", applied.failures()).isTrue();
+    assertThat(fx.conf("h1")).isEqualTo("port=8000\nrole=web\n");
+  }
+
+  @Test
   void anAnsibleErrorThatEndsThePlayIsSaidInAnsiblesWordsNotAsOtherHostsFailing() throws Exception {
     // h2's include_role names a role that does not exist: Ansible stops the play with "ERROR!", no host failed
     fx.repo.write("ansible/site.yml", """

@@ -444,6 +444,7 @@ public final class PlaybookRunner {
     // they are the user's and left as given.
     temporaryDirectory(env, "ANSIBLE_LOCAL_TEMP", runDir.resolve("local-tmp"));
     temporaryDirectory(env, "TMPDIR", runDir.resolve("tmp"));
+    String localTemp = env.get("ANSIBLE_LOCAL_TEMP");
     String plugins = underWorkDir(cwd, pluginDir());
     String existing = env.get("ANSIBLE_CALLBACK_PLUGINS");
     env.put("ANSIBLE_CALLBACK_PLUGINS", existing == null || existing.isEmpty() ? plugins : plugins + ":" + existing);
@@ -509,7 +510,7 @@ public final class PlaybookRunner {
     }
     try {
       return await(p, runDir, inventory, playbook, hosts, ctx, deadline, Duration.between(started, deadline), stopsAt,
-          scrubber, progress);
+          scrubber, progress, diff -> sourcePaths(stableTemporaryPaths(diff, localTemp)));
     } finally {
       if (!p.isAlive()) {
         pidFile.clear(p.pid());
@@ -525,10 +526,10 @@ public final class PlaybookRunner {
   }
 
   private Result await(Process p, Path runDir, Path inventory, Path playbook, Collection<String> hosts, CallContext ctx,
-      Instant deadline, Duration given, String limit, Scrubber scrubber, Progress progress)
-      throws InterruptedException {
+      Instant deadline, Duration given, String limit, Scrubber scrubber, Progress progress,
+      java.util.function.UnaryOperator<String> diffs) throws InterruptedException {
     Path stderr = runDir.resolve("stderr");
-    Collector collector = new Collector(scrubber, progress, this::sourcePath, this::sourcePaths);
+    Collector collector = new Collector(scrubber, progress, this::sourcePath, this::sourcePaths, diffs);
     Thread reader = new Thread(() -> collector.read(p.getInputStream()), "ansible-playbook-output");
     reader.setDaemon(true);
     reader.start();
@@ -683,6 +684,45 @@ public final class PlaybookRunner {
     return out;
   }
 
+  /**
+   * The directories Ansible makes in its local temporary directory, named anew at every run: one per
+   * process ({@code ansible-local-<pid><random>}) and one per task ({@code tmp<random>}).
+   */
+  private static final String LOCAL_TEMP_DIRS = "/ansible-local-[^/\\s]*/(?:tmp[^/\\s]*/)?";
+  /** What stands for them, and the local temporary directory above them, in a diff. */
+  static final String RENDERED = "(rendered)/";
+
+  /**
+   * {@code diff} (a task's, in check mode) with the paths that are new at every run written one way:
+   * a template is rendered into Ansible's local temporary directory, {@code localTemp} (the run's own,
+   * under the work directory, unless the environment gives one), in directories named at random,
+   * before it is compared, and its diff names that file ({@code +++ after: …/runs/run-…/local-tmp/
+   * ansible-local-…/tmp…/app.conf.j2}, now {@code +++ after: (rendered)/app.conf.j2}). Otherwise no
+   * two observations of the same drift were equal, and a reviewed plan correcting it never matched
+   * the plan computed again when it was applied.
+   */
+  static String stableTemporaryPaths(String diff, String localTemp) {
+    String out = diff;
+    if (localTemp != null && !localTemp.isEmpty()) {
+      List<Path> roots = new ArrayList<>();
+      try {
+        Path root = Path.of(localTemp).toAbsolutePath().normalize();
+        roots.add(root);
+        if (Files.isDirectory(root)) {
+          roots.add(root.toRealPath());  // Ansible resolves links in the path it is given
+        }
+      } catch (IOException | java.nio.file.InvalidPathException e) {
+        // a path of this machine's or none: the pattern below still finds the directories under it
+      }
+      for (Path root : roots) {
+        out = out.replaceAll(java.util.regex.Pattern.quote(root.toString()) + LOCAL_TEMP_DIRS,
+            java.util.regex.Matcher.quoteReplacement(RENDERED));
+      }
+    }
+    // one given otherwise (an ansible.cfg's local_tmp): the directories it makes, and the path above them
+    return out.replaceAll("(?:/[^/\\s]+)*" + LOCAL_TEMP_DIRS, java.util.regex.Matcher.quoteReplacement(RENDERED));
+  }
+
   /** The longest a stopped playbook is given between SIGTERM and SIGKILL. */
   static final Duration GRACE_MAX = Duration.ofSeconds(5);
   /** The least a stopped playbook is given between SIGTERM and SIGKILL. */
@@ -801,6 +841,7 @@ public final class PlaybookRunner {
     private final Progress progress;
     private final java.util.function.UnaryOperator<String> paths;
     private final java.util.function.UnaryOperator<String> texts;
+    private final java.util.function.UnaryOperator<String> diffTexts;
     private final Map<String, String[]> firstFailure = new LinkedHashMap<>();
     private final Map<String, List<String>> changed = new LinkedHashMap<>();
     private final Map<String, List<TaskDiff>> diffs = new LinkedHashMap<>();
@@ -814,11 +855,12 @@ public final class PlaybookRunner {
     volatile boolean debugger;
 
     Collector(Scrubber scrubber, Progress progress, java.util.function.UnaryOperator<String> paths,
-        java.util.function.UnaryOperator<String> texts) {
+        java.util.function.UnaryOperator<String> texts, java.util.function.UnaryOperator<String> diffTexts) {
       this.scrubber = scrubber;
       this.progress = progress;
       this.paths = paths;
       this.texts = texts;
+      this.diffTexts = diffTexts;
     }
 
     void read(InputStream in) {
@@ -876,7 +918,8 @@ public final class PlaybookRunner {
           }
           String diff = e.path("diff").asText("");
           if (!diff.isEmpty()) {
-            diffs.computeIfAbsent(host, h -> new ArrayList<>()).add(new TaskDiff(task, scrubber.scrub(diff)));
+            diffs.computeIfAbsent(host, h -> new ArrayList<>())
+                .add(new TaskDiff(task, diffTexts.apply(scrubber.scrub(diff))));
           }
           progress.step(new Step(host, task, ignored ? "failed (ignored)" : status, msg));
         }
