@@ -1234,7 +1234,9 @@ public final class AnsibleProvider implements Provider {
      * inherited environment select, without the task debugger, and reads the managed inventory with
      * the yaml inventory plugin: {@code ANSIBLE_RUN_TAGS}, {@code ANSIBLE_SKIP_TAGS}, {@code
      * ANSIBLE_ENABLE_TASK_DEBUGGER}, {@code ANSIBLE_INVENTORY_ENABLED}, {@code ANSIBLE_YAML_FILENAME_EXT},
-     * {@code ANSIBLE_INVENTORY_PLUGIN_EXTS} and {@code ANSIBLE_INVENTORY_UNPARSED_FAILED} cannot be given here.
+     * {@code ANSIBLE_INVENTORY_PLUGIN_EXTS} and {@code ANSIBLE_INVENTORY_UNPARSED_FAILED} cannot be given here,
+     * nor {@code LC_ALL} as C or POSIX, under which Ansible does not start (an inherited one is left
+     * out of every run).
      *
      * @throws IllegalArgumentException for any of those variables
      */
@@ -1254,6 +1256,10 @@ public final class AnsibleProvider implements Provider {
               + " which every run has Ansible read with its yaml inventory plugin (" + PlaybookRunner.MANAGED_INVENTORY
                   .keySet().stream().sorted().map(n -> n + "=" + PlaybookRunner.MANAGED_INVENTORY.get(n)).toList()
               + "); another setting could have it read no host from it and run on none");
+        }
+        if (k.equals("LC_ALL") && PlaybookRunner.NOT_UTF8_LC_ALL.contains(v)) {
+          throw new IllegalArgumentException("environment: LC_ALL=" + v + " cannot be given: Ansible requires a UTF-8"
+              + " locale and exits at once under that one; give a UTF-8 locale (C.UTF-8, en_US.UTF-8)");
         }
         if (PlaybookRunner.NO_DEBUGGER.containsKey(k)) {
           throw new IllegalArgumentException("environment: " + k + " cannot be given: a run has no one to answer"

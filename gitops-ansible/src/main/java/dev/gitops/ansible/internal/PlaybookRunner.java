@@ -169,6 +169,30 @@ public final class PlaybookRunner {
       "ANSIBLE_YAML_FILENAME_EXT", ".yaml,.yml,.json", "ANSIBLE_INVENTORY_PLUGIN_EXTS", ".yaml,.yml,.json",
       "ANSIBLE_INVENTORY_UNPARSED_FAILED", "True");
 
+  /**
+   * The values of {@code LC_ALL} under which Ansible refuses to start ("ERROR: Ansible requires the
+   * locale encoding to be UTF-8; Detected None."): they name no encoding, and set in {@code LC_ALL}
+   * they keep Python from taking the C locale for C.UTF-8 as it does when only {@code LANG} or
+   * {@code LC_CTYPE} says C. The provider's {@code environment(map)} may not give them.
+   */
+  public static final Set<String> NOT_UTF8_LC_ALL = Set.of("C", "POSIX");
+
+  /**
+   * Leaves out of {@code env}, the environment of an {@code ansible-playbook} about to start, an
+   * {@code LC_ALL} of {@link #NOT_UTF8_LC_ALL} inherited from this process (scripts and CI machines
+   * export {@code LC_ALL=C} for byte-wise sorting), with a warning: under it Ansible exits at once,
+   * every run and every syntax check with it. Without it, Python reads the C locale as C.UTF-8, or
+   * {@code LC_CTYPE} and {@code LANG} decide.
+   */
+  static void utf8Locale(Map<String, String> env) {
+    String all = env.get("LC_ALL");
+    if (all != null && NOT_UTF8_LC_ALL.contains(all)) {
+      env.remove("LC_ALL");
+      LOG.warn("LC_ALL={} of this process's environment is not passed to ansible-playbook: Ansible requires a UTF-8"
+          + " locale and exits under that one; set LC_ALL to a UTF-8 locale (C.UTF-8) to choose another", all);
+    }
+  }
+
   /** What to do when ansible-playbook is on no PATH directory. */
   public static final String INSTALL =
       "install Ansible (ansible-core) there, or configure the executable's path with ansiblePlaybook(path)";
@@ -470,6 +494,7 @@ public final class PlaybookRunner {
                     + " plugin" : "every run runs the whole playbook");
       }
     }
+    utf8Locale(env);
     env.put("ANSIBLE_NOCOLOR", "1");
     env.put("ANSIBLE_FORCE_COLOR", "0");
     env.put("ANSIBLE_RETRY_FILES_ENABLED", "false");

@@ -184,6 +184,7 @@ public final class SyntaxCheck {
     if (!environment.containsKey("TMPDIR")) {
       env.put("TMPDIR", Files.createDirectories(dir.resolve("tmp")).toString());
     }
+    PlaybookRunner.utf8Locale(env);
     env.put("ANSIBLE_NOCOLOR", "1");
     env.put("ANSIBLE_FORCE_COLOR", "0");
     env.put("ANSIBLE_RETRY_FILES_ENABLED", "false");
