@@ -83,6 +83,38 @@ class AnsibleHostileInputsTest {
   }
 
   @Test
+  void aRemovedHostThatIsGoneIsRetriedUntilTheDecommissionPlaybookIgnoresItsBeingUnreachable() throws Exception {
+    // the machine was deleted before its entry in Git: its connection (read from a file at run time,
+    // so that the host converges first) now ends at a closed port
+    try (AnsibleFixture fx = new AnsibleFixture(tmp)) {
+      Path connection = Files.writeString(tmp.resolve("connection"), "local");
+      String h2 = "h2 port=8001 ansible_python_interpreter=/usr/bin/python3 ansible_connection=\"{{ lookup('file', '"
+          + connection + "') }}\" ansible_host=127.0.0.1 ansible_port=1 ansible_user=nobody"
+          + " ansible_ssh_common_args='-o ConnectTimeout=5 -o BatchMode=yes -o StrictHostKeyChecking=no"
+          + " -o UserKnownHostsFile=/dev/null'\n";
+      String h1 = "[web]\nh1 port=8000 " + AnsibleFixture.LOCAL + "\n";
+      fx.repo.write("ansible/inventory/hosts", h1 + h2).commit("fleet");
+      AnsibleProvider provider = fx.providerBuilder().build();
+      assertThat(fx.reconciler(provider).sync().isSuccessful()).isTrue();
+      Files.writeString(connection, "ssh");
+      fx.repo.write("ansible/inventory/hosts", h1).commit("h2 is gone");
+
+      for (int i = 0; i < 2; i++) {
+        Outcome o = fx.reconciler(provider).sync().outcomes().get(host("h2"));
+        assertThat(o.kind()).as("%s", o).isEqualTo(Outcome.Kind.TRANSIENT);
+        assertThat(o.message()).contains("unreachable at task 'remove config' (ansible/decommission.yml:4)");
+        assertThat(Files.readString(provider.inventoryFile())).as("kept").contains("\"h2\"");
+      }
+      fx.repo.write("ansible/decommission.yml", AnsibleFixture.DECOMMISSION.replace("gather_facts: false",
+          "gather_facts: false\n  ignore_unreachable: true")).commit("hosts that are gone are dropped all the same");
+      SyncResult dropped = fx.reconciler(provider).sync();
+      assertThat(dropped.isSuccessful()).as("%s", dropped.failures()).isTrue();
+      assertThat(dropped.outcomes().get(host("h2")).kind()).isEqualTo(Outcome.Kind.DELETED);
+      assertThat(Files.readString(provider.inventoryFile())).doesNotContain("\"h2\"");
+    }
+  }
+
+  @Test
   void anInventoryFileTheProviderDidNotWriteIsNeverOverwritten() throws Exception {
     try (AnsibleFixture fx = new AnsibleFixture(tmp)) {
       fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1")).commit("fleet");
