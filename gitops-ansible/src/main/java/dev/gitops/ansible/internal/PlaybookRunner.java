@@ -737,7 +737,7 @@ public final class PlaybookRunner {
           roots.add(root.toRealPath());  // Ansible resolves links in the path it is given
         }
       } catch (IOException | java.nio.file.InvalidPathException e) {
-        // a path of this machine's or none: the pattern below still finds the directories under it
+        // not a path this system takes: the pattern below still finds the directories Ansible made
       }
       for (Path root : roots) {
         out = out.replaceAll(java.util.regex.Pattern.quote(root.toString()) + LOCAL_TEMP_DIRS,
