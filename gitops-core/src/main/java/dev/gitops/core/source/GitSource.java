@@ -223,6 +223,11 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
    * more into the cache, which a successor of this source may be using by then.
    */
   private volatile boolean closedDuringRead;
+  /**
+   * Set by {@link #close}: a read, fingerprint or delta read started after it is refused, since it
+   * would open the cache again (a temporary clone nothing would delete).
+   */
+  private volatile boolean closed;
 
   private record Resolving(Target target, ObjectId commit, String optionsKey, Fingerprinted.Resolved resolved) {}
 
@@ -396,6 +401,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   @Override
   public synchronized State read(ReadRequest request) {
     Objects.requireNonNull(request, "request");
+    requireOpen();
     busy.incrementAndGet();
     try {
       return readUnderLock(request);
@@ -681,6 +687,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   @Override
   public synchronized Optional<Fingerprinted.Resolved> fingerprint(ReadRequest request, String expected) {
     Objects.requireNonNull(request, "request");
+    requireOpen();
     busy.incrementAndGet();
     try {
       return fingerprintUnderLock(request, expected);
@@ -743,6 +750,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   public synchronized Optional<Fingerprinted.Delta> readSince(ReadRequest request, String before,
       java.util.Collection<Resource> records) {
     Objects.requireNonNull(request, "request");
+    requireOpen();
     Resolving now = resolving;
     int colon = before.lastIndexOf(':');
     if (now == null || last != null || colon < 0 || !HEX40.matcher(before.substring(colon + 1)).matches()) {
@@ -1836,9 +1844,21 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
    * next run. During a read (another thread's) this returns at once and the read closes the
    * source when it ends: a server that does not answer holds a read up to the {@linkplain
    * Builder#timeout timeout}, and an agent stopping the target must not wait as long.
+   *
+   * <p>Closing again does nothing. A {@link #read}, {@link #fingerprint} or {@link #readSince}
+   * started after {@code close()} throws {@link IllegalStateException} naming the source (it would
+   * clone again, into a temporary directory nothing deletes): build a new source to read again.
+   *
+   * <pre>{@code
+   * GitSource source = GitSource.builder().url(url).ref("main").build();
+   * State desired = source.read(new Source.ReadRequest(null, List.of(YamlManifestDecoder.create()), new Cancellation()));
+   * source.close();   // the temporary clone is deleted
+   * source.close();   // nothing more
+   * }</pre>
    */
   @Override
   public void close() {
+    closed = true;
     if (busy.get() > 0) {
       // A read holds this source (its fetch may wait up to the Git timeout on a server that does not
       // answer): closing waits for nothing, the read closes the source when it ends.
@@ -1852,6 +1872,12 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     closeDeferred.set(false);
     synchronized (this) {
       closeNow();
+    }
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException(describe() + ": this source is closed; build a new GitSource to read again");
     }
   }
 

@@ -169,6 +169,26 @@ class GitSourceDecodersTest {
   }
 
   @Test
+  void aReadAfterCloseIsRefusedNamingTheSourceAndClonesNothingAgain() throws Exception {
+    TestGitRepo repo = repo();
+    GitSource temporary = GitSource.builder().url(repo.dir().toString()).ref("main").build();
+    read(temporary, both);
+    Path clone = temporary.repositoryDirectory();
+    temporary.close();
+    assertThat(clone.getParent()).doesNotExist();
+    Source.ReadRequest head = new Source.ReadRequest(null, List.of(both), new Cancellation());
+    assertThatThrownBy(() -> temporary.read(head)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("git " + repo.dir() + " ref main").hasMessageContaining("is closed");
+    assertThatThrownBy(() -> temporary.fingerprint(head)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("is closed");
+    assertThatThrownBy(() -> temporary.readSince(head, "main@sha1:" + "0".repeat(40), List.of()))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("is closed");
+    assertThat(temporary.repositoryDirectory())
+        .as("no new temporary clone, which no close would delete").isNull();
+    temporary.close();  // closing again is harmless
+  }
+
+  @Test
   void aTemporaryCloneRebuiltAfterDamageIsStillDeletedOnClose() throws Exception {
     TestGitRepo repo = repo();
     GitSource temporary = GitSource.builder().url(repo.dir().toString()).ref("main").build();
