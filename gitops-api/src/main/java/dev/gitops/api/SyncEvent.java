@@ -6,7 +6,18 @@ import java.util.Objects;
 
 /**
  * Something that happened during a sync, delivered to {@link SyncListener}s. Every event names
- * the revision it belongs to. Values of sensitive fields never appear in events.
+ * the revision it belongs to. Values of sensitive fields never appear in events. The interface is
+ * sealed, so a listener can switch over every kind of event:
+ *
+ * <pre>{@code
+ * SyncListener audit = e -> {
+ *   if (e instanceof SyncEvent.Finished f) {
+ *     log.info("{}: {}", f.revision(), f.result().isSuccessful() ? "in sync" : f.result().failures().keySet());
+ *   } else if (e instanceof SyncEvent.Aborted a) {
+ *     log.warn("{}: aborted: {}", a.revision(), a.error().getMessage());
+ *   }
+ * };
+ * }</pre>
  */
 public sealed interface SyncEvent {
 
