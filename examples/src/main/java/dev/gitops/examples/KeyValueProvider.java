@@ -37,12 +37,13 @@ import java.util.Set;
  *
  * <pre>{@code
  * KeyValueStore live = new KeyValueStore();
- * Reconciler reconciler = Reconciler.builder()
+ * try (Reconciler reconciler = Reconciler.builder()
  *     .source(GitSource.builder().url("https://example.com/settings.git").ref("main").build())
  *     .provider(new KeyValueProvider(live))
  *     .store(FileStateStore.open(Path.of("/var/lib/settings-sync")))
- *     .build();
- * reconciler.sync();   // live now holds every entry of every *.kv file
+ *     .build()) {      // close() closes the Git source and the store
+ *   reconciler.sync();   // live now holds every entry of every *.kv file
+ * }
  * }</pre>
  *
  * <p>Resource keys: provider {@code kv}, type {@code entry}, scope the file's name without

@@ -68,8 +68,10 @@ public final class KubernetesDirectorySync {
     for (SourceFile f : sources) {
       resources.addAll(decoder.decode(new SourceFile(f.path(), f.blobId(), f.content(), revision)));
     }
-    try (FileStateStore store = FileStateStore.open(dir.resolve(".gitops"))) {
-      return Reconciler.builder().desiredState(State.of(revision, resources)).provider(k8s).store(store).build().sync();
+    // the reconciler closes the store; the provider is the caller's, and stays open for its next sync
+    try (Reconciler reconciler = Reconciler.builder().desiredState(State.of(revision, resources)).provider(k8s)
+        .store(FileStateStore.open(dir.resolve(".gitops"))).build()) {
+      return reconciler.sync();
     }
   }
 }

@@ -60,12 +60,13 @@ import java.util.Set;
  * in {@link #decoder()} maps the documents. Wiring it up:
  *
  * <pre>{@code
- * Reconciler reconciler = Reconciler.builder()
+ * try (Reconciler reconciler = Reconciler.builder()
  *     .source(GitSource.builder().url("https://git.example.com/ops/settings.git").ref("main").build())
  *     .provider(new SettingsTableProvider("jdbc:h2:/var/lib/shop/settings"))
  *     .store(FileStateStore.open(Path.of("/var/lib/shop/gitops")))
- *     .build();
- * reconciler.sync();   // rows created, changed and deleted to match Git; rows Git never declared are left alone
+ *     .build()) {      // close() closes the Git source and the store
+ *   reconciler.sync();   // rows created, changed and deleted to match Git; rows Git never declared are left alone
+ * }
  * }</pre>
  *
  * <p>What makes it a well-behaved provider (and what {@code SettingsTableProviderConformanceTest}

@@ -9,6 +9,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,6 +34,21 @@ class KubernetesDirectorySyncTest {
   void stop() {
     client.close();
     server.destroy();
+  }
+
+  @Test
+  void eachSyncClosesItsReconcilerSoNoWorkerThreadOutlivesIt() throws Exception {
+    Files.writeString(dir.resolve("config.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: \"1\"}\n");
+    Set<Thread> before = new HashSet<>(Thread.getAllStackTraces().keySet());
+    try (KubernetesProvider k8s = KubernetesProvider.builder(client).defaultNamespace("shop").build()) {
+      assertThat(KubernetesDirectorySync.sync(dir, k8s).isSuccessful()).isTrue();
+      List<Thread> workers = Thread.getAllStackTraces().keySet().stream()
+          .filter(t -> !before.contains(t) && t.getName().startsWith("gitops-apply-")).toList();
+      for (Thread w : workers) {
+        w.join(10_000);  // a closed reconciler's workers end at once; an unclosed one's idle 30 s, then until GC
+      }
+      assertThat(workers).as("the reconciler's apply threads, ended by its close()").noneMatch(Thread::isAlive);
+    }
   }
 
   @Test
