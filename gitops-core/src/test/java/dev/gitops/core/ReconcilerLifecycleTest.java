@@ -112,6 +112,22 @@ class ReconcilerLifecycleTest {
   }
 
   @Test
+  void everyCallAfterCloseNamesTheReconcilerNotTheStoreItClosed() {
+    ClosingSource source = new ClosingSource();
+    Reconciler r = Reconciler.builder().source(source).provider(new MapProvider("m", false))
+        .store(FileStateStore.open(tmp.resolve("store"))).owner("web").build();
+    assertThat(r.sync().isSuccessful()).isTrue();
+    dev.gitops.api.Plan plan = r.plan();
+    r.close();
+    // the file store's own check (checkWritable) would say "store ... is closed", which the caller never closed
+    for (org.assertj.core.api.ThrowableAssert.ThrowingCallable call : List.<org.assertj.core.api.ThrowableAssert
+        .ThrowingCallable>of(r::sync, () -> r.apply(plan), () -> r.forget(List.of(A)),
+            () -> r.destroy(Reconciler.DeletionPolicy.ORPHAN), r::plan)) {
+      assertThatThrownBy(call).isInstanceOf(IllegalStateException.class).hasMessage("reconciler 'web' is closed");
+    }
+  }
+
+  @Test
   void closeClosesTheSourceAndTheStoreOnceAndRefusesLaterSyncs() {
     ClosingSource source = new ClosingSource();
     AtomicInteger storeCloses = new AtomicInteger();
