@@ -725,8 +725,15 @@ public final class LeaseCoordinator implements Coordinator {
     return client.leases().inNamespace(namespace);
   }
 
-  /** A member Lease's holder, renewTime and duration, and when (by {@link #keeper}'s clock) it was first seen so. */
-  private record Seen(String holder, Instant renewed, Integer seconds, Instant at) {}
+  /**
+   * A member Lease's holder, renewTime and duration, when (by {@link #keeper}'s clock) it was first
+   * seen so, and whether that change was a renewal seen happen: the same holder's renewTime moved
+   * forward since this member last looked.
+   */
+  private record Seen(String holder, Instant renewed, Integer seconds, Instant at, boolean renewal) {}
+
+  /** The holders whose renewTime was found more than a duration off this member's clock, warned of once each. */
+  private final Set<String> skewed = ConcurrentHashMap.newKeySet();
 
   /** What each member Lease looked like when last seen changed, by Lease name. */
   private final Map<String, Seen> seen = new ConcurrentHashMap<>();
@@ -736,11 +743,16 @@ public final class LeaseCoordinator implements Coordinator {
    * and changed within its duration by this member's own clock. A renewTime in the future (the
    * holder's clock runs ahead, or someone edited it) says nothing about when it was renewed: a
    * Lease that nobody renews ends a duration after it was last seen to change, as client-go's
-   * leader election times it, not an hour later.
+   * leader election times it, not an hour later. A renewTime in the past by more than the duration
+   * (the holder's clock runs behind this member's) is dead at first sight, when nothing else tells,
+   * but not once this member has seen its holder renew it: a live member on a node whose clock is
+   * behind would otherwise count as dead to every other member for as long as it runs, its targets
+   * taken from it at every round it took them back. The skew is warned of once per holder, naming
+   * both members.
    */
   private boolean alive(Lease l, Instant now) {
     LeaseSpec spec = memberSpec(l);
-    if (spec == null || !live(spec, now)) {
+    if (spec == null) {
       return false;
     }
     String holder = spec.getHolderIdentity();
@@ -749,13 +761,24 @@ public final class LeaseCoordinator implements Coordinator {
     Instant local = keeper.now();
     Seen s = seen.compute(l.getMetadata().getName(), (name, old) -> old != null && old.holder().equals(holder)
         && old.renewed().equals(renewed) && old.seconds().equals(seconds)
-        ? old : new Seen(holder, renewed, seconds, local));
+        ? old : new Seen(holder, renewed, seconds, local,
+            old != null && old.holder().equals(holder) && renewed.isAfter(old.renewed())));
     boolean changedLately = local.isBefore(s.at().plusSeconds(seconds));
     if (!changedLately && renewed.isAfter(now)) {
       LOG.debug("member Lease {} of {} has not changed for {} s although its renewTime {} is in the future: dead",
           l.getMetadata().getName(), holder, seconds, renewed);
     }
-    return changedLately;
+    boolean byRenewTime = live(spec, now);
+    if (changedLately && s.renewal() && Duration.between(renewed, now).abs().toSeconds() > seconds
+        && skewed.add(holder)) {
+      LOG.warn("member Lease {}/{} of {} is being renewed, but its renewTime {} is {} {} member {}'s clock, more"
+          + " than its duration of {} s: the clocks of {} and {} differ (is NTP running on both?); it counts as live"
+          + " while it is seen renewed, and as dead a duration after it was last seen to change", namespace,
+          l.getMetadata().getName(), memberOf(holder), renewed,
+          Durations.human(Duration.between(renewed, now).abs()), renewed.isBefore(now) ? "behind" : "ahead of", member,
+          seconds, memberOf(holder), member);
+    }
+    return changedLately && (byRenewTime || s.renewal());
   }
 
   /** Whether a whole member Lease spec ({@link #memberSpec}) was renewed within its duration by its renewTime. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gitops.cluster.Await;
 import dev.gitops.cluster.FencedException;
+import dev.gitops.cluster.LogLines;
 import dev.gitops.cluster.MovableClock;
 import dev.gitops.cluster.Ownership;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
@@ -177,5 +178,26 @@ class LeaseCoordinatorTest extends LeaseTestBase {
     assertThat(client.leases().inNamespace("gitops").withName(name).get().getSpec().getLeaseDurationSeconds())
         .isEqualTo(4);
     assertThat(m1.isMember()).isTrue();
+  }
+
+  @Test
+  void aLiveMemberWhoseClockIsBehindCountsAsLiveOnceSeenRenewedAndTheSkewIsNamed() throws Exception {
+    // m1's node runs an hour behind: every renewTime it writes is an hour old by m2's clock
+    LeaseCoordinator m1 = LeaseCoordinator.builder(client, "gitops", "m1").ttl(Duration.ofSeconds(4))
+        .clock(java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofHours(-1))).build();
+    opened.add(m1);
+    LeaseCoordinator m2 = member("m2");
+    m1.join();
+    m2.join();
+    Ownership o = m1.tryAcquire("t").orElseThrow();
+    try (LogLines log = LogLines.of(LeaseCoordinator.class)) {
+      // at first sight its renewTime is all m2 has to go by; once m2 sees it renewed, it is live while it is renewed
+      Await.until("m2 seeing m1 renewed", () -> m2.members().equals(Set.of("m1", "m2")), Duration.ofSeconds(10));
+      assertThat(m2.tryAcquire("t")).isEmpty();
+      assertThat(m2.owners()).containsKey("t");
+      assertThat(m1.holds(o)).isTrue();
+      assertThat(log.lines()).filteredOn(l -> l.startsWith("WARN") && l.contains("clock")).hasSize(1).first()
+          .satisfies(l -> assertThat(l).contains("m1").contains("m2"));
+    }
   }
 }
