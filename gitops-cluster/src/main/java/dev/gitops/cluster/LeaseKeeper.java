@@ -58,6 +58,29 @@ public final class LeaseKeeper implements AutoCloseable {
     });
   }
 
+  /** This process as {@link #process()} names it, found once. */
+  private static final String PROCESS = findProcess();
+
+  /**
+   * This process, as a member records it beside its membership so that a member refused for an id
+   * another process uses can name that process: {@code pid 4242 on host-a}.
+   *
+   * <pre>{@code
+   * log.info("member m1 is {}", LeaseKeeper.process());
+   * }</pre>
+   */
+  public static String process() {
+    return PROCESS;
+  }
+
+  private static String findProcess() {
+    String pid = "pid " + ProcessHandle.current().pid();
+    // "pid@host", by the JVM's own gethostname: no name lookup that could hang on a DNS without answers
+    String vm = java.lang.management.ManagementFactory.getRuntimeMXBean().getName();
+    int at = vm.indexOf('@');
+    return at < 0 || at == vm.length() - 1 ? pid : pid + " on " + vm.substring(at + 1);
+  }
+
   /** A member id, checked: not empty. */
   public static String checkMember(String member) {
     if (member == null || member.isBlank()) {

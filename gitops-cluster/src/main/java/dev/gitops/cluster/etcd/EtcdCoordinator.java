@@ -222,7 +222,8 @@ public final class EtcdCoordinator implements Coordinator {
       if (!r.isSucceeded()) {
         revokeQuietly(lease);
         throw new IllegalStateException("member id " + member + " is already used by a live member of " + prefix
-            + " (its key " + key + " is held by another lease); pick another --member, or wait up to " + Durations.human(ttl)
+            + " (its key " + key.toString(StandardCharsets.UTF_8) + " is held by " + holderOf(r) + "; this is "
+            + LeaseKeeper.process() + "); pick another --member, or wait up to " + Durations.human(ttl)
             + " for a previous run's lease to expire");
       }
       leaseId = lease;
@@ -251,11 +252,13 @@ public final class EtcdCoordinator implements Coordinator {
           + " again", member, key.toString(StandardCharsets.UTF_8), etcd, Long.toHexString(leaseId));
     } else if (!heldBy(r, leaseId)) {
       long lease = leaseId;
-      keeper.lost("its key " + key.toString(StandardCharsets.UTF_8) + " is held by another lease: another process"
-          + " uses member id " + member);
+      String holder = holderOf(r);
+      keeper.lost("its key " + key.toString(StandardCharsets.UTF_8) + " is held by " + holder + ": another process"
+          + " uses member id " + member + " (this is " + LeaseKeeper.process() + ")");
       revokeQuietly(lease);  // its ownerships go with it: this member stops its targets at its next round
       throw new IllegalStateException("member id " + member + " is already used by another live member of " + prefix
-          + " (its key " + key.toString(StandardCharsets.UTF_8) + " is held by another lease); pick another --member");
+          + " (its key " + key.toString(StandardCharsets.UTF_8) + " is held by " + holder + "; this is "
+          + LeaseKeeper.process() + "); pick another --member");
     }
   }
 
@@ -263,7 +266,7 @@ public final class EtcdCoordinator implements Coordinator {
   private TxnResponse register(ByteSequence key, long lease) {
     return await(client.getKVClient().txn()
         .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
-        .Then(Op.put(key, value(member, WALL.instant()), PutOption.builder().withLeaseId(lease).build()))
+        .Then(Op.put(key, memberValue(member, WALL.instant()), PutOption.builder().withLeaseId(lease).build()))
         .Else(Op.get(key, GetOption.DEFAULT))
         .commit(), "register member " + member);
   }
@@ -528,6 +531,36 @@ public final class EtcdCoordinator implements Coordinator {
     n.put("member", member);
     n.put("since", since.toString());
     return ByteSequence.from(n.toString(), StandardCharsets.UTF_8);
+  }
+
+  /** A member key's value: {@link #value} and the process that holds the id ({@link LeaseKeeper#process()}). */
+  static ByteSequence memberValue(String member, Instant since) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("member", member);
+    n.put("since", since.toString());
+    n.put("process", LeaseKeeper.process());
+    return ByteSequence.from(n.toString(), StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Who holds a member key another lease holds, from a registration's answer: its lease, and the
+   * process and time its value records (a value written by a build before the process was recorded,
+   * or by hand, names the lease alone).
+   */
+  private static String holderOf(TxnResponse r) {
+    return r.getGetResponses().stream().flatMap(g -> g.getKvs().stream()).findFirst().map(kv -> {
+      String process = null;
+      String since = null;
+      try {
+        JsonNode n = JSON.readTree(kv.getValue().getBytes());
+        process = n.path("process").textValue();
+        since = n.path("since").textValue();
+      } catch (IOException | RuntimeException e) {
+        LOG.debug("member key {} holds an unreadable value: {}", kv.getKey(), e.toString());  // the lease still names it
+      }
+      return "lease " + Long.toHexString(kv.getLease()) + (process == null ? "" : ", " + process)
+          + (since == null ? "" : ", since " + since);
+    }).orElse("another lease");
   }
 
   static ByteSequence bytes(String s) {

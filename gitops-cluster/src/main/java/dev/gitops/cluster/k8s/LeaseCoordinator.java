@@ -80,6 +80,8 @@ public final class LeaseCoordinator implements Coordinator {
   static final String ROLE_LABEL = "gitops.dev/role";
   static final String MEMBER_ANNOTATION = "gitops.dev/member";
   static final String TARGET_ANNOTATION = "gitops.dev/target";
+  /** On a member Lease: the process that holds it ({@link LeaseKeeper#process()}), named when another is refused its id. */
+  static final String PROCESS_ANNOTATION = "gitops.dev/process";
   /** A namespace's name: a DNS-1123 label. */
   private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
   private static final Pattern LABEL_VALUE = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
@@ -204,7 +206,8 @@ public final class LeaseCoordinator implements Coordinator {
         if (current == null) {
           wrote(leases().resource(new LeaseBuilder().withNewMetadata().withName(name).withNamespace(namespace)
               .addToLabels(CLUSTER_LABEL, cluster).addToLabels(ROLE_LABEL, "member")
-              .addToAnnotations(MEMBER_ANNOTATION, member).endMetadata()
+              .addToAnnotations(MEMBER_ANNOTATION, member).addToAnnotations(PROCESS_ANNOTATION, LeaseKeeper.process())
+              .endMetadata()
               .withNewSpec().withHolderIdentity(next).withLeaseDurationSeconds((int) ttl.toSeconds())
               .withAcquireTime(time(now)).withRenewTime(time(now)).withLeaseTransitions(1).endSpec().build()).create());
         } else {
@@ -212,7 +215,9 @@ public final class LeaseCoordinator implements Coordinator {
             throw inUse(current);
           }
           // editOrNewSpec: a Lease whose spec was removed by hand is no live member's, and is taken whole again
-          wrote(leases().resource(new LeaseBuilder(current).editOrNewSpec().withHolderIdentity(next)
+          wrote(leases().resource(new LeaseBuilder(current)
+              .editMetadata().addToAnnotations(PROCESS_ANNOTATION, LeaseKeeper.process()).endMetadata()
+              .editOrNewSpec().withHolderIdentity(next)
               .withLeaseDurationSeconds((int) ttl.toSeconds()).withAcquireTime(time(now)).withRenewTime(time(now))
               .withLeaseTransitions(transitions(current) + 1).endSpec().build()).update());
         }
@@ -235,10 +240,18 @@ public final class LeaseCoordinator implements Coordinator {
     }
   }
 
+  /** ", pid N on HOST" of the process a member Lease names, or nothing for one a build before it (or a hand) wrote. */
+  private static String processOf(Lease l) {
+    Map<String, String> a = l.getMetadata().getAnnotations();
+    String p = a == null ? null : a.get(PROCESS_ANNOTATION);
+    return p == null || p.isBlank() ? "" : ", " + p;
+  }
+
   private IllegalStateException inUse(Lease current) {
     return new IllegalStateException("member id " + member + " is already used by a live member of cluster " + cluster
         + " (Lease " + namespace + "/" + current.getMetadata().getName() + " held by "
-        + current.getSpec().getHolderIdentity() + "); pick another --member, or wait up to " + Durations.human(ttl)
+        + current.getSpec().getHolderIdentity() + processOf(current) + ", renewed at " + current.getSpec().getRenewTime()
+        + "; this is " + LeaseKeeper.process() + "); pick another --member, or wait up to " + Durations.human(ttl)
         + " for a previous run's Lease to expire");
   }
 
@@ -330,7 +343,7 @@ public final class LeaseCoordinator implements Coordinator {
     return current == null ? "deleted"
         : spec == null ? "edited by hand: it has no spec"
         : holder == null || holder.isEmpty() ? "edited by hand: its spec has no holderIdentity"
-        : !mine.equals(holder) ? "changed by " + holder
+        : !mine.equals(holder) ? "changed by " + holder + processOf(current)
         : spec.getRenewTime() == null ? "edited by hand: its spec has no renewTime"
         : seen != null && instant(spec.getRenewTime()).isBefore(seen) ? "changed by someone else (its renewTime "
             + spec.getRenewTime() + " is before this member's last renewal, " + seen + ")"

@@ -157,9 +157,14 @@ class EtcdCoordinatorTest extends EtcdTestBase {
   @Test
   void aMemberIdInUseIsRefusedNamingIt() {
     member("m1").join();
+    long lease = call(admin.getKVClient().get(EtcdCoordinator.bytes(prefix + "members/m1")), "read").getKvs().get(0)
+        .getLease();
     EtcdCoordinator twin = member("m1");
+    // both named: the process holding the id (its lease, pid and host) and the one refused
     assertThatThrownBy(twin::join).isInstanceOf(IllegalStateException.class).hasMessageContaining("m1")
-        .hasMessageContaining("--member");
+        .hasMessageContaining("--member").hasMessageContaining("held by lease " + Long.toHexString(lease) + ", "
+            + dev.gitops.cluster.LeaseKeeper.process() + ", since ")
+        .hasMessageContaining("this is " + dev.gitops.cluster.LeaseKeeper.process());
     assertThat(twin.isMember()).isFalse();
   }
 

@@ -101,8 +101,13 @@ class LeaseCoordinatorTest extends LeaseTestBase {
   void aMemberIdInUseIsRefusedNamingIt() {
     member("m1").join();
     LeaseCoordinator twin = member("m1");
+    // both named: the process holding the id (pid and host) and the one refused
+    String process = dev.gitops.cluster.LeaseKeeper.process();
+    assertThat(process).startsWith("pid " + ProcessHandle.current().pid());
     assertThatThrownBy(twin::join).isInstanceOf(IllegalStateException.class).hasMessageContaining("m1")
-        .hasMessageContaining("--member").hasMessageEndingWith("wait up to 4 s for a previous run's Lease to expire");
+        .hasMessageContaining("--member").hasMessageContaining(", " + process + ", renewed at ")
+        .hasMessageContaining("this is " + process)
+        .hasMessageEndingWith("wait up to 4 s for a previous run's Lease to expire");
   }
 
   @Test
