@@ -188,6 +188,13 @@ public final class ClusterPlacement implements Placement {
               + " host name or IPv4 address (ASCII letters, digits, '-' and '.'; write an international name in its"
               + " xn-- form)");
         }
+        if (java.net.URI.create("http://" + hostPort).getHost() == null) {
+          // letters, digits and dots that make neither an IPv4 address nor a name (999.1.1.1, 1.2.3, host.1): the
+          // client's URI has no host, and it would fail with "Unable to compute target from endpoint", naming no flag
+          throw new IllegalArgumentException("--cluster " + cluster + ": '" + host + "' in '" + hostPort + "' is not a"
+              + " host name or IPv4 address (an IPv4 address is four numbers from 0 to 255; a host name's last label"
+              + " starts with a letter)");
+        }
         int port = Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1));
         if (port < 1 || port > 65535) {
           throw new IllegalArgumentException("--cluster " + cluster + ": '" + hostPort + "' has no port from 1 to 65535");

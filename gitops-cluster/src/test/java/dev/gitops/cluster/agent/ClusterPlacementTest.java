@@ -38,6 +38,23 @@ class ClusterPlacementTest {
   }
 
   @Test
+  void aHostOfDigitsThatIsNoIpv4AddressNamesTheFlag() {
+    // letters, digits and dots, but neither an IPv4 address nor a name whose last label starts with a letter: the
+    // client said "Unable to compute target from endpoint: 'http://999.1.1.1:2379'", naming no flag
+    for (String host : new String[] {"999.1.1.1", "256.0.0.1", "1.2.3", "1.2.3.4.5", "host.1", "1a.2b", "1.2.3.4."}) {
+      String url = "etcd://127.0.0.1:2379," + host + ":2379";
+      assertThatThrownBy(() -> ClusterPlacement.connect(url, "m1", null)).as(host)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("--cluster " + url + ": '" + host + "' in '" + host + ":2379' is not a host name or IPv4 address"
+              + " (an IPv4 address is four numbers from 0 to 255; a host name's last label starts with a letter)");
+    }
+    for (String url : new String[] {"etcd://127.0.0.1:2379,255.255.255.255:2379", "etcd://etcd-0.example.:2379",
+        "etcd://2379.example:2379"}) {
+      ClusterPlacement.connect(url, "m1", null).close();  // a client, not a connection: nothing is dialled
+    }
+  }
+
+  @Test
   void aPortOutOfRangeNamesTheFlag() {
     assertThatThrownBy(() -> ClusterPlacement.connect("etcd://127.0.0.1:99999", "m1", null))
         .isInstanceOf(IllegalArgumentException.class)
