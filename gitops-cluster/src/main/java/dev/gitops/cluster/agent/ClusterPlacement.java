@@ -18,7 +18,6 @@ import dev.gitops.cluster.k8s.LeaseCoordinator;
 import dev.gitops.cluster.k8s.SecretStateStore;
 import dev.gitops.k8s.KubernetesProvider;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -237,7 +236,17 @@ public final class ClusterPlacement implements Placement {
    */
   private static KubernetesClient kubernetesClient(java.nio.file.Path kubeconfig, String context) {
     if (kubeconfig == null && context == null) {
-      return new KubernetesClientBuilder().build();
+      try {
+        // as an explicit kubeconfig is: a file it names (a CA, a client certificate or key) that is missing or holds
+        // no certificate is said naming it, where fabric8 said "An error has occurred." with the file in a cause
+        return KubernetesProvider.client(null, null);
+      } catch (IllegalArgumentException e) {
+        String why = e.getMessage().startsWith("the default kubeconfig: ")
+            ? e.getMessage().substring("the default kubeconfig: ".length()) : e.getMessage();
+        throw new IllegalArgumentException("--cluster k8s: the default kubeconfig "
+            + String.join(", ", io.fabric8.kubernetes.client.Config.getKubeconfigFilenames()) + ": " + why
+            + "; fix it, or give --kubeconfig FILE (and --context NAME) to use another", e);
+      }
     }
     for (Object[] flag : new Object[][] {{"--kubeconfig", kubeconfig}, {"--context", context}}) {
       if (flag[1] != null && flag[1].toString().isBlank()) {

@@ -113,6 +113,32 @@ class ClusterPlacementTest {
   }
 
   @Test
+  void aDefaultKubeconfigNamingAMissingTlsFileIsRefusedNamingTheFileAndTheFlag() throws Exception {
+    // the explicit --kubeconfig was checked; the default one (KUBECONFIG, ~/.kube/config) failed with fabric8's
+    // "KubernetesClientException: An error has occurred." and the file only in a cause
+    Path missing = dir.resolve("client.crt");
+    Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), String.join("\n", "apiVersion: v1", "kind: Config",
+        "clusters:", "- name: c", "  cluster:", "    server: https://127.0.0.1:1", "    insecure-skip-tls-verify: true",
+        "users:", "- name: u", "  user:", "    client-certificate: " + missing, "    client-key: " + dir.resolve("client.key"),
+        "contexts:", "- name: x", "  context: {cluster: c, user: u}", "current-context: x", ""));
+    String before = System.getProperty("kubeconfig");
+    System.setProperty("kubeconfig", kubeconfig.toString());
+    try {
+      assertThatThrownBy(() -> ClusterPlacement.connect("k8s", "m1", "gitops"))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("--cluster k8s: the default kubeconfig " + kubeconfig + ": cannot set up a client")
+          .hasMessageContaining(missing.toString())
+          .hasMessageContaining("--kubeconfig");
+      assertThatThrownBy(() -> ClusterPlacement.owners("k8s", "gitops"))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("--cluster k8s: the default kubeconfig " + kubeconfig + ": cannot set up a client")
+          .hasMessageContaining(missing.toString());
+    } finally {
+      restore("kubeconfig", before);
+    }
+  }
+
+  @Test
   void ownersFromAnApiServerThatDoesNotAnswerNameTheFlagsAndTheReason() throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
