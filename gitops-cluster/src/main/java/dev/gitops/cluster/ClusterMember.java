@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * member should reconcile, and hands them over safely. The assignee of a target is the {@link
  * Rendezvous} winner among the live members. After a member joins, nothing moves until the
  * membership has stayed the same for the settle delay (a rolling restart does not shuffle every
- * target twice); a member that leaves frees only its own targets, and they move at once. A member that is no longer a target's assignee stops it first and then releases its
+ * target twice), or for at most five settle delays while members keep joining and leaving (warned
+ * of once: a crash-looping member must not keep the others from moving anything); a member that leaves frees only its own targets, and they move at once. A member that is no longer a target's assignee stops it first and then releases its
  * ownership; the new assignee takes the ownership only once it is free, so a target never has two
  * owners. A member that loses its lease stops every target at once. A member that cannot start a
  * target it took releases it at once (it keeps no ownership it cannot run), says so in {@link
@@ -94,6 +95,18 @@ public final class ClusterMember implements AutoCloseable {
   /** How many times the assignment was computed (for tests: once per change of members or targets). */
   private int assignmentsComputed;
   private Instant changedAt;
+  /**
+   * When the members last began to change after having stayed the same for a settle delay (null
+   * while settled): the settle delay waits for the members to stay the same, but no longer than
+   * {@link #SETTLE_LIMIT} settle delays from here, or a member that joins and leaves again and
+   * again (crash-looping) would keep every member from moving anything, a dead member's targets
+   * included, for as long as it does.
+   */
+  private Instant unsettledSince;
+  /** Whether this unsettled spell was said to go on past its limit. */
+  private boolean unsettledWarned;
+  /** How many settle delays the members may keep changing before targets move anyway. */
+  static final int SETTLE_LIMIT = 5;
   private volatile boolean closed;
   /** When the first of the failed rounds in a row began (null while rounds succeed), and the last failure. */
   private volatile Instant unreachableSince;
@@ -317,6 +330,7 @@ public final class ClusterMember implements AutoCloseable {
       cannotStop.replaceAll((t, f) -> f.withoutOwnership());
       // before joining: a join that keeps failing (another process uses the id) is logged once, by safeRound
       lastMembers = null;
+      unsettledSince = null;  // a member that joins again settles anew
       coordinator.join();
       return;
     }
@@ -342,6 +356,10 @@ public final class ClusterMember implements AutoCloseable {
       lastMembers = new TreeSet<>(members);
       if (joined) {
         changedAt = now;
+        if (unsettledSince == null) {
+          unsettledSince = now;
+          unsettledWarned = false;
+        }
       }
     }
     Map<String, Ownership> current = coordinator.owners();
@@ -372,7 +390,21 @@ public final class ClusterMember implements AutoCloseable {
       releasing.remove(o.target(), o);
     }
     if (now.isBefore(changedAt.plus(settleDelay))) {
-      return;
+      if (now.isBefore(unsettledSince.plus(settleDelay.multipliedBy(SETTLE_LIMIT)))) {
+        return;
+      }
+      if (!unsettledWarned) {
+        unsettledWarned = true;
+        LOG.warn("member {}: the members kept changing for {} (since {}; now {}), never the same for the settle"
+            + " delay of {}; it assigns the targets over the members as they are at each round until they settle (is a"
+            + " member joining and leaving again and again?)", me, Durations.human(Duration.between(unsettledSince, now)),
+            unsettledSince, members, Durations.human(settleDelay));
+      }
+    } else if (unsettledSince != null) {
+      if (unsettledWarned) {
+        LOG.info("member {}: the members {} have settled", me, members);
+      }
+      unsettledSince = null;
     }
     Set<String> targets = configured;
     Assignment assigned = assignment(members, targets);

@@ -261,6 +261,45 @@ class ClusterMemberTest {
   }
 
   @Test
+  void aMemberThatJoinsAndLeavesAgainAndAgainDelaysTheAssignmentByAtMostFiveSettleDelays() {
+    ClusterMember m1 = member("m1");
+    FakeCoordinator flapper = new FakeCoordinator(engine, "m3");  // crash-looping: a join every half settle delay
+    try (LogLines log = LogLines.of(ClusterMember.class)) {
+      m1.round();
+      Instant start = now;
+      while (now.plus(SETTLE.dividedBy(2)).plusMillis(100).isBefore(start.plus(SETTLE.multipliedBy(5)))) {
+        now = now.plus(SETTLE.dividedBy(2));
+        flapper.join();
+        m1.round();
+        now = now.plusMillis(100);
+        flapper.expire();
+        m1.round();
+        assertThat(running).isEmpty();  // still settling: nothing moves within five settle delays
+      }
+      // the members never stayed the same for a settle delay: it used to wait for them for ever, running nothing
+      for (int i = 0; i < 4; i++) {
+        now = now.plus(SETTLE.dividedBy(2));
+        flapper.join();
+        m1.round();
+        now = now.plusMillis(100);
+        flapper.expire();
+        m1.round();
+        assertThat(running).isEqualTo(expected(Set.of("m1")));
+      }
+      assertThat(log.lines()).filteredOn(l -> l.startsWith("WARN") && l.contains("kept changing")).hasSize(1);
+      // once they stay the same for a settle delay, the next change of members settles again
+      now = now.plus(SETTLE);
+      m1.round();
+      ClusterMember m2 = member("m2");
+      m1.round();
+      m2.round();
+      now = now.plus(SETTLE.dividedBy(2));
+      m1.round();
+      assertThat(running).isEqualTo(expected(Set.of("m1")));
+    }
+  }
+
+  @Test
   void aLeaveMovesTheLeaversTargetsAtOnceWithoutSettling() {
     ClusterMember m1 = member("m1");
     ClusterMember m2 = member("m2");
