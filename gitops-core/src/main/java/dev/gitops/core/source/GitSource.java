@@ -12,6 +12,7 @@ import dev.gitops.core.internal.Durations;
 import dev.gitops.core.decode.VariableSubstitution;
 import dev.gitops.core.internal.git.GitDaemonTransport;
 import dev.gitops.core.internal.git.GitUrls;
+import dev.gitops.core.render.PlanRenderer;
 import dev.gitops.core.source.spi.CommitSignatures;
 import dev.gitops.core.source.spi.SshConnector;
 import dev.gitops.api.internal.Sha256;
@@ -248,7 +249,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   private GitSource(Builder b) {
     this.url = b.url;
     this.uri = b.uri;
-    this.displayUrl = GitUrls.display(b.uri);
+    this.displayUrl = PlanRenderer.printable(GitUrls.display(b.uri));  // a local path may hold a line break
     this.ref = b.ref;
     this.path = b.path;
     this.configuredCacheDir = b.cacheDir;
@@ -307,12 +308,12 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     // not trimmed: "apps " is another directory than "apps", and both may be in the repository
     String p = subPath;
     if (p.startsWith("/") || p.startsWith("\\") || p.matches("^[A-Za-z]:.*")) {
-      throw new IllegalArgumentException("path must be relative to the repository root: '" + subPath + "'");
+      throw new IllegalArgumentException("path must be relative to the repository root: '" + PlanRenderer.printable(subPath) + "'");
     }
     List<String> parts = new ArrayList<>();
     for (String part : p.split("/")) {
       if (part.equals("..") || part.contains("\\")) {
-        throw new IllegalArgumentException("path must not contain '..' or backslashes: '" + subPath + "'");
+        throw new IllegalArgumentException("path must not contain '..' or backslashes: '" + PlanRenderer.printable(subPath) + "'");
       }
       if (!part.isEmpty() && !part.equals(".")) {
         parts.add(part);
@@ -323,7 +324,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
 
   @Override
   public String describe() {
-    return "git " + displayUrl + " ref " + ref + (path.isEmpty() ? "" : " path " + path);
+    return "git " + displayUrl + " ref " + ref + (path.isEmpty() ? "" : " path " + PlanRenderer.printable(path));
   }
 
   /**
@@ -442,7 +443,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         sb.append(sb.length() == 0 ? "" : ": ").append(m);
       }
     }
-    return sb.toString().replaceAll("\\s*\\R\\s*", " ");
+    return PlanRenderer.oneLine(sb.toString());
   }
 
   private State readOnce(ReadRequest request) {
@@ -1069,15 +1070,15 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       try (TreeWalk tw = TreeWalk.forPath(reader, part, tree)) {
         if (tw == null) {
           // quoted, so that a space at either end shows
-          throw new SourceException("path '" + path + "' does not exist at " + revision + " (" + displayUrl + ")");
+          throw new SourceException("path '" + PlanRenderer.printable(path) + "' does not exist at " + revision + " (" + displayUrl + ")");
         }
         FileMode mode = tw.getFileMode(0);
         if (mode == FileMode.SYMLINK) {
-          throw new SourceException("path '" + walked + "' at " + revision + " (" + displayUrl
+          throw new SourceException("path '" + PlanRenderer.printable(walked) + "' at " + revision + " (" + displayUrl
               + ") is a symbolic link; symlinks are not followed");
         }
         if (mode != FileMode.TREE) {
-          throw new SourceException("path '" + walked + "' at " + revision + " (" + displayUrl + ") is not a directory");
+          throw new SourceException("path '" + PlanRenderer.printable(walked) + "' at " + revision + " (" + displayUrl + ") is not a directory");
         }
         tree = tw.getObjectId(0);
       }
@@ -1757,7 +1758,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     for (Throwable t = e; t != null; t = t.getCause()) {
       // a remote's sideband message may end in a NUL (git daemon's "aborting due to possible
       // repository corruption on the remote side.\0"): no control character reaches a message
-      String msg = CONTROL.matcher(String.valueOf(t.getMessage())).replaceAll("").strip();
+      // git daemon's "no such repository: /re\npo" quotes a path with a line break: one line, escaped
+      String msg = PlanRenderer.oneLine(CONTROL.matcher(String.valueOf(t.getMessage())).replaceAll(""));
       String lower = msg.toLowerCase(java.util.Locale.ROOT);
       authFailed |= lower.contains("authentication") || lower.contains("log in");
       if (why.indexOf(scrub(msg)) < 0) {
@@ -1973,9 +1975,17 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
      * or password in the URL must be percent-encoded where it holds {@code /}, {@code ?}, {@code #}
      * or {@code %}: a URL in which no host can be found that way, or with whitespace around it, is
      * refused here, since it would otherwise be read as a path and shown whole; no refusal quotes
-     * the password.
+     * the password. So is, naming the part at fault, a URL no fetch could use: a port outside
+     * 1-65535, a host holding a character no host name holds, a remote URL without a repository
+     * path, a control character in a remote URL's path, a {@code file:} URL with a host, user or
+     * port. A refusal quotes the URL on one line, control characters escaped.
      *
-     * @throws IllegalArgumentException for a text that is no Git URL or path, or another scheme
+     * <pre>{@code
+     * GitSource.builder().url("https://git.example.com:99999/ops.git");   // refused: port 99999 is out of range
+     * }</pre>
+     *
+     * @throws IllegalArgumentException for a text that is no Git URL or path, or another scheme, or
+     *     a URL no fetch could use
      */
     public Builder url(String uriOrPath) {
       Objects.requireNonNull(uriOrPath, "url");
@@ -1987,38 +1997,92 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         u = new URIish(uriOrPath);
       } catch (URISyntaxException e) {
         // URISyntaxException's message quotes the whole text, password and all: not passed on
-        throw new IllegalArgumentException("not a Git URL or path: '" + GitUrls.withoutPassword(uriOrPath) + "': "
-            + e.getReason(), new URISyntaxException(GitUrls.withoutPassword(uriOrPath), e.getReason()));
+        throw new IllegalArgumentException("not a Git URL or path: '" + shown(uriOrPath) + "': "
+            + PlanRenderer.oneLine(e.getReason()), new URISyntaxException(GitUrls.withoutPassword(uriOrPath), e.getReason()));
       }
       String scheme = u.getScheme();
       if (scheme != null && scheme.length() > 1 && !SCHEMES.contains(scheme.toLowerCase(java.util.Locale.ROOT))) {
         // JGit would take some (ftp) and fail at the first fetch with a text that names no scheme
-        throw new IllegalArgumentException("'" + GitUrls.withoutPassword(uriOrPath) + "': scheme " + scheme
+        throw new IllegalArgumentException("'" + shown(uriOrPath) + "': scheme " + scheme
             + " is not supported (use https, http, git, ssh, file, or a local path)");
       }
       if (scheme != null && scheme.length() > 1 && !scheme.equalsIgnoreCase("file")
           && (u.getHost() == null || u.getHost().isEmpty())) {
         // JGit reads "https://user:pa/ss@host/r" as a path without a host, which every message
         // would then show whole, password included
-        throw new IllegalArgumentException("'" + GitUrls.withoutPassword(uriOrPath) + "' names no host: a '/', '?', '#' or '%'"
+        throw new IllegalArgumentException("'" + shown(uriOrPath) + "' names no host: a '/', '?', '#' or '%'"
             + " in its user name or password must be percent-encoded (%2F, %3F, %23, %25)");
       }
       if (scheme == null && u.getHost() == null && uriOrPath.contains("://")) {
         // " https://..." or "https://...\n" is read as a local path, and shown whole, password included
-        throw new IllegalArgumentException("'" + GitUrls.withoutPassword(uriOrPath).strip() + "' is neither a URL nor a local"
+        throw new IllegalArgumentException("'" + shown(uriOrPath.strip()) + "' is neither a URL nor a local"
             + " path: remove the whitespace around it");
       }
       boolean scpLike = scheme == null && u.getHost() != null;
       if (scpLike && u.getHost().startsWith("[")) {
         // JGit splits "git@[::1]:repo" at the address's first ':' (host "[", path ":1]:repo")
-        throw new IllegalArgumentException("'" + GitUrls.withoutPassword(uriOrPath) + "': an IPv6 address is not read in"
+        throw new IllegalArgumentException("'" + shown(uriOrPath) + "': an IPv6 address is not read in"
             + " the scp-like form user@[address]:path; write ssh://user@[address]:port/path (a path under the home"
             + " directory: ssh://user@[address]/~/path)");
+      }
+      String unusable = unusable(u, scheme, scpLike);
+      if (unusable != null) {
+        // JGit takes these and fails only at the first fetch, in a message that does not say why
+        throw new IllegalArgumentException("'" + shown(uriOrPath) + "': " + unusable);
       }
       this.ssh = scpLike || (scheme != null && scheme.toLowerCase().contains("ssh"));
       this.url = uriOrPath;
       this.uri = u;
       return this;
+    }
+
+    /** A host name or address a fetch can connect to: letters, digits, {@code . - _}, or an IPv6 address. */
+    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._-]+|\\[[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?]");
+
+    /**
+     * Why a fetch cannot use {@code u} (a URL, or an scp-like {@code user@host:path} when {@code
+     * scpLike}), naming the part at fault, or null when it can: a port out of 1-65535 (JGit reads
+     * port 0 as "the default port"), a host with a character no host name holds, a remote URL
+     * without a repository path, a control character in a remote URL's path (a {@code git://}
+     * server cuts its request at a NUL or line break and serves another repository), or a
+     * {@code file:} URL with a host, user or port.
+     */
+    private static String unusable(URIish u, String scheme, boolean scpLike) {
+      boolean remote = scpLike || (scheme != null && scheme.length() > 1 && !scheme.equalsIgnoreCase("file"));
+      if (scheme != null && scheme.equalsIgnoreCase("file")) {
+        if (u.getHost() != null || u.getPort() != -1 || u.getUser() != null || u.getPass() != null) {
+          return "a file: URL names a local path and no host, user or port (write file:///path/to/repo)";
+        }
+        if (u.getPath() == null || u.getPath().isEmpty()) {
+          return "a file: URL needs a path (write file:///path/to/repo)";
+        }
+        return null;
+      }
+      if (!remote) {
+        return null;
+      }
+      if (u.getPort() != -1 && (u.getPort() < 1 || u.getPort() > 65535)) {
+        return "port " + u.getPort() + " is out of range (1 to 65535)";
+      }
+      if (!HOST.matcher(u.getHost()).matches()) {
+        return "host '" + PlanRenderer.printable(u.getHost()) + "' is not a host name or address (letters, digits,"
+            + " '.', '-' and '_'; an internationalised name in its ASCII form, an IPv6 address in brackets)";
+      }
+      String path = u.getRawPath() != null ? u.getRawPath() : u.getPath();
+      if (path == null || path.isEmpty() || (!scpLike && path.equals("/"))) {
+        return "names no repository path after the host (e.g. " + (scheme == null ? "host:ops/desired.git"
+            : scheme + "://host/ops/desired.git") + ")";
+      }
+      String decoded = u.getPath() == null ? path : u.getPath();
+      if (decoded.codePoints().anyMatch(PlanRenderer::isHidden)) {
+        return "its path '" + PlanRenderer.printable(decoded) + "' holds a control or format character";
+      }
+      return null;
+    }
+
+    /** {@code url} for a message: without its password, control characters escaped, on one line. */
+    private static String shown(String url) {
+      return PlanRenderer.printable(GitUrls.withoutPassword(url));
     }
 
     /**
@@ -2040,6 +2104,11 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       Objects.requireNonNull(ref, "ref");
       if (ref.isBlank()) {
         throw new IllegalArgumentException("ref must not be empty");
+      }
+      if (ref.trim().codePoints().anyMatch(PlanRenderer::isHidden)) {
+        // no ref name, commit id or version range holds one, and every message quotes the ref
+        throw new IllegalArgumentException("ref '" + PlanRenderer.printable(ref.trim()) + "' holds a control or format"
+            + " character, which no branch, tag or commit id does");
       }
       this.ref = ref.trim();
       return this;
