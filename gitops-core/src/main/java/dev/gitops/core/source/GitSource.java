@@ -1421,7 +1421,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     if (present != null) {
       if (target.refName() == null) {
         // a commit id an earlier read left in the cache: the remote may have dropped it since
-        checkStillServed(repo, target, present);
+        checkStillServed(repo, target, present, true);
       }
       LOG.debug("{}: {} already in the cache", describe(), target.advertised().name());
       return present;
@@ -1440,7 +1440,11 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
             target.advertised().name(), e.getMessage());
       }
       present = peelToCommit(repo, target.advertised());
-      if (present == null) {
+      if (present != null) {
+        // a server may serve any object it holds by id (protocol v2 does), one a force push left
+        // behind or a fork's: read only what a branch or tag reaches, as from a local repository
+        checkStillServed(repo, target, present, false);
+      } else {
         runFetch(repo, List.of(new RefSpec("+refs/heads/*:" + LOCAL_PREFIX + "heads/*"),
             new RefSpec("+refs/tags/*:" + LOCAL_PREFIX + "tags/*")), 0);
         present = peelToCommit(repo, target.advertised());
@@ -1486,12 +1490,13 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   }
 
   /**
-   * Refuses a commit id the cache holds when no branch or tag of the remote reaches it any more (a
-   * force push removed it): the cache must not serve what the repository no longer does. Looks in
+   * Refuses a commit id the cache holds ({@code cached}), or a fetch by id just brought, when no
+   * branch or tag of the remote reaches it (any more: a force push removed it): neither the cache
+   * nor a server that still holds the objects may serve what the repository no longer does. Looks in
    * the cache first, from the tips the remote lists now; when they do not reach it there (the cache
    * lacks them or is shallow), fetches every branch and tag with their full history and looks again.
    */
-  private void checkStillServed(Repository repo, Target target, ObjectId commit) throws IOException {
+  private void checkStillServed(Repository repo, Target target, ObjectId commit, boolean cached) throws IOException {
     if (local != null) {
       String problem = local.commitProblem(target.advertised(), true);
       if (problem != null) {
@@ -1515,7 +1520,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         new RefSpec("+refs/tags/*:" + LOCAL_PREFIX + "tags/*")), 0, !repo.getObjectDatabase().getShallowCommits().isEmpty());
     if (!reaches(repo, tips, commit)) {
       throw new SourceException(subject(target) + " at " + displayUrl
-          + " is on no branch or tag there any more (rewritten by a force push?); the Git cache still held it");
+          + (cached ? " is on no branch or tag there any more (rewritten by a force push?); the Git cache still held it"
+              : " is on no branch or tag there (rewritten by a force push?); the server still holds its objects, but"
+              + " a commit id is read only when a branch or tag reaches it"));
     }
   }
 

@@ -107,6 +107,23 @@ class GitSourceFailuresTest {
   }
 
   @Test
+  void aCommitOnNoBranchOrTagIsRefusedThoughTheServerStillHoldsItOverEveryTransportOnTheFirstRead() throws Exception {
+    String first = repo.head();
+    String leaked = repo.write("a.yaml", "provider: m\ntype: t\nname: a\nspec: {x: SECRET}\n").commit("leak");
+    repo.git("reset", "-q", "--hard", first);  // force-pushed away, not yet collected: the server still holds it
+    try (GitHttpServer http = GitHttpServer.start(tmp.resolve("served"))) {
+      int n = 0;
+      for (String url : List.of(daemon.url("repo"), http.url("repo"), repo.dir().toString())) {
+        // a new cache each time: the first read of the commit, fetched by its id
+        failsInOneLine(source(url, leaked, "fresh-" + n++), null, url, leaked, "branch or tag");
+        String revision = "main@sha1:" + leaked;
+        failsInOneLine(source(url, "main", "fresh-" + n++), revision, url, leaked, revision, "branch or tag");
+        assertThat(read(source(url, first, "fresh-" + n++), null).revision()).as(url).isEqualTo(first + "@sha1:" + first);
+      }
+    }
+  }
+
+  @Test
   void aCommitAForcePushRemovedIsRefusedEvenWhenTheCacheHoldsIt() throws Exception {
     String first = repo.head();
     for (String url : List.of(daemon.url("repo"), repo.dir().toString())) {
