@@ -268,73 +268,64 @@ public final class Documents {
 
   /**
    * {@link #freeze(JsonNode)}, or null when {@code node} nests deeper than {@code limit} levels: the
-   * walk stops there. The containers it is inside wait on a stack of its own, not the thread's, so
-   * a tree at the limit needs no more thread stack than a flat one.
+   * walk stops there, so no depth overflows the stack.
    */
   static JsonNode freeze(JsonNode node, int limit) {
-    JsonNode first = frozenLeaf(node, 1, limit);
-    if (first == TOO_DEEP) {
-      return null;
-    }
-    if (first != OPEN) {
-      return first;
-    }
-    java.util.ArrayDeque<Freezing> above = new java.util.ArrayDeque<>();
-    Freezing f = new Freezing(node, 1);
-    while (true) {
-      JsonNode open = null;
-      while (f.i < f.n) {
-        JsonNode kid = f.next();
-        JsonNode frozen = frozenLeaf(kid, f.level + 1, limit);
-        if (frozen == TOO_DEEP) {
-          return null;
-        }
-        if (frozen == OPEN) {
-          open = kid;
-          break;
-        }
-        f.put(frozen);
-      }
-      if (open != null) {
-        above.push(f);
-        f = new Freezing(open, f.level + 1);
-        continue;
-      }
-      JsonNode done = f.build();
-      if (above.isEmpty()) {
-        return done;
-      }
-      f = above.pop();
-      f.put(done);
-    }
+    return freezeAt(node, 1, limit);
   }
 
-  /** {@link #frozenLeaf}'s answer for a container too deep. */
-  private static final JsonNode TOO_DEEP = new com.fasterxml.jackson.databind.node.TextNode("too deep");
-  /** {@link #frozenLeaf}'s answer for a container whose children are to be frozen first. */
-  private static final JsonNode OPEN = new com.fasterxml.jackson.databind.node.TextNode("open");
-
-  /**
-   * {@code node} frozen at {@code level} (1 for a root container) when that needs no walk below it:
-   * a scalar, an empty or already frozen container; {@link #TOO_DEEP} when it is a container deeper
-   * than {@code limit}, {@link #OPEN} for a container with children to freeze.
-   */
-  private static JsonNode frozenLeaf(JsonNode node, int level, int limit) {
+  /** {@code node} frozen, at {@code level} (1 for a root container); null when too deep. */
+  private static JsonNode freezeAt(JsonNode node, int level, int limit) {
     if (node == null || node.isMissingNode()) {
       return NODES.nullNode();
     }
     if (node instanceof FrozenObject || node instanceof FrozenArray || node instanceof LazyObject) {
       // a lazy object stays lazy: it is frozen when it is read
-      return level - 1 + frozenDepth(node) > limit ? TOO_DEEP : node;
+      return level - 1 + frozenDepth(node) > limit ? null : node;
     }
     if (node.isContainerNode() && level > limit) {
-      return TOO_DEEP;
+      return null;
     }
     switch (node.getNodeType()) {
-      case OBJECT:
-        return node.size() == 0 ? EMPTY_OBJECT : OPEN;
-      case ARRAY:
-        return node.size() == 0 ? EMPTY_ARRAY : OPEN;
+      case OBJECT: {
+        int n = node.size();
+        if (n == 0) {
+          return EMPTY_OBJECT;
+        }
+        String[] keys = new String[n];
+        JsonNode[] values = new JsonNode[n];
+        int i = 0;
+        int hash = 0;  // Map.hashCode, computed on the way
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); i++) {
+          Map.Entry<String, JsonNode> e = it.next();
+          String key = e.getKey();
+          JsonNode value = freezeAt(e.getValue(), level + 1, limit);
+          if (value == null) {
+            return null;
+          }
+          keys[i] = key;
+          values[i] = value;
+          hash += key.hashCode() ^ value.hashCode();
+        }
+        return new FrozenObject(FrozenMap.of(Interner.shape(keys), values), hash);
+      }
+      case ARRAY: {
+        int n = node.size();
+        if (n == 0) {
+          return EMPTY_ARRAY;
+        }
+        JsonNode[] kids = new JsonNode[n];
+        int hash = 1;  // List.hashCode, computed on the way
+        for (int i = 0; i < n; i++) {
+          JsonNode kid = freezeAt(node.get(i), level + 1, limit);
+          if (kid == null) {
+            return null;
+          }
+          kids[i] = kid;
+          hash = 31 * hash + kid.hashCode();
+        }
+        return new FrozenArray(List.of(kids), hash);
+      }
       case NUMBER:
         return Interner.scalar(canonicalNumber(node));
       case STRING:
@@ -345,57 +336,6 @@ public final class Documents {
         throw new IllegalArgumentException("documents hold JSON values only, not " + node.getClass().getName());
       default:
         return node;
-    }
-  }
-
-  /** A non-empty object or array being frozen: its children frozen so far, and their hash. */
-  private static final class Freezing {
-    final int level;
-    final int n;
-    final boolean object;
-    final Iterator<Map.Entry<String, JsonNode>> fields;
-    final JsonNode array;
-    final String[] keys;
-    final JsonNode[] values;
-    int i;
-    String key;
-    /** Map.hashCode for an object, List.hashCode for an array, computed on the way. */
-    int hash;
-
-    Freezing(JsonNode node, int level) {
-      this.level = level;
-      this.n = node.size();
-      this.object = node.isObject();
-      this.fields = object ? node.fields() : null;
-      this.array = object ? null : node;
-      this.keys = object ? new String[n] : null;
-      this.values = new JsonNode[n];
-      this.hash = object ? 0 : 1;
-    }
-
-    /** The next child, not frozen yet. */
-    JsonNode next() {
-      if (object) {
-        Map.Entry<String, JsonNode> e = fields.next();
-        key = e.getKey();
-        return e.getValue();
-      }
-      return array.get(i);
-    }
-
-    /** The frozen form of the child {@link #next} gave. */
-    void put(JsonNode frozen) {
-      values[i++] = frozen;
-      if (object) {
-        keys[i - 1] = key;
-        hash += key.hashCode() ^ frozen.hashCode();
-      } else {
-        hash = 31 * hash + frozen.hashCode();
-      }
-    }
-
-    JsonNode build() {
-      return object ? new FrozenObject(FrozenMap.of(Interner.shape(keys), values), hash) : new FrozenArray(List.of(values), hash);
     }
   }
 
@@ -671,48 +611,27 @@ public final class Documents {
         + (object == null ? "null" : object.getNodeType() + " " + object.getClass().getSimpleName()));
   }
 
-  /**
-   * A mutable deep copy, for code that wants to edit a document; {@code null} gives JSON null.
-   * Copied from a stack of its own, not the thread's, however deep.
-   */
+  /** A mutable deep copy, for code that wants to edit a document; {@code null} gives JSON null. */
   public static JsonNode mutableCopy(JsonNode node) {
     if (node == null) {
       return NODES.nullNode();
     }
-    if (!node.isContainerNode()) {
-      return node;
-    }
-    JsonNode root = node.isObject() ? NODES.objectNode() : NODES.arrayNode(node.size());
-    // pairs: a container to copy, then the empty copy its children go into
-    java.util.ArrayDeque<JsonNode> todo = new java.util.ArrayDeque<>();
-    todo.push(root);
-    todo.push(node);
-    while (!todo.isEmpty()) {
-      JsonNode from = todo.pop();
-      JsonNode to = todo.pop();
-      if (from.isObject()) {
-        for (Iterator<Map.Entry<String, JsonNode>> it = from.fields(); it.hasNext(); ) {
-          Map.Entry<String, JsonNode> e = it.next();
-          ((ObjectNode) to).set(e.getKey(), shallowCopy(e.getValue(), todo));
-        }
-      } else {
-        for (JsonNode kid : from) {
-          ((ArrayNode) to).add(shallowCopy(kid, todo));
-        }
+    if (node.isObject()) {
+      ObjectNode copy = NODES.objectNode();
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        copy.set(e.getKey(), mutableCopy(e.getValue()));
       }
+      return copy;
     }
-    return root;
-  }
-
-  /** {@code kid} itself when a scalar; else an empty copy, queued with {@code kid} to be filled. */
-  private static JsonNode shallowCopy(JsonNode kid, java.util.ArrayDeque<JsonNode> todo) {
-    if (kid == null || !kid.isContainerNode()) {
-      return kid;
+    if (node.isArray()) {
+      ArrayNode copy = NODES.arrayNode(node.size());
+      for (JsonNode kid : node) {
+        copy.add(mutableCopy(kid));
+      }
+      return copy;
     }
-    JsonNode copy = kid.isObject() ? NODES.objectNode() : NODES.arrayNode(kid.size());
-    todo.push(copy);
-    todo.push(kid);
-    return copy;
+    return node;
   }
 
   /**
@@ -730,69 +649,6 @@ public final class Documents {
       return a.equals(b);
     }
     return freeze(a).equals(freeze(b));
-  }
-
-  /**
-   * {@link JsonNode#equals} of two trees as Jackson defines it (objects as maps, arrays as lists,
-   * scalars by their own {@code equals}), compared from a stack of its own, not the thread's: the
-   * equality of frozen containers, which would otherwise recurse a few frames per level. Frozen
-   * containers are told apart by their cached hashes, and frozen objects with the same field names
-   * compare by position.
-   */
-  private static boolean sameValue(JsonNode a, JsonNode b) {
-    java.util.ArrayDeque<JsonNode> todo = null;
-    while (true) {
-      if (a != b) {
-        if (a instanceof LazyObject la) {
-          a = la.frozen();
-        }
-        if (b instanceof LazyObject lb) {
-          b = lb.frozen();
-        }
-        if (a instanceof ObjectNode) {
-          int n = a.size();
-          if (!(b instanceof ObjectNode) || b.size() != n || a instanceof FrozenObject && b instanceof FrozenObject && a.hashCode() != b.hashCode()) {
-            return false;
-          }
-          if (sameFieldNames(a, b)) {
-            for (int i = n - 1; i >= 0; i--) {
-              todo = pushPair(todo, fieldValue(a, i), fieldValue(b, i));
-            }
-          } else {
-            for (Iterator<Map.Entry<String, JsonNode>> it = a.fields(); it.hasNext(); ) {
-              Map.Entry<String, JsonNode> e = it.next();
-              JsonNode bv = b.get(e.getKey());
-              if (bv == null) {
-                return false;
-              }
-              todo = pushPair(todo, e.getValue(), bv);
-            }
-          }
-        } else if (a instanceof ArrayNode) {
-          int n = a.size();
-          if (!(b instanceof ArrayNode) || b.size() != n || a instanceof FrozenArray && b instanceof FrozenArray && a.hashCode() != b.hashCode()) {
-            return false;
-          }
-          for (int i = n - 1; i >= 0; i--) {
-            todo = pushPair(todo, a.get(i), b.get(i));
-          }
-        } else if (a == null || !a.equals(b)) {
-          return false;
-        }
-      }
-      if (todo == null || todo.isEmpty()) {
-        return true;
-      }
-      a = todo.pop();
-      b = todo.pop();
-    }
-  }
-
-  private static java.util.ArrayDeque<JsonNode> pushPair(java.util.ArrayDeque<JsonNode> todo, JsonNode a, JsonNode b) {
-    java.util.ArrayDeque<JsonNode> t = todo != null ? todo : new java.util.ArrayDeque<>();
-    t.push(b);
-    t.push(a);
-    return t;
   }
 
   /** SHA-256 of the canonical JSON of {@code node}, as lower-case hex; {@code null} digests as JSON null. */
@@ -912,78 +768,39 @@ public final class Documents {
     }
   }
 
-  /**
-   * Writes the canonical JSON of {@code node}; the objects and arrays it is inside wait on a stack of
-   * its own, not the thread's, so a document at the limit needs no more thread stack than a flat one.
-   */
   private static void writeCanonical(JsonNode node, StringBuilder sb) {
-    if (!node.isContainerNode()) {
-      writeScalar(node, sb);
-      return;
-    }
-    java.util.ArrayDeque<Writing> above = new java.util.ArrayDeque<>();
-    Writing w = new Writing(node, sb);
-    while (true) {
-      JsonNode open = null;
-      while (w.i < w.n) {
-        if (w.i > 0) {
-          sb.append(',');
-        }
-        JsonNode kid;
-        if (w.names != null) {
-          String name = w.names.get(w.i);
+    switch (node.getNodeType()) {
+      case OBJECT: {
+        List<String> names = new ArrayList<>(node.size());
+        node.fieldNames().forEachRemaining(names::add);
+        Collections.sort(names);
+        sb.append('{');
+        boolean first = true;
+        for (String name : names) {
+          if (!first) {
+            sb.append(',');
+          }
+          first = false;
           quote(name, sb);
           sb.append(':');
-          kid = w.node.get(name);
-        } else {
-          kid = w.node.get(w.i);
+          writeCanonical(node.get(name), sb);
         }
-        w.i++;
-        if (kid.isContainerNode()) {
-          open = kid;
-          break;
-        }
-        writeScalar(kid, sb);
-      }
-      if (open != null) {
-        above.push(w);
-        w = new Writing(open, sb);
-        continue;
-      }
-      sb.append(w.names != null ? '}' : ']');
-      if (above.isEmpty()) {
+        sb.append('}');
         return;
       }
-      w = above.pop();
-    }
-  }
-
-  /** An object (its names sorted) or array {@link #writeCanonical} is inside, and how many of its children are written. */
-  private static final class Writing {
-    final JsonNode node;
-    final List<String> names;
-    final int n;
-    int i;
-
-    Writing(JsonNode node, StringBuilder sb) {
-      this.node = node;
-      this.n = node.size();
-      if (node.isObject()) {
-        List<String> sorted = new ArrayList<>(n);
-        node.fieldNames().forEachRemaining(sorted::add);
-        Collections.sort(sorted);
-        this.names = sorted;
-        sb.append('{');
-      } else {
-        this.names = null;
+      case ARRAY: {
         sb.append('[');
+        boolean first = true;
+        for (JsonNode kid : node) {
+          if (!first) {
+            sb.append(',');
+          }
+          first = false;
+          writeCanonical(kid, sb);
+        }
+        sb.append(']');
+        return;
       }
-    }
-  }
-
-  /** The canonical JSON of a value that is not an object or array. */
-  private static void writeScalar(JsonNode node, StringBuilder sb) {
-    switch (node.getNodeType()) {
       case STRING:
         quote(node.textValue(), sb);
         return;
@@ -1255,7 +1072,7 @@ public final class Documents {
       if (o instanceof FrozenObject f && f.hash != hash) {
         return false;
       }
-      return o instanceof ObjectNode on && sameValue(this, on);
+      return super.equals(o);
     }
 
     @Override
@@ -1429,7 +1246,7 @@ public final class Documents {
       if (o instanceof FrozenArray f && f.hash != hash) {
         return false;
       }
-      return o instanceof ArrayNode an && sameValue(this, an);
+      return super.equals(o);
     }
   }
 

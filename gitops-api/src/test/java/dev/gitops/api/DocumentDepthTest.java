@@ -89,39 +89,4 @@ class DocumentDepthTest {
     assertThatThrownBy(() -> Documents.array(java.util.List.of(Documents.array(java.util.List.of(atBound)))))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nests 1033 levels deep");
   }
-
-  /** What {@code work} returned on a thread with a 256 KiB stack, or what it threw. */
-  static Object onSmallStack(java.util.concurrent.Callable<?> work) throws InterruptedException {
-    Object[] result = new Object[1];
-    Thread t = new Thread(null, () -> {
-      try {
-        result[0] = work.call();
-      } catch (Throwable e) {
-        result[0] = e;
-      }
-    }, "small-stack", 256 * 1024);
-    t.start();
-    t.join();
-    return result[0];
-  }
-
-  @Test
-  void freezingDigestingCopyingAndComparingADocumentAtTheLimitNeedNoDeepStack() throws Exception {
-    JsonNode tree = deep(Documents.MAX_DEPTH);
-    JsonNode other = deep(Documents.MAX_DEPTH);
-    Object r = onSmallStack(() -> {
-      JsonNode a = Documents.freeze(tree);
-      JsonNode b = Documents.freeze(other);
-      JsonNode copy = Documents.mutableCopy(a);
-      JsonNode lazy = Documents.lazyObject(() -> Documents.freeze(other));
-      return java.util.List.of(Documents.depth(a), a.equals(b), b.equals(a), Documents.equal(tree, b),
-          Documents.equal(copy, a), lazy.equals(a), a.equals(lazy), Documents.digest(a), Documents.digest(copy),
-          a.equals(Documents.freeze(deep(Documents.MAX_DEPTH - 1))), Documents.canonicalJson(Documents.freeze(deep(7))));
-    });
-    assertThat(r).isNotInstanceOf(Throwable.class);
-    // the digest and text the recursive writer gave (pinned from it)
-    String digest = "5063778e651a4c29325c1fbcee6a944b40cf42acabb5fd2ee49e9f3d5c80d51a";
-    assertThat(r).isEqualTo(java.util.List.of(Documents.MAX_DEPTH, true, true, true, true, true, true, digest, digest,
-        false, "{\"spec\":[[[{\"k\":[{\"k\":\"leaf\"}]}]]]}"));
-  }
 }

@@ -26,31 +26,8 @@ final class KeyedPaths {
     leaves(node, cur, at, false, sink);
   }
 
-  /** One value {@link #leaves} still has to walk. */
-  private record Leafward(JsonNode node, RuleCursor cur, Trail at, boolean secret) {}
-
-  /**
-   * {@link #leaves}, for a walk already below a sensitive path when {@code secret}. Leaves come in
-   * document order, depth first; the values still to walk wait on a stack of the walk's own, not
-   * the thread's.
-   */
+  /** {@link #leaves}, for a walk already below a sensitive path when {@code secret}. */
   static void leaves(JsonNode node, RuleCursor cur, Trail at, boolean secret, BiConsumer<Trail, JsonNode> sink) {
-    java.util.ArrayDeque<Leafward> todo = new java.util.ArrayDeque<>();
-    List<Leafward> kids = new java.util.ArrayList<>();
-    todo.push(new Leafward(node, cur, at, secret));
-    while (!todo.isEmpty()) {
-      Leafward x = todo.pop();
-      leavesOf(x.node(), x.cur(), x.at(), x.secret(), sink, kids);
-      for (int i = kids.size() - 1; i >= 0; i--) {
-        todo.push(kids.get(i));
-      }
-      kids.clear();
-    }
-  }
-
-  /** One step of {@link #leaves}: {@code node}'s own leaf to {@code sink}, the values below it into {@code kids}, in order. */
-  private static void leavesOf(JsonNode node, RuleCursor cur, Trail at, boolean secret, BiConsumer<Trail, JsonNode> sink,
-      List<Leafward> kids) {
     if (cur.isIgnored()) {
       return;
     }
@@ -63,7 +40,7 @@ final class KeyedPaths {
       for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
         FieldPath.Segment s = new FieldPath.Field(e.getKey());
-        kids.add(new Leafward(e.getValue(), cur.step(s), at.then(s), sec));
+        leaves(e.getValue(), cur.step(s), at.then(s), sec, sink);
       }
       return;
     }
@@ -90,7 +67,7 @@ final class KeyedPaths {
       for (int i = 0; i < node.size(); i++) {
         FieldPath.Segment s = elementSegment(rule, node.get(i), i, seen);
         RuleCursor ec = cur.step(s);
-        kids.add(new Leafward(node.get(i), ec, at.then(name(s, ec, sec, rule)), sec));
+        leaves(node.get(i), ec, at.then(name(s, ec, sec, rule)), sec, sink);
       }
       return;
     }

@@ -21,12 +21,6 @@ import java.util.Set;
  * Computes the target of one three-way merge. Subtrees are returned by identity whenever the
  * target equals the live value there, so that the diff afterwards skips them by reference; where
  * live has nothing to merge with, D's own subtree is returned while merging changes nothing in it.
- *
- * <p>The walk keeps its own stack of the objects and lists it is inside ({@link Frame}) rather than
- * recursing, so a document nested to {@link Documents#MAX_DEPTH} needs no more of the thread's stack
- * than a flat one (the recursive walk took some 600 KiB there: more than a small executor thread or
- * a virtual thread may have). Children are merged in the order the recursion took them, so the
- * results and the first error found are the same.
  */
 final class Merger {
 
@@ -89,53 +83,7 @@ final class Merger {
     }
   }
 
-  /**
-   * One value {@link #check} still has to look at: {@code d} under {@code cur}, below {@code parent}
-   * by the segment {@code name} gives (a field name, an index, or a keyed element's key under {@code
-   * rule}), made only when a misfit needs the path.
-   */
-  private record Checked(RuleCursor cur, JsonNode d, Checked parent, Object name, ListRule rule) {
-    FieldPath.Segment segment() {
-      if (rule != null) {
-        return Nodes.keySegment(rule, Nodes.keyList(name));
-      }
-      return name instanceof String s ? new FieldPath.Field(s) : new FieldPath.Index((Integer) name);
-    }
-  }
-
-  /**
-   * Throws a {@link Misfit} naming the path below {@code cur} when {@code d} breaks a keyed-list rule;
-   * values are looked at depth first in document order, as a recursive walk would, from a stack of
-   * its own, so that the first misfit found is the same.
-   */
   private void check(RuleCursor cur, JsonNode d) {
-    if (cur.isEmpty() || cur.isIgnored() || !(d instanceof ContainerNode)) {
-      return;
-    }
-    java.util.ArrayDeque<Checked> todo = new java.util.ArrayDeque<>();
-    List<Checked> kids = new ArrayList<>();
-    todo.push(new Checked(cur, d, null, null, null));
-    while (!todo.isEmpty()) {
-      Checked c = todo.pop();
-      try {
-        checkOne(c, kids);
-      } catch (Misfit m) {
-        for (Checked p = c; p.parent() != null; p = p.parent()) {
-          m.under(p.segment());
-        }
-        throw m;
-      }
-      for (int i = kids.size() - 1; i >= 0; i--) {
-        todo.push(kids.get(i));
-      }
-      kids.clear();
-    }
-  }
-
-  /** Checks one level of {@code at}: throws when a keyed list there breaks its rule, else adds what to look at below, in order. */
-  private void checkOne(Checked at, List<Checked> kids) {
-    RuleCursor cur = at.cur();
-    JsonNode d = at.d();
     if (cur.isEmpty() || cur.isIgnored()) {
       return;
     }
@@ -149,7 +97,11 @@ final class Merger {
           String k = Documents.fieldName(d, i);
           RuleCursor cc = cur.field(k);
           if (!cc.isEmpty()) {
-            kids.add(new Checked(cc, x, at, k, null));
+            try {
+              check(cc, x);
+            } catch (Misfit m) {
+              throw m.under(new FieldPath.Field(k));
+            }
           }
         }
       }
@@ -163,7 +115,11 @@ final class Merger {
       for (int i = 0; i < keys.length; i++) {
         Object k = keys[i];
         RuleCursor cc = any != null ? any : cur.element(() -> Nodes.keySegment(rule, Nodes.keyList(k)));
-        kids.add(new Checked(cc, d.get(i), at, k, rule));
+        try {
+          check(cc, d.get(i));
+        } catch (Misfit m) {
+          throw m.under(Nodes.keySegment(rule, Nodes.keyList(k)));
+        }
       }
     } else if (d instanceof ArrayNode && cur.listRule().kind() == dev.gitops.api.MergeRules.ListKind.ATOMIC) {
       // an atomic list's elements still obey the rules below them, whether D's list replaces V's
@@ -174,7 +130,11 @@ final class Merger {
           int index = i;
           RuleCursor cc = cur.element(() -> new FieldPath.Index(index));
           if (!cc.isEmpty()) {
-            kids.add(new Checked(cc, x, at, i, null));
+            try {
+              check(cc, x);
+            } catch (Misfit m) {
+              throw m.under(new FieldPath.Index(i));
+            }
           }
         }
       }
@@ -195,103 +155,8 @@ final class Merger {
     }
   }
 
-  /**
-   * An object or list being merged: the state of one level of the walk between the merges of its
-   * children. {@link #advance} takes the target of the child asked for last and either asks for the
-   * next one ({@link #cc}, {@link #cl}, {@link #cd}, {@link #cv}; true) or finishes ({@link
-   * #result}; false).
-   */
-  private abstract static class Frame {
-    RuleCursor cc;
-    JsonNode cl;
-    JsonNode cd;
-    JsonNode cv;
-    JsonNode result;
-
-    /** {@code child}: the target of the child asked for last (null on the first call). */
-    abstract boolean advance(JsonNode child);
-
-    /** The segment of the child asked for last, for the path of a misfit below it. */
-    abstract FieldPath.Segment segment();
-
-    final boolean ask(RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
-      cc = cur;
-      cl = l;
-      cd = d;
-      cv = v;
-      return true;
-    }
-
-    final boolean finish(JsonNode target) {
-      result = target;
-      cc = null;
-      cl = null;
-      cd = null;
-      cv = null;
-      return false;
-    }
-  }
-
-  /**
-   * The target at one position; {@code d} is present, {@code l} and {@code v} may be null (absent).
-   * The objects and lists on the way down wait on a stack of {@link Frame}s, not the thread's.
-   */
+  /** The target at one position; {@code d} is present, {@code l} and {@code v} may be null (absent). */
   private JsonNode merge(RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
-    Object first = start(cur, l, d, v);
-    if (!(first instanceof Frame)) {
-      return (JsonNode) first;
-    }
-    // the frames above f, innermost first
-    java.util.ArrayDeque<Frame> above = new java.util.ArrayDeque<>();
-    Frame f = (Frame) first;
-    JsonNode child = null;
-    while (true) {
-      boolean more;
-      try {
-        more = f.advance(child);
-      } catch (Misfit m) {
-        throw under(m, null, above);
-      }
-      if (more) {
-        Object c;
-        try {
-          c = start(f.cc, f.cl, f.cd, f.cv);
-        } catch (Misfit m) {
-          throw under(m, f, above);
-        }
-        if (c instanceof Frame cf) {
-          above.push(f);
-          f = cf;
-          child = null;
-        } else {
-          child = (JsonNode) c;
-        }
-      } else {
-        child = f.result;
-        if (above.isEmpty()) {
-          return child;
-        }
-        f = above.pop();
-      }
-    }
-  }
-
-  /** {@code m} with the segments of the children {@code f} (unless null) and {@code above} were merging, innermost first. */
-  private static Misfit under(Misfit m, Frame f, java.util.ArrayDeque<Frame> above) {
-    if (f != null) {
-      m.under(f.segment());
-    }
-    for (Frame p : above) {
-      m.under(p.segment());
-    }
-    return m;
-  }
-
-  /**
-   * The target at one position, when no child is to be merged for it; else the {@link Frame} that
-   * merges its children.
-   */
-  private Object start(RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
     if (v != null && Nodes.equalWithoutNulls(d, v, absentNulls)) {
       // Equal D and V merge to V under every rule (ignored paths take V's value, which is D's);
       // D must still obey the keyed-list rules. With ABSENT nulls, a D holding nulls takes the
@@ -308,22 +173,19 @@ final class Merger {
       if (cur.isEmpty() && !(v instanceof ObjectNode)) {
         return absentNulls ? Nodes.clean(d) : d;
       }
-      if (v instanceof ObjectNode) {
-        return new ObjectMerge(cur, l, d, v);
-      }
-      return d.size() == 0 ? d : new ObjectBuild(cur, l, d);
+      return v instanceof ObjectNode ? mergeObject(cur, l, d, v) : buildObject(cur, l, d);
     }
     if (d instanceof ArrayNode) {
       ListRule rule = cur.listRule();
       switch (rule.kind()) {
         case KEYED:
-          return new KeyedMerge(cur, rule, l, d, v);
+          return mergeKeyed(cur, rule, l, d, v);
         case SET:
           // ABSENT-mode null fields leave object elements as they do everywhere else, so an
           // element compares equal to the one the server keeps
           return absentNulls ? mergeSet(cur, l == null ? null : Nodes.clean(l), Nodes.clean(d), v) : mergeSet(cur, l, d, v);
         default:
-          return new AtomicListMerge(cur, l, d, v);
+          return mergeAtomicList(cur, l, d, v);
       }
     }
     return same(d, v);
@@ -343,112 +205,85 @@ final class Merger {
    * looking at those; only a change rebuilds the object in V's field order. V and L mostly list
    * D's fields in D's order, so their fields are looked up from just after the last hit.
    */
-  private final class ObjectMerge extends Frame {
-    private final RuleCursor cur;
-    private final JsonNode d;
-    private final JsonNode v;
-    private final JsonNode lo;
+  private JsonNode mergeObject(RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
+    JsonNode lo = l instanceof ObjectNode && l.size() > 0 ? l : null;
     // L with D's field names in D's order (L and D the same node, or nothing left Git here):
     // L's field i is D's field i, and no field of L is missing from D.
-    private final boolean sameNames;
-    private int vNext;
-    private int lNext;
-    private int inL;
+    boolean sameNames = lo != null && (lo == d || Documents.sameFieldNames(lo, d));
+    int vNext = 0;
+    int lNext = 0;
+    int inL = 0;
     // Changed fields, in D order then L order: the new value (null when the field goes) and V's position (-1: new).
-    private String[] names;
-    private JsonNode[] values;
-    private int[] vPos;
-    private int n;
-    /** D's field being merged, its name, V's value there and its position in V. */
-    private int i;
-    private String k;
-    private JsonNode vk;
-    private int vi;
-    private boolean waiting;
-
-    ObjectMerge(RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
-      this.cur = cur;
-      this.d = d;
-      this.v = v;
-      this.lo = l instanceof ObjectNode && l.size() > 0 ? l : null;
-      this.sameNames = lo != null && (lo == d || Documents.sameFieldNames(lo, d));
-    }
-
-    @Override
-    FieldPath.Segment segment() {
-      return new FieldPath.Field(k);
-    }
-
-    @Override
-    boolean advance(JsonNode child) {
-      int dn = d.size();
-      if (waiting) {
-        waiting = false;
-        if (child != vk) {
-          change(k, child, vi, dn);
-        }
-        i++;
+    String[] names = null;
+    JsonNode[] values = null;
+    int[] vPos = null;
+    int n = 0;
+    for (int i = 0, dn = d.size(); i < dn; i++) {
+      String k = Documents.fieldName(d, i);
+      JsonNode dk = Documents.fieldValue(d, i);
+      int li = fieldOfL(lo, sameNames, i, k, lNext);
+      JsonNode lk = li < 0 ? null : Documents.fieldValue(lo, li);
+      if (li >= 0 && !sameNames) {
+        lNext = li + 1;
+        inL++;
       }
-      for (; i < dn; i++) {
-        k = Documents.fieldName(d, i);
-        JsonNode dk = Documents.fieldValue(d, i);
-        int li = fieldOfL(lo, sameNames, i, k, lNext);
-        JsonNode lk = li < 0 ? null : Documents.fieldValue(lo, li);
-        if (li >= 0 && !sameNames) {
-          lNext = li + 1;
-          inL++;
-        }
-        vi = v.size() == 0 ? -1 : Nodes.indexOfField(v, k, vNext);
-        vk = null;
-        if (vi >= 0) {
-          vk = Documents.fieldValue(v, vi);
-          vNext = vi + 1;
-        }
-        if (!isPresent(dk)) {
-          if (vk != null && !cur.field(k).isIgnored()) {
-            change(k, null, vi, dn);
-          }
+      int vi = v.size() == 0 ? -1 : Nodes.indexOfField(v, k, vNext);
+      JsonNode vk = null;
+      if (vi >= 0) {
+        vk = Documents.fieldValue(v, vi);
+        vNext = vi + 1;
+      }
+      JsonNode tk;
+      if (!isPresent(dk)) {
+        if (vk == null || cur.field(k).isIgnored()) {
           continue;
         }
+        tk = null;
+      } else {
         RuleCursor cc = cur.field(k);
         if (cc.isIgnored()) {
           continue;
         }
-        waiting = true;
-        return ask(cc, lk, dk, vk);
-      }
-      vk = null;
-      if (lo != null && !sameNames && inL < lo.size()) {
-        // L has fields D lacks: those still in V and not ignored leave with Git.
-        for (int x = 0, ln = lo.size(); x < ln; x++) {
-          String name = Documents.fieldName(lo, x);
-          int at;
-          if (d.get(name) == null && v.size() > 0 && (at = Nodes.indexOfField(v, name, 0)) >= 0 && !cur.field(name).isIgnored()) {
-            if (names == null) {
-              names = new String[dn + ln];
-              values = new JsonNode[names.length];
-              vPos = new int[names.length];
-            }
-            names[n] = name;
-            values[n] = null;
-            vPos[n++] = at;
-          }
+        try {
+          tk = merge(cc, lk, dk, vk);
+        } catch (Misfit m) {
+          throw m.under(new FieldPath.Field(k));
+        }
+        if (tk == vk) {
+          continue;
         }
       }
-      return finish(n == 0 ? v : rebuild(v, names, values, vPos, n));
-    }
-
-    private void change(String name, JsonNode value, int at, int dn) {
       if (names == null) {
         int cap = dn + (lo == null || sameNames ? 0 : lo.size());
         names = new String[cap];
         values = new JsonNode[cap];
         vPos = new int[cap];
       }
-      names[n] = name;
-      values[n] = value;
-      vPos[n++] = at;
+      names[n] = k;
+      values[n] = tk;
+      vPos[n++] = vi;
     }
+    if (lo != null && !sameNames && inL < lo.size()) {
+      // L has fields D lacks: those still in V and not ignored leave with Git.
+      for (int i = 0, ln = lo.size(); i < ln; i++) {
+        String k = Documents.fieldName(lo, i);
+        int vi;
+        if (d.get(k) == null && v.size() > 0 && (vi = Nodes.indexOfField(v, k, 0)) >= 0 && !cur.field(k).isIgnored()) {
+          if (names == null) {
+            names = new String[d.size() + ln];
+            values = new JsonNode[names.length];
+            vPos = new int[names.length];
+          }
+          names[n] = k;
+          values[n] = null;
+          vPos[n++] = vi;
+        }
+      }
+    }
+    if (n == 0) {
+      return v;
+    }
+    return rebuild(v, names, values, vPos, n);
   }
 
   /**
@@ -501,62 +336,38 @@ final class Merger {
   /**
    * The target object where V has no object: D's present, not ignored fields, merged against
    * nothing. D itself when that changes no field (no null dropped, nothing ignored, every value
-   * merged to itself), so a new subtree is not copied node by node. D is not empty.
+   * merged to itself), so a new subtree is not copied node by node.
    */
-  private final class ObjectBuild extends Frame {
-    private final RuleCursor cur;
-    private final JsonNode d;
-    private final JsonNode lo;
-    private final boolean sameNames;
-    private int lNext;
+  private JsonNode buildObject(RuleCursor cur, JsonNode l, JsonNode d) {
+    int dn = d.size();
+    if (dn == 0) {
+      return d;
+    }
+    JsonNode lo = l instanceof ObjectNode && l.size() > 0 ? l : null;
+    boolean sameNames = lo != null && (lo == d || Documents.sameFieldNames(lo, d));
+    int lNext = 0;
     // The target's fields once one differs from D's (before that, D's fields 0..i-1 are the target's).
-    private String[] names;
-    private JsonNode[] values;
-    private int n;
-    private int i;
-    private boolean waiting;
-
-    ObjectBuild(RuleCursor cur, JsonNode l, JsonNode d) {
-      this.cur = cur;
-      this.d = d;
-      this.lo = l instanceof ObjectNode && l.size() > 0 ? l : null;
-      this.sameNames = lo != null && (lo == d || Documents.sameFieldNames(lo, d));
-    }
-
-    @Override
-    FieldPath.Segment segment() {
-      return new FieldPath.Field(Documents.fieldName(d, i));
-    }
-
-    @Override
-    boolean advance(JsonNode child) {
-      int dn = d.size();
-      if (waiting) {
-        waiting = false;
-        take(child, dn);
-        i++;
-      }
-      for (; i < dn; i++) {
-        String k = Documents.fieldName(d, i);
-        JsonNode dk = Documents.fieldValue(d, i);
-        RuleCursor cc;
-        if (isPresent(dk) && !(cc = cur.field(k)).isIgnored()) {
-          int li = fieldOfL(lo, sameNames, i, k, lNext);
-          JsonNode lk = li < 0 ? null : Documents.fieldValue(lo, li);
-          if (li >= 0) {
-            lNext = li + 1;
-          }
-          waiting = true;
-          return ask(cc, lk, dk, null);
+    String[] names = null;
+    JsonNode[] values = null;
+    int n = 0;
+    for (int i = 0; i < dn; i++) {
+      String k = Documents.fieldName(d, i);
+      JsonNode dk = Documents.fieldValue(d, i);
+      JsonNode tk = null;
+      RuleCursor cc;
+      if (isPresent(dk) && !(cc = cur.field(k)).isIgnored()) {
+        int li = fieldOfL(lo, sameNames, i, k, lNext);
+        JsonNode lk = li < 0 ? null : Documents.fieldValue(lo, li);
+        if (li >= 0) {
+          lNext = li + 1;
         }
-        take(null, dn);
+        try {
+          tk = merge(cc, lk, dk, null);
+        } catch (Misfit m) {
+          throw m.under(new FieldPath.Field(k));
+        }
       }
-      return finish(names == null ? d : Documents.object(names, values, n));
-    }
-
-    /** D's field {@code i} merged to {@code tk} (null: left out). */
-    private void take(JsonNode tk, int dn) {
-      if (names == null && tk != Documents.fieldValue(d, i)) {
+      if (names == null && tk != dk) {
         names = new String[dn];
         values = new JsonNode[dn];
         for (; n < i; n++) {
@@ -565,64 +376,38 @@ final class Merger {
         }
       }
       if (names != null && tk != null) {
-        names[n] = Documents.fieldName(d, i);
+        names[n] = k;
         values[n++] = tk;
       }
     }
+    return names == null ? d : Documents.object(names, values, n);
   }
 
-  /**
-   * An atomic list: V kept when every element already is what merging it would give (server-filled
-   * fields inside elements must not cause an update on every sync), else D's list.
-   */
-  private final class AtomicListMerge extends Frame {
-    private final RuleCursor cur;
-    private final JsonNode l;
-    private final JsonNode d;
-    private final JsonNode v;
-    private int i;
-    private boolean waiting;
-
-    AtomicListMerge(RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
-      this.cur = cur;
-      this.l = l;
-      this.d = d;
-      this.v = v;
-    }
-
-    @Override
-    FieldPath.Segment segment() {
-      return new FieldPath.Index(i);
-    }
-
-    @Override
-    boolean advance(JsonNode child) {
-      if (v != null && v.isArray() && v.size() == d.size()) {
-        boolean keep = true;
-        if (waiting) {
-          waiting = false;
-          JsonNode vi = v.get(i);
-          keep = child == vi || child.equals(vi);
-          i++;
+  private JsonNode mergeAtomicList(RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
+    if (v != null && v.isArray() && v.size() == d.size()) {
+      // Keep V when every element already is what merging it would give: server-filled fields
+      // inside elements must not cause an update on every sync.
+      boolean keep = true;
+      for (int i = 0; i < d.size() && keep; i++) {
+        JsonNode li = l != null && l.isArray() ? l.get(i) : null;
+        JsonNode vi = v.get(i);
+        int index = i;
+        RuleCursor cc = cur.element(() -> new FieldPath.Index(index));
+        JsonNode ti;
+        try {
+          ti = cc.isIgnored() ? vi : merge(cc, li, d.get(i), vi);
+        } catch (Misfit m) {
+          throw m.under(new FieldPath.Index(i));
         }
-        for (; i < d.size() && keep; i++) {
-          JsonNode li = l != null && l.isArray() ? l.get(i) : null;
-          JsonNode vi = v.get(i);
-          int index = i;
-          RuleCursor cc = cur.element(() -> new FieldPath.Index(index));
-          if (!cc.isIgnored()) {
-            waiting = true;
-            return ask(cc, li, d.get(i), vi);
-          }
-        }
-        if (keep) {
-          return finish(v);
-        }
+        keep = ti == vi || ti.equals(vi);
       }
-      // D replaces V: what the element-by-element merge above did not reach is checked here
-      check(cur, d);
-      return finish(absentNulls ? Nodes.clean(d) : d);
+      if (keep) {
+        return v;
+      }
     }
+    // D replaces V: what the element-by-element merge above did not reach is checked here
+    check(cur, d);
+    return absentNulls ? Nodes.clean(d) : d;
   }
 
   /**
@@ -781,94 +566,52 @@ final class Merger {
     }
   }
 
-  /**
-   * A keyed list: V's elements matched to D's by key, each of D's merged with its match (and L's
-   * element of its key), then laid out as the rule's ordering says.
-   */
-  private final class KeyedMerge extends Frame {
-    private final RuleCursor cur;
-    private final ListRule rule;
-    private final JsonNode d;
-    private final int dn;
-    private final Object[] dKeys;
-    private final KeyIndex dIndex;
-    private final JsonNode la;
-    private KeyIndex lIndex;
-    private int lAligned;
-    private final JsonNode va;
-    private final int vn;
-    private final RuleCursor any;
+  private JsonNode mergeKeyed(RuleCursor cur, ListRule rule, JsonNode l, JsonNode d, JsonNode v) {
+    int dn = d.size();
+    int[] dHashes = new int[dn];
+    Object[] dKeys = desiredKeys(rule, d, dHashes);
+    KeyIndex dIndex = new KeyIndex(dKeys, dHashes, true);
+    JsonNode la = l instanceof ArrayNode && l.size() > 0 ? l : null;
+    // L's keys: D's when L is D; for another L, indexed only when L's elements stop carrying D's
+    // keys in D's order or a V element's key is not in D.
+    KeyIndex lIndex = la == d ? dIndex : null;
+    int lAligned = la == d ? dn : 0;
+    JsonNode va = v instanceof ArrayNode ? v : null;
+    int vn = va == null ? 0 : va.size();
+    RuleCursor any = cur.anyElement();
     // Per V element: index into D when matched, -1 when V-only, -2 when removed (owned, gone from D;
     // never an element at an ignored path, which L may still hold from before the rule).
-    private final int[] role;
-    private final JsonNode[] vMatch;
+    int[] role = new int[vn];
+    JsonNode[] vMatch = new JsonNode[dn];
+    // V's elements mostly follow D's order: each is looked for just after the last one matched.
+    int hint = 0;
+    for (int j = 0; j < vn; j++) {
+      JsonNode e = va.get(j);
+      // At the hint, what the index would answer (D's keys are distinct), without V's key built.
+      boolean atHint = hint < dn && Nodes.hasKey(rule, e, dKeys[hint]);
+      Object k = atHint ? null : Nodes.key(rule, e);
+      int di = atHint ? hint : k == null ? -1 : dIndex.indexOf(k, hint);
+      if (di >= 0 && vMatch[di] == null) {
+        vMatch[di] = e;
+        role[j] = di;
+        hint = di + 1;
+      } else if (k != null && di < 0 && la != null && (lIndex != null ? lIndex : (lIndex = keysOf(rule, la))).indexOf(k, -1) >= 0
+          && !(any != null ? any : cur.element(() -> Nodes.keySegment(rule, Nodes.keyList(k)))).isIgnored()) {
+        role[j] = -2;
+      } else {
+        role[j] = -1;
+      }
+    }
     // The target's element for each of D's, null when there is none (an element at an ignored
     // path that V lacks): merging never gives null otherwise.
-    private final JsonNode[] merged;
-    private boolean identical;
-    private int i;
-    private boolean waiting;
-
-    KeyedMerge(RuleCursor cur, ListRule rule, JsonNode l, JsonNode d, JsonNode v) {
-      this.cur = cur;
-      this.rule = rule;
-      this.d = d;
-      dn = d.size();
-      int[] dHashes = new int[dn];
-      dKeys = desiredKeys(rule, d, dHashes);
-      dIndex = new KeyIndex(dKeys, dHashes, true);
-      la = l instanceof ArrayNode && l.size() > 0 ? l : null;
-      // L's keys: D's when L is D; for another L, indexed only when L's elements stop carrying D's
-      // keys in D's order or a V element's key is not in D.
-      lIndex = la == d ? dIndex : null;
-      lAligned = la == d ? dn : 0;
-      va = v instanceof ArrayNode ? v : null;
-      vn = va == null ? 0 : va.size();
-      any = cur.anyElement();
-      role = new int[vn];
-      vMatch = new JsonNode[dn];
-      // V's elements mostly follow D's order: each is looked for just after the last one matched.
-      int hint = 0;
-      for (int j = 0; j < vn; j++) {
-        JsonNode e = va.get(j);
-        // At the hint, what the index would answer (D's keys are distinct), without V's key built.
-        boolean atHint = hint < dn && Nodes.hasKey(rule, e, dKeys[hint]);
-        Object k = atHint ? null : Nodes.key(rule, e);
-        int di = atHint ? hint : k == null ? -1 : dIndex.indexOf(k, hint);
-        if (di >= 0 && vMatch[di] == null) {
-          vMatch[di] = e;
-          role[j] = di;
-          hint = di + 1;
-        } else if (k != null && di < 0 && la != null && (lIndex != null ? lIndex : (lIndex = keysOf(rule, la))).indexOf(k, -1) >= 0
-            && !(any != null ? any : cur.element(() -> Nodes.keySegment(rule, Nodes.keyList(k)))).isIgnored()) {
-          role[j] = -2;
-        } else {
-          role[j] = -1;
-        }
-      }
-      merged = new JsonNode[dn];
-      identical = va != null && vn == dn;
-    }
-
-    @Override
-    FieldPath.Segment segment() {
-      return Nodes.keySegment(rule, Nodes.keyList(dKeys[i]));
-    }
-
-    @Override
-    boolean advance(JsonNode child) {
-      if (waiting) {
-        waiting = false;
-        done(child);
-        i++;
-      }
-      for (; i < dn; i++) {
-        Object k = dKeys[i];
-        RuleCursor cc = any != null ? any : cur.element(() -> Nodes.keySegment(rule, Nodes.keyList(k)));
-        if (cc.isIgnored()) {
-          done(vMatch[i]);
-          continue;
-        }
+    JsonNode[] merged = new JsonNode[dn];
+    boolean identical = va != null && vn == dn;
+    for (int i = 0; i < dn; i++) {
+      Object k = dKeys[i];
+      RuleCursor cc = any != null ? any : cur.element(() -> Nodes.keySegment(rule, Nodes.keyList(k)));
+      if (cc.isIgnored()) {
+        merged[i] = vMatch[i];
+      } else {
         int li;
         if (la == null) {
           li = -1;
@@ -885,41 +628,35 @@ final class Merger {
           }
           li = lIndex.indexOf(k, -1);
         }
-        waiting = true;
-        return ask(cc, li < 0 ? null : la.get(li), d.get(i), vMatch[i]);
+        try {
+          merged[i] = merge(cc, li < 0 ? null : la.get(li), d.get(i), vMatch[i]);
+        } catch (Misfit m) {
+          throw m.under(Nodes.keySegment(rule, Nodes.keyList(k)));
+        }
       }
-      return finish(layOut());
-    }
-
-    /** D's element {@code i} merged to {@code target}. */
-    private void done(JsonNode target) {
-      merged[i] = target;
       if (identical) {
-        identical = target != null && role[i] == i && target == va.get(i);
+        identical = merged[i] != null && role[i] == i && merged[i] == va.get(i);
       }
     }
-
-    private JsonNode layOut() {
-      if (identical) {
-        // Every element matched in place and merged to itself: V's order is kept under both orderings.
-        return va;
-      }
-      JsonNode[] out = new JsonNode[vn + dn];
-      int size;
-      if (rule.ordered()) {
-        size = ordered(rule, dIndex, va, vn, role, merged, out);
-      } else {
-        size = unordered(va, vn, role, vMatch, merged, out);
-      }
-      if (va != null && size == vn && sameElements(va, out, size)) {
-        return va;
-      }
-      if (size == dn && sameElements(d, out, size)) {
-        // D's elements merged to themselves in D's order (a new list, or V's elements all replaced)
-        return d;
-      }
-      return Documents.array(out, size);
+    if (identical) {
+      // Every element matched in place and merged to itself: V's order is kept under both orderings.
+      return va;
     }
+    JsonNode[] out = new JsonNode[vn + dn];
+    int size;
+    if (rule.ordered()) {
+      size = ordered(rule, dIndex, va, vn, role, merged, out);
+    } else {
+      size = unordered(va, vn, role, vMatch, merged, out);
+    }
+    if (va != null && size == vn && sameElements(va, out, size)) {
+      return va;
+    }
+    if (size == dn && sameElements(d, out, size)) {
+      // D's elements merged to themselves in D's order (a new list, or V's elements all replaced)
+      return d;
+    }
+    return Documents.array(out, size);
   }
 
   /** Whether the first {@code n} of {@code out} are {@code list}'s elements, by identity, and all of them. */

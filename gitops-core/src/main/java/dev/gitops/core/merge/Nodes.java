@@ -154,89 +154,55 @@ final class Nodes {
    * {@link JsonNode#equals} of frozen trees (and, when {@code noNulls}, no null object field in
    * {@code a}), walked by position: containers are told apart by size and cached hash first,
    * objects with the same field names in the same order compare value by value, others fall back
-   * to {@code equals}, which ignores field order. The pairs still to compare wait on a stack of the
-   * walk's own, not the thread's, so no depth of nesting overflows it.
+   * to {@code equals}, which ignores field order.
    */
   private static boolean equal(JsonNode a, JsonNode b, boolean noNulls) {
-    java.util.ArrayDeque<JsonNode> todo = null;
-    while (true) {
-      if (a == b) {
-        if (noNulls && hasNullField(a)) {
-          return false;
-        }
-      } else if (a instanceof ObjectNode) {
-        if (!(b instanceof ObjectNode) || a.hashCode() != b.hashCode()) {
-          return false;
-        }
-        if (!Documents.sameFieldNames(a, b)) {
-          if (!a.equals(b) || noNulls && hasNullField(a)) {
-            return false;
-          }
-        } else {
-          for (int i = a.size() - 1; i >= 0; i--) {
-            JsonNode x = Documents.fieldValue(a, i);
-            if (noNulls && isNull(x)) {
-              return false;
-            }
-            if (todo == null) {
-              todo = new java.util.ArrayDeque<>();
-            }
-            todo.push(Documents.fieldValue(b, i));
-            todo.push(x);
-          }
-        }
-      } else if (a instanceof ArrayNode) {
-        int n = a.size();
-        if (!(b instanceof ArrayNode) || n != b.size() || a.hashCode() != b.hashCode()) {
-          return false;
-        }
-        for (int i = n - 1; i >= 0; i--) {
-          if (todo == null) {
-            todo = new java.util.ArrayDeque<>();
-          }
-          todo.push(b.get(i));
-          todo.push(a.get(i));
-        }
-      } else if (!a.equals(b)) {
+    if (a == b) {
+      return !noNulls || !hasNullField(a);
+    }
+    if (a instanceof ObjectNode) {
+      if (!(b instanceof ObjectNode) || a.hashCode() != b.hashCode()) {
         return false;
       }
-      if (todo == null || todo.isEmpty()) {
-        return true;
+      if (!Documents.sameFieldNames(a, b)) {
+        return a.equals(b) && (!noNulls || !hasNullField(a));
       }
-      a = todo.pop();
-      b = todo.pop();
+      for (int i = 0, n = a.size(); i < n; i++) {
+        JsonNode x = Documents.fieldValue(a, i);
+        if (noNulls && isNull(x) || !equal(x, Documents.fieldValue(b, i), noNulls)) {
+          return false;
+        }
+      }
+      return true;
     }
+    if (a instanceof ArrayNode) {
+      int n = a.size();
+      if (!(b instanceof ArrayNode) || n != b.size() || a.hashCode() != b.hashCode()) {
+        return false;
+      }
+      for (int i = 0; i < n; i++) {
+        if (!equal(a.get(i), b.get(i), noNulls)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    return a.equals(b);
   }
 
-  /**
-   * Whether some object in {@code d} (itself included) has a field whose value is JSON null; walked
-   * from a stack of its own.
-   */
+  /** Whether some object in {@code d} (itself included) has a field whose value is JSON null. */
   static boolean hasNullField(JsonNode d) {
     if (!(d instanceof ContainerNode) || d.size() == 0) {
       return false;
     }
-    java.util.ArrayDeque<JsonNode> todo = null;
-    while (true) {
-      boolean object = d instanceof ObjectNode;
-      for (int i = 0, n = d.size(); i < n; i++) {
-        JsonNode x = object ? Documents.fieldValue(d, i) : d.get(i);
-        if (x instanceof ContainerNode) {
-          if (x.size() > 0) {
-            if (todo == null) {
-              todo = new java.util.ArrayDeque<>();
-            }
-            todo.push(x);
-          }
-        } else if (object && isNull(x)) {
-          return true;
-        }
+    boolean object = d instanceof ObjectNode;
+    for (int i = 0, n = d.size(); i < n; i++) {
+      JsonNode x = object ? Documents.fieldValue(d, i) : d.get(i);
+      if (x instanceof ContainerNode ? hasNullField(x) : object && isNull(x)) {
+        return true;
       }
-      if (todo == null || todo.isEmpty()) {
-        return false;
-      }
-      d = todo.pop();
     }
+    return false;
   }
 
   /** {@link JsonNode#isNull}, without its virtual call for the common scalar classes. */
@@ -257,80 +223,21 @@ final class Nodes {
 
   /**
    * The document with every null object field removed (ABSENT null mode); the same node if it has
-   * none. Walks frozen containers by position, so a clean document costs no iterator or entry, and
-   * keeps the containers it is inside on a stack of its own, not the thread's.
+   * none. Walks frozen containers by position, so a clean document costs no iterator or entry.
    */
   static JsonNode clean(JsonNode d) {
     if (!(d instanceof ContainerNode) || d.size() == 0) {
       return d;
     }
-    java.util.ArrayDeque<Cleaning> above = null;
-    Cleaning c = new Cleaning(d);
-    JsonNode child = null;
-    boolean resumed = false;
-    while (true) {
-      JsonNode into = c.advance(child, resumed);
-      if (into != null) {
-        if (above == null) {
-          above = new java.util.ArrayDeque<>();
-        }
-        above.push(c);
-        c = new Cleaning(into);
-        child = null;
-        resumed = false;
-        continue;
-      }
-      child = c.result();
-      if (above == null || above.isEmpty()) {
-        return child;
-      }
-      c = above.pop();
-      resumed = true;
-    }
-  }
-
-  /** One container {@link #clean} is inside: the fields or elements kept so far. */
-  private static final class Cleaning {
-    final JsonNode d;
-    final boolean object;
-    final int n;
-    int i;
+    boolean object = d instanceof ObjectNode;
+    int n = d.size();
     // The kept names and values once one differs from d's (before that, d's first i are kept).
-    String[] names;
-    JsonNode[] values;
-    int w;
-
-    Cleaning(JsonNode d) {
-      this.d = d;
-      this.object = d instanceof ObjectNode;
-      this.n = d.size();
-    }
-
-    /**
-     * Goes on from child {@code i} ({@code cleaned} is its clean form when {@code resumed}): returns
-     * a child container to clean first, or null when every child is done.
-     */
-    JsonNode advance(JsonNode cleaned, boolean resumed) {
-      if (resumed) {
-        keep(cleaned);
-        i++;
-      }
-      for (; i < n; i++) {
-        JsonNode v = object ? Documents.fieldValue(d, i) : d.get(i);
-        if (object && isNull(v)) {
-          keep(null);
-        } else if (v instanceof ContainerNode && v.size() > 0) {
-          return v;
-        } else {
-          keep(v);
-        }
-      }
-      return null;
-    }
-
-    /** Child {@code i} cleaned to {@code c} (null: dropped). */
-    private void keep(JsonNode c) {
+    String[] names = null;
+    JsonNode[] values = null;
+    int w = 0;
+    for (int i = 0; i < n; i++) {
       JsonNode v = object ? Documents.fieldValue(d, i) : d.get(i);
+      JsonNode c = object && isNull(v) ? null : clean(v);
       if (values == null && c != v) {
         names = object ? new String[n] : null;
         values = new JsonNode[n];
@@ -348,13 +255,10 @@ final class Nodes {
         values[w++] = c;
       }
     }
-
-    JsonNode result() {
-      if (values == null) {
-        return d;
-      }
-      return object ? Documents.object(names, values, w) : Documents.array(values, w);
+    if (values == null) {
+      return d;
     }
+    return object ? Documents.object(names, values, w) : Documents.array(values, w);
   }
 
   /** An RFC 6901 reference token. */

@@ -176,30 +176,7 @@ final class Reports {
     return Kind.LEAF;
   }
 
-  /** Two values {@link #changes} still has to compare, at {@code at} under {@code c}. */
-  private record Compare(JsonNode a, JsonNode b, RuleCursor c, Trail at, boolean secret) {}
-
-  /**
-   * The changed leaves from {@code a} to {@code b} into {@code out}, in the order a depth-first walk
-   * finds them; the pairs still to compare wait on a stack of the walk's own, not the thread's.
-   */
   private void changes(JsonNode a, JsonNode b, RuleCursor c, Trail at, boolean secret, List<FieldChange> out) {
-    java.util.ArrayDeque<Compare> todo = new java.util.ArrayDeque<>();
-    List<Compare> kids = new ArrayList<>();
-    todo.push(new Compare(a, b, c, at, secret));
-    while (!todo.isEmpty()) {
-      Compare x = todo.pop();
-      compare(x.a(), x.b(), x.c(), x.at(), x.secret(), out, kids);
-      for (int i = kids.size() - 1; i >= 0; i--) {
-        todo.push(kids.get(i));
-      }
-      kids.clear();
-    }
-  }
-
-  /** One step of {@link #changes}: the changes of {@code a} to {@code b} themselves into {@code out}, the pairs below into {@code kids}, in order. */
-  private void compare(JsonNode a, JsonNode b, RuleCursor c, Trail at, boolean secret, List<FieldChange> out,
-      List<Compare> kids) {
     if (a == b || (a != null && a.equals(b)) || c.isIgnored()) {
       return;
     }
@@ -212,13 +189,13 @@ final class Reports {
           for (Iterator<Map.Entry<String, JsonNode>> it = a.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             FieldPath.Segment s = new FieldPath.Field(e.getKey());
-            kids.add(new Compare(e.getValue(), b.get(e.getKey()), c.step(s), at.then(s), sec));
+            changes(e.getValue(), b.get(e.getKey()), c.step(s), at.then(s), sec, out);
           }
           for (Iterator<Map.Entry<String, JsonNode>> it = b.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             if (!a.has(e.getKey())) {
               FieldPath.Segment s = new FieldPath.Field(e.getKey());
-              kids.add(new Compare(null, e.getValue(), c.step(s), at.then(s), sec));
+              changes(null, e.getValue(), c.step(s), at.then(s), sec, out);
             }
           }
         }
@@ -243,11 +220,11 @@ final class Reports {
           Map<FieldPath.Segment, JsonNode> am = elements(c, sec, rule, a);
           Map<FieldPath.Segment, JsonNode> bm = elements(c, sec, rule, b);
           for (Map.Entry<FieldPath.Segment, JsonNode> e : am.entrySet()) {
-            kids.add(new Compare(e.getValue(), bm.get(e.getKey()), c.step(e.getKey()), at.then(e.getKey()), sec));
+            changes(e.getValue(), bm.get(e.getKey()), c.step(e.getKey()), at.then(e.getKey()), sec, out);
           }
           for (Map.Entry<FieldPath.Segment, JsonNode> e : bm.entrySet()) {
             if (!am.containsKey(e.getKey())) {
-              kids.add(new Compare(null, e.getValue(), c.step(e.getKey()), at.then(e.getKey()), sec));
+              changes(null, e.getValue(), c.step(e.getKey()), at.then(e.getKey()), sec, out);
             }
           }
         }

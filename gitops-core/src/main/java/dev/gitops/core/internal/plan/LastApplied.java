@@ -56,105 +56,46 @@ public final class LastApplied {
     return strip(key, doc, FieldPath.root(), rules, List.of());
   }
 
-  /**
-   * {@code doc} (at the root) without the ignored paths. The objects and lists the walk is inside
-   * wait on a stack of its own ({@link Stripping}), not the thread's, so a document nested to
-   * {@link Documents#MAX_DEPTH} needs no more thread stack than a flat one.
-   */
-  private static JsonNode strip(ResourceKey key, JsonNode doc, FieldPath root, MergeRules rules, List<KeyField> rootKeys) {
-    Stripping s = Stripping.of(key, doc, root, rules, rootKeys);
-    if (s == null) {
-      return doc;
-    }
-    java.util.ArrayDeque<Stripping> above = new java.util.ArrayDeque<>();
-    while (true) {
-      Stripping open = s.advance(key, rules);
-      if (open != null) {
-        above.push(s);
-        s = open;
-        continue;
+  /** {@code keys}: when {@code node} is an element of a keyed list, its key fields, which name it and stay. */
+  private static JsonNode strip(ResourceKey key, JsonNode node, FieldPath path, MergeRules rules, List<KeyField> keys) {
+    if (node.isObject()) {
+      if (rules.isAtomicMap(path) && !path.isRoot()) {
+        return node;
       }
-      JsonNode done = s.result();
-      if (above.isEmpty()) {
-        return done;
-      }
-      s = above.pop();
-      s.put(done);
-    }
-  }
-
-  /** An object or list {@link #strip} is inside: its fields or elements kept so far. */
-  private static final class Stripping {
-    final JsonNode node;
-    final FieldPath path;
-    /** When {@code node} is an element of a keyed list, its key fields, which name it and stay. */
-    final List<KeyField> keys;
-    final ListRule rule;
-    final Iterator<Map.Entry<String, JsonNode>> fields;
-    final Map<String, JsonNode> outFields;
-    final List<JsonNode> outElements;
-    int i;
-    String name;
-    JsonNode kid;
-    boolean changed;
-
-    private Stripping(JsonNode node, FieldPath path, List<KeyField> keys, ListRule rule) {
-      this.node = node;
-      this.path = path;
-      this.keys = keys;
-      this.rule = rule;
-      boolean object = rule == null;
-      this.fields = object ? node.fields() : null;
-      this.outFields = object ? new LinkedHashMap<>() : null;
-      this.outElements = object ? null : new ArrayList<>(node.size());
-    }
-
-    /** The walk of {@code node} at {@code path}, or null when it keeps {@code node} as it is without a walk. */
-    static Stripping of(ResourceKey key, JsonNode node, FieldPath path, MergeRules rules, List<KeyField> keys) {
-      if (node.isObject()) {
-        return rules.isAtomicMap(path) && !path.isRoot() ? null : new Stripping(node, path, keys, null);
-      }
-      if (node.isArray()) {
-        ListRule rule = rules.listRule(path);
-        return rule.kind() == ListKind.ATOMIC ? null : new Stripping(node, path, keys, rule);
-      }
-      return null;
-    }
-
-    /** Goes on with the next children: the walk of one to do first, or null when all are done. */
-    Stripping advance(ResourceKey key, MergeRules rules) {
-      if (rule == null) {
-        while (fields.hasNext()) {
-          Map.Entry<String, JsonNode> e = fields.next();
-          name = e.getKey();
-          kid = e.getValue();
-          FieldPath child = path.field(name);
-          if (rules.isIgnored(key, child) && keys.stream().noneMatch(k -> k.name().equals(e.getKey()))) {
-            changed = true;
-            continue;
-          }
-          Stripping below = of(key, kid, child, rules, List.of());
-          if (below != null) {
-            return below;
-          }
-          put(kid);
+      Map<String, JsonNode> out = new LinkedHashMap<>();
+      boolean changed = false;
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        FieldPath child = path.field(e.getKey());
+        if (rules.isIgnored(key, child) && keys.stream().noneMatch(k -> k.name().equals(e.getKey()))) {
+          changed = true;
+          continue;
         }
-        return null;
+        JsonNode v = strip(key, e.getValue(), child, rules, List.of());
+        changed |= v != e.getValue();
+        out.put(e.getKey(), v);
+      }
+      return changed ? Documents.object(out) : node;
+    }
+    if (node.isArray()) {
+      ListRule rule = rules.listRule(path);
+      if (rule.kind() == ListKind.ATOMIC) {
+        return node;
       }
       // Elements at ignored paths go whole, as ignored object fields do: never owned, never removed.
-      for (; i < node.size(); i++) {
-        JsonNode el = node.get(i);
-        kid = el;
+      List<JsonNode> out = new ArrayList<>(node.size());
+      boolean changed = false;
+      for (JsonNode el : node) {
         if (rule.kind() == ListKind.SET) {
           if (rules.isIgnored(key, path.element(el))) {
             changed = true;
           } else {
-            outElements.add(el);
+            out.add(el);
           }
           continue;
         }
         if (!el.isObject()) {
-          outElements.add(el);
+          out.add(el);
           continue;
         }
         Map<String, JsonNode> keyFields = new LinkedHashMap<>();
@@ -168,31 +109,12 @@ public final class LastApplied {
           changed = true;
           continue;
         }
-        Stripping below = of(key, el, at, rules, rule.keys());
-        if (below != null) {
-          i++;
-          return below;
-        }
-        outElements.add(el);
+        JsonNode v = strip(key, el, at, rules, rule.keys());
+        changed |= v != el;
+        out.add(v);
       }
-      return null;
+      return changed ? Documents.array(out) : node;
     }
-
-    /** The current child stripped to {@code v}. */
-    void put(JsonNode v) {
-      changed |= v != kid;
-      if (rule == null) {
-        outFields.put(name, v);
-      } else {
-        outElements.add(v);
-      }
-    }
-
-    JsonNode result() {
-      if (!changed) {
-        return node;
-      }
-      return rule == null ? Documents.object(outFields) : Documents.array(outElements);
-    }
+    return node;
   }
 }

@@ -137,44 +137,9 @@ public final class SensitiveValues {
   /**
    * {@code candidatesD}/{@code candidatesV} are the values at the same place as {@code l}; below a
    * list every element of the other side's list is a candidate, since without the rules the
-   * element's key is unknown, and a matching hash proves the value anyway. The objects and lists
-   * the walk is inside wait on a stack of its own ({@link Revealing}), not the thread's.
+   * element's key is unknown, and a matching hash proves the value anyway.
    */
   private static JsonNode reveal(JsonNode l, List<JsonNode> candidatesD, List<JsonNode> candidatesV, byte[] key) {
-    if (!l.isContainerNode()) {
-      return revealLeaf(l, candidatesD, candidatesV, key);
-    }
-    java.util.ArrayDeque<Revealing> above = new java.util.ArrayDeque<>();
-    Revealing r = new Revealing(l, candidatesD, candidatesV);
-    while (true) {
-      Revealing open = null;
-      while (r.hasNext()) {
-        JsonNode kid = r.next();
-        if (!mayHoldHash(kid)) {
-          r.put(kid);
-        } else if (kid.isContainerNode()) {
-          open = r.below(kid);
-          break;
-        } else {
-          r.put(revealLeaf(kid, r.kidD(), r.kidV(), key));
-        }
-      }
-      if (open != null) {
-        above.push(r);
-        r = open;
-        continue;
-      }
-      JsonNode done = r.result();
-      if (above.isEmpty()) {
-        return done;
-      }
-      r = above.pop();
-      r.put(done);
-    }
-  }
-
-  /** A hash among {@code l}'s candidates' values, or {@code l}. */
-  private static JsonNode revealLeaf(JsonNode l, List<JsonNode> candidatesD, List<JsonNode> candidatesV, byte[] key) {
     if (l.isTextual() && l.textValue().startsWith(HASH_PREFIX)) {
       for (JsonNode c : candidatesD) {
         if (hmac(key, c).equals(l.textValue())) {
@@ -186,99 +151,48 @@ public final class SensitiveValues {
           return c;
         }
       }
+      return l;
     }
-    return l;
-  }
-
-  /**
-   * An object or list of the stored document {@link #reveal} is inside: its candidates and its
-   * children revealed so far.
-   */
-  private static final class Revealing {
-    final JsonNode l;
-    final boolean object;
-    final List<JsonNode> candidatesD;
-    final List<JsonNode> candidatesV;
-    final Iterator<Map.Entry<String, JsonNode>> fields;
-    /** For a list: every element of the other sides' lists. */
-    final List<JsonNode> elementsD;
-    final List<JsonNode> elementsV;
-    int i;
-    String name;
-    JsonNode kid;
-    Map<String, JsonNode> outFields;
-    List<JsonNode> outElements;
-    boolean changed;
-
-    Revealing(JsonNode l, List<JsonNode> candidatesD, List<JsonNode> candidatesV) {
-      this.l = l;
-      this.object = l.isObject();
-      this.candidatesD = candidatesD;
-      this.candidatesV = candidatesV;
-      this.fields = object ? l.fields() : null;
-      this.elementsD = object ? null : elements(candidatesD);
-      this.elementsV = object ? null : elements(candidatesV);
-      this.outElements = object ? null : new ArrayList<>(l.size());
-    }
-
-    boolean hasNext() {
-      return object ? fields.hasNext() : i < l.size();
-    }
-
-    /** The next child. */
-    JsonNode next() {
-      if (object) {
-        Map.Entry<String, JsonNode> e = fields.next();
-        name = e.getKey();
-        kid = e.getValue();
-      } else {
-        kid = l.get(i);
-      }
-      return kid;
-    }
-
-    /** The candidates on D's side for the current child. */
-    List<JsonNode> kidD() {
-      return object ? fields(candidatesD, name) : elementsD;
-    }
-
-    /** The candidates on V's side for the current child. */
-    List<JsonNode> kidV() {
-      return object ? fields(candidatesV, name) : elementsV;
-    }
-
-    /** The walk one level down, into the current child. */
-    Revealing below(JsonNode child) {
-      return new Revealing(child, kidD(), kidV());
-    }
-
-    /** The current child revealed as {@code r}. */
-    void put(JsonNode r) {
-      if (object) {
-        if (outFields == null && r != kid) {
-          outFields = new LinkedHashMap<>();
+    if (l.isObject()) {
+      Map<String, JsonNode> out = null;
+      int i = 0;
+      for (Iterator<Map.Entry<String, JsonNode>> it = l.fields(); it.hasNext(); i++) {
+        Map.Entry<String, JsonNode> e = it.next();
+        JsonNode kid = e.getValue();
+        if (!mayHoldHash(kid)) {
+          if (out != null) {
+            out.put(e.getKey(), kid);
+          }
+          continue;
+        }
+        JsonNode r = reveal(kid, fields(candidatesD, e.getKey()), fields(candidatesV, e.getKey()), key);
+        if (out == null && r != kid) {
+          out = new LinkedHashMap<>();
           int j = 0;
           for (Iterator<Map.Entry<String, JsonNode>> it2 = l.fields(); j < i; j++) {
             Map.Entry<String, JsonNode> e2 = it2.next();
-            outFields.put(e2.getKey(), e2.getValue());
+            out.put(e2.getKey(), e2.getValue());
           }
         }
-        if (outFields != null) {
-          outFields.put(name, r);
+        if (out != null) {
+          out.put(e.getKey(), r);
         }
-      } else {
-        changed |= r != kid;
-        outElements.add(r);
       }
-      i++;
+      return out == null ? l : Documents.object(out);
     }
-
-    JsonNode result() {
-      if (object) {
-        return outFields == null ? l : Documents.object(outFields);
+    if (l.isArray()) {
+      List<JsonNode> cd = elements(candidatesD);
+      List<JsonNode> cv = elements(candidatesV);
+      List<JsonNode> out = new ArrayList<>(l.size());
+      boolean changed = false;
+      for (JsonNode e : l) {
+        JsonNode r = mayHoldHash(e) ? reveal(e, cd, cv, key) : e;
+        changed |= r != e;
+        out.add(r);
       }
-      return changed ? Documents.array(outElements) : l;
+      return changed ? Documents.array(out) : l;
     }
+    return l;
   }
 
   private static boolean mayHoldHash(JsonNode n) {
