@@ -9,7 +9,10 @@ import java.util.zip.CRC32C;
  * The text of a store's no-change digests file: a header line, the serial and the fingerprint of
  * the marker the digests belong to, the count, one {@code <sha256 hex> <key>} line per key, and a
  * last line {@code crc32c <hex>} over every byte before it. Keys are the text of a {@code
- * ResourceKey}, which holds no line break.
+ * ResourceKey}, written with a backslash as {@code \\} and a line break as {@code \n} (a
+ * file's name may hold one, and so its key). A file written before keys were escaped reads the
+ * same unless a key held {@code \\} or {@code \n} as text: that key's digest is then missed,
+ * and the sync digests its document itself, as for any key the file does not hold.
  */
 final class NoChangeDigests {
 
@@ -28,10 +31,11 @@ final class NoChangeDigests {
     sb.append(header).append('\n').append(serial).append('\n').append(fingerprint).append('\n')
         .append(digests.size()).append('\n');
     digests.forEach((key, digest) -> {
-      if (key.indexOf('\n') >= 0 || digest.indexOf(' ') >= 0 || digest.indexOf('\n') >= 0) {
-        throw new IllegalArgumentException("a key or digest with a line break or a blank: " + key);
+      if (digest.isEmpty() || digest.indexOf(' ') >= 0 || digest.indexOf('\n') >= 0) {
+        throw new IllegalArgumentException("a digest that is empty or holds a line break or a blank, of key "
+            + escaped(key));
       }
-      sb.append(digest).append(' ').append(key).append('\n');
+      sb.append(digest).append(' ').append(escaped(key)).append('\n');
     });
     byte[] body = sb.toString().getBytes(StandardCharsets.UTF_8);
     byte[] tail = ("crc32c " + Long.toHexString(crc(body, body.length)) + "\n").getBytes(StandardCharsets.UTF_8);
@@ -91,7 +95,7 @@ final class NoChangeDigests {
       if (blank == from || blank > last || bytes[blank] != ' ' || eol > last) {
         throw new BadDigestsException("bad entry " + (i + 1) + " of " + count);
       }
-      out.put(new String(bytes, blank + 1, eol - blank - 1, StandardCharsets.UTF_8),
+      out.put(unescaped(new String(bytes, blank + 1, eol - blank - 1, StandardCharsets.UTF_8)),
           new String(bytes, from, blank - from, StandardCharsets.ISO_8859_1));
       at[0] = eol + 1;
     }
@@ -99,6 +103,31 @@ final class NoChangeDigests {
       throw new BadDigestsException("count " + count + " but more entries");
     }
     return out;
+  }
+
+  /** {@code key} on one line: a backslash doubled, a line break as backslash and {@code n}. */
+  static String escaped(String key) {
+    if (key.indexOf('\\') < 0 && key.indexOf('\n') < 0) {
+      return key;
+    }
+    return key.replace("\\", "\\\\").replace("\n", "\\n");
+  }
+
+  /** The key {@link #escaped} wrote; a backslash before another character stays as it is. */
+  static String unescaped(String text) {
+    if (text.indexOf('\\') < 0) {
+      return text;
+    }
+    StringBuilder sb = new StringBuilder(text.length());
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '\\' && i + 1 < text.length() && (text.charAt(i + 1) == '\\' || text.charAt(i + 1) == 'n')) {
+        sb.append(text.charAt(++i) == 'n' ? '\n' : '\\');
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb.toString();
   }
 
   /** The line from {@code at[0]} up to its line break (before {@code end}), moving {@code at[0]} past it; null at the end. */
