@@ -268,22 +268,12 @@ class ClusterMemberTest {
       m1.round();
       Instant start = now;
       while (now.plus(SETTLE.dividedBy(2)).plusMillis(100).isBefore(start.plus(SETTLE.multipliedBy(5)))) {
-        now = now.plus(SETTLE.dividedBy(2));
-        flapper.join();
-        m1.round();
-        now = now.plusMillis(100);
-        flapper.expire();
-        m1.round();
+        flap(flapper, m1);
         assertThat(running).isEmpty();  // still settling: nothing moves within five settle delays
       }
       // the members never stayed the same for a settle delay: it used to wait for them for ever, running nothing
       for (int i = 0; i < 4; i++) {
-        now = now.plus(SETTLE.dividedBy(2));
-        flapper.join();
-        m1.round();
-        now = now.plusMillis(100);
-        flapper.expire();
-        m1.round();
+        flap(flapper, m1);
         assertThat(running).isEqualTo(expected(Set.of("m1")));
       }
       assertThat(log.lines()).filteredOn(l -> l.startsWith("WARN") && l.contains("kept changing")).hasSize(1);
@@ -299,6 +289,16 @@ class ClusterMemberTest {
     }
   }
 
+
+  /** Half a settle delay on, {@code flapper} joins, then 100 ms on it expires; {@code m} runs a round after each. */
+  private void flap(FakeCoordinator flapper, ClusterMember m) {
+    now = now.plus(SETTLE.dividedBy(2));
+    flapper.join();
+    m.round();
+    now = now.plusMillis(100);
+    flapper.expire();
+    m.round();
+  }
   @Test
   void aLeaveMovesTheLeaversTargetsAtOnceWithoutSettling() {
     ClusterMember m1 = member("m1");
