@@ -814,6 +814,7 @@ public final class Reconciler implements AutoCloseable {
    * the refusal as the sync's {@link SyncEvent.Aborted}.
    */
   private SyncResult writingLocked(Work<SyncResult> work) {
+    requireOpen();  // a closed reconciler says so itself, not through the store it closed
     if (!options.dryRun()) {
       store.checkWritable();
     }
