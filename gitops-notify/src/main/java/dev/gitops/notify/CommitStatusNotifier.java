@@ -128,6 +128,11 @@ public final class CommitStatusNotifier extends HttpNotifier {
     }
     this.apiUrl = url;
     this.token = b.token;
+    if (token != null && url.regionMatches(true, 0, "http://", 0, 7) && !loopback(URI.create(url).getHost())) {
+      // allowed (an instance inside a private network may serve plain HTTP), but never silently
+      LOG.warn("{}: the API URL {} is plain HTTP: the token goes to it unencrypted at every status, readable by"
+          + " anyone on the way; use https", name(), where(URI.create(url)));
+    }
     this.context = b.context;
   }
 
@@ -282,6 +287,13 @@ public final class CommitStatusNotifier extends HttpNotifier {
       end--;
     }
     return message.substring(0, end) + "...";
+  }
+
+  /** Whether {@code host} is this machine's loopback by its text (no lookup): localhost, 127.0.0.0/8, ::1. */
+  private static boolean loopback(String host) {
+    String h = host == null ? "" : host.toLowerCase(java.util.Locale.ROOT);
+    return h.equals("localhost") || h.endsWith(".localhost") || h.matches("127(\\.\\d{1,3}){3}") || h.equals("[::1]")
+        || h.equals("::1");
   }
 
   /** Builds a {@link CommitStatusNotifier}. */

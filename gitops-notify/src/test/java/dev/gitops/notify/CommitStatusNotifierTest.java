@@ -356,4 +356,21 @@ class CommitStatusNotifierTest {
     assertThatThrownBy(() -> CommitStatusNotifier.github("a/b").apiUrl(java.net.URI.create("https://git_hub.example/api/v3")))
         .hasMessageContaining("the API URL has no host").hasMessageContaining("'git_hub.example'");
   }
+
+  @Test
+  void aTokenForAPlainHttpApiOffThisMachineIsWarnedOfNamingTheHostNeverTheToken() {
+    try (LogLines log = LogLines.of(CommitStatusNotifier.class)) {
+      CommitStatusNotifier.github("acme/ops").apiUrl(java.net.URI.create("http://ghe.example.com/api/v3")).token("ghp_S3CRET")
+          .build().close();
+      assertThat(log.text()).contains("WARN").contains("plain HTTP").contains("ghe.example.com")
+          .doesNotContain("S3CRET");
+    }
+    try (LogLines log = LogLines.of(CommitStatusNotifier.class)) {
+      CommitStatusNotifier.gitlab("acme/ops").apiUrl(java.net.URI.create("http://127.0.0.1:8080")).token("t").build().close();
+      CommitStatusNotifier.gitlab("acme/ops").apiUrl(java.net.URI.create("https://gitlab.example.com")).token("t").build()
+          .close();
+      CommitStatusNotifier.gitlab("acme/ops").apiUrl(java.net.URI.create("http://gitlab.example.com")).build().close();
+      assertThat(log.text()).as("loopback, HTTPS, or no token: nothing to warn of").doesNotContain("plain HTTP");
+    }
+  }
 }
