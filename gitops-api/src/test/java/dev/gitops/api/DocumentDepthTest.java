@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,22 +17,8 @@ class DocumentDepthTest {
   static final JsonNodeFactory F = JsonNodeFactory.instance;
   static final ResourceKey KEY = ResourceKey.of("m", "thing", "", "deep");
 
-  /** {"spec": [[...[{"k": [...{"k": "leaf"}]}]...]]}: {@code levels} levels, lists with objects in them from half way. */
   static JsonNode deep(int levels) {
-    JsonNode v = F.textNode("leaf");
-    int inner = levels - 1;
-    for (int i = 0; i < inner; i++) {
-      if (i < inner / 2 && i % 2 == 0) {
-        ObjectNode o = F.objectNode();
-        o.set("k", v);
-        v = o;
-      } else {
-        ArrayNode a = F.arrayNode();
-        a.add(v);
-        v = a;
-      }
-    }
-    return F.objectNode().set("spec", v);
+    return NestedDocuments.deep(levels, "leaf");
   }
 
   @Test

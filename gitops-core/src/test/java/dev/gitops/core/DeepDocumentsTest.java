@@ -7,11 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.api.Action;
 import dev.gitops.api.Documents;
+import dev.gitops.api.NestedDocuments;
 import dev.gitops.api.Resource;
 import dev.gitops.api.State;
 import dev.gitops.api.SyncResult;
@@ -28,33 +26,14 @@ import org.junit.jupiter.api.Test;
  */
 class DeepDocumentsTest {
 
-  static final JsonNodeFactory F = JsonNodeFactory.instance;
-
   final AtomicReference<State> desired = new AtomicReference<>(State.of("r1", List.of()));
   final InMemoryStateStore store = new InMemoryStateStore();
   final MapProvider p = new MapProvider("m", false);
   final Reconciler rec = Reconciler.builder().source(dev.gitops.api.spi.Source.of(desired::get)).provider(p)
       .store(store).owner("me").build();
 
-  /**
-   * {"spec": [[...[{"k": [{"k": ...leaf}]}]...]]} of {@code levels} levels: lists in lists down to
-   * half way, then objects in lists.
-   */
   static JsonNode deep(int levels, String leaf) {
-    JsonNode v = F.textNode(leaf);
-    int inner = levels - 1;
-    for (int i = 0; i < inner; i++) {
-      if (i < inner / 2 && i % 2 == 0) {
-        ObjectNode o = F.objectNode();
-        o.set("k", v);
-        v = o;
-      } else {
-        ArrayNode a = F.arrayNode();
-        a.add(v);
-        v = a;
-      }
-    }
-    return F.objectNode().set("spec", v);
+    return NestedDocuments.deep(levels, leaf);
   }
 
   @Test
