@@ -1381,8 +1381,12 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     }
     String problem = local.commitProblem(target.advertised(), target.refName() == null);
     if (problem != null) {
-      throw new SourceException(subject(target) + " at " + displayUrl + " " + problem
-          + (target.pinned() && !problem.contains("not a commit") ? " (rewritten by a force push?)" : ""));
+      String fact = subject(target) + " at " + displayUrl + " " + problem;
+      if (problem.contains("not a commit")) {
+        throw new SourceException(fact);
+      }
+      throw new CommitNotServedException(target.advertised().name(), fact, fact.length(),
+          target.pinned() ? REWRITTEN : "");
     }
   }
 
@@ -1450,8 +1454,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         present = peelToCommit(repo, target.advertised());
       }
       if (present == null) {
-        throw new SourceException(subject(target) + " not found at " + displayUrl + ": no branch or tag there holds it"
-            + (target.pinned() ? " (rewritten by a force push?)" : ""));
+        String fact = subject(target) + " not found at " + displayUrl + ": no branch or tag there holds it";
+        throw new CommitNotServedException(target.advertised().name(), fact, fact.length(),
+            target.pinned() ? REWRITTEN : "");
       }
       return present;
     }
@@ -1500,8 +1505,11 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     if (local != null) {
       String problem = local.commitProblem(target.advertised(), true);
       if (problem != null) {
-        throw new SourceException(subject(target) + " at " + displayUrl + " " + problem
-            + (problem.contains("not a commit") ? "" : " (rewritten by a force push?)"));
+        String fact = subject(target) + " at " + displayUrl + " " + problem;
+        if (problem.contains("not a commit")) {
+          throw new SourceException(fact);
+        }
+        throw new CommitNotServedException(target.advertised().name(), fact, fact.length(), REWRITTEN);
       }
       return;
     }
@@ -1519,10 +1527,10 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     runFetch(repo, List.of(new RefSpec("+refs/heads/*:" + LOCAL_PREFIX + "heads/*"),
         new RefSpec("+refs/tags/*:" + LOCAL_PREFIX + "tags/*")), 0, !repo.getObjectDatabase().getShallowCommits().isEmpty());
     if (!reaches(repo, tips, commit)) {
-      throw new SourceException(subject(target) + " at " + displayUrl
-          + (cached ? " is on no branch or tag there any more (rewritten by a force push?); the Git cache still held it"
-              : " is on no branch or tag there (rewritten by a force push?); the server still holds its objects, but"
-              + " a commit id is read only when a branch or tag reaches it"));
+      String at = subject(target) + " at " + displayUrl + " is on no branch or tag there" + (cached ? " any more" : "");
+      throw new CommitNotServedException(commit.name(), at + (cached ? "; the Git cache still held it"
+          : "; the server still holds its objects, but a commit id is read only when a branch or tag reaches it"),
+          at.length(), REWRITTEN);
     }
   }
 
@@ -1647,6 +1655,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   }
 
   /** How messages name what is read: the ref, or the commit (with its revision when pinned to one). */
+  /** The likeliest cause a commit asked for by id is not served, which {@link CommitNotServedException#fact} leaves out. */
+  private static final String REWRITTEN = " (rewritten by a force push?)";
+
   private String subject(Target target) {
     if (target.refName() != null) {
       return "ref '" + ref + "'" + (target.refName().equals(ref) ? "" : " (" + target.refName() + ")");
