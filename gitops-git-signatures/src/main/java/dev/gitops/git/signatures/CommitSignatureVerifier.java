@@ -243,8 +243,9 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
    * @throws SignatureException naming the commit when it is unsigned, signed by a key outside the
    *     ring or by a key not valid both at the signature's creation time and now ({@link
    *     KeyValidity}: revoked, expired at either time, ...), the signature is dated more than {@link
-   *     #CLOCK_SKEW} after now, uses a hash algorithm GnuPG refuses (MD5), does not match, or has
-   *     expired (its signature expiration time has passed)
+   *     #CLOCK_SKEW} after now, is no document signature (its class is neither 0x00 binary nor 0x01
+   *     text: a key certification, binding or standalone signature), uses a hash algorithm GnuPG
+   *     refuses (MD5), does not match, or has expired (its signature expiration time has passed)
    */
   @Override
   public void verify(RevCommit commit) {
@@ -348,6 +349,13 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
       String problem = KeyValidity.problem(ring, key, sig.getCreationTime(), now);
       if (problem != null) {
         throw refuse.apply("signed by key " + signer + ", " + problem);
+      }
+      int type = sig.getSignatureType();
+      if (type != PGPSignature.BINARY_DOCUMENT && type != PGPSignature.CANONICAL_TEXT_DOCUMENT) {
+        // a key certification, a binding or a standalone signature vouches for no document, whatever
+        // bytes it was made over: GnuPG's verification of a detached signature refuses these classes
+        throw refuse.apply("the signature by key " + keyId + " is of class " + String.format("0x%02X", type)
+            + ", not a signature of a document (0x00 binary or 0x01 text), as git commit -S and git tag -s make");
       }
       String refusedHash = REFUSED_HASHES.get(sig.getHashAlgorithm());
       if (refusedHash != null) {

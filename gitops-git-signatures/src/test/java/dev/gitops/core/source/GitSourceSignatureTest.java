@@ -117,6 +117,12 @@ class GitSourceSignatureTest {
    */
   private String signHead(PGPKeyPair key, int hashAlgorithm, PGPSignatureSubpacketVector hashed, boolean tamper)
       throws Exception {
+    return signHead(key, PGPSignature.BINARY_DOCUMENT, hashAlgorithm, hashed, tamper);
+  }
+
+  /** {@link #signHead(PGPKeyPair, int, PGPSignatureSubpacketVector, boolean)} with a signature of class {@code type}. */
+  private String signHead(PGPKeyPair key, int type, int hashAlgorithm, PGPSignatureSubpacketVector hashed,
+      boolean tamper) throws Exception {
     try (Repository r = new FileRepositoryBuilder().setGitDir(repo.dir().resolve(".git").toFile()).build();
         RevWalk walk = new RevWalk(r); ObjectInserter ins = r.newObjectInserter()) {
       RevCommit head = walk.parseCommit(r.resolve("refs/heads/main"));
@@ -128,7 +134,7 @@ class GitSourceSignatureTest {
       cb.setMessage(head.getFullMessage());
       PGPSignatureGenerator sg = new PGPSignatureGenerator(
           new BcPGPContentSignerBuilder(key.getPublicKey().getAlgorithm(), hashAlgorithm));
-      sg.init(PGPSignature.BINARY_DOCUMENT, key.getPrivateKey());
+      sg.init(type, key.getPrivateKey());
       if (hashed != null) {
         sg.setHashedSubpackets(hashed);
       }
@@ -236,6 +242,29 @@ class GitSourceSignatureTest {
     });
     String sha1 = signHead(trusted, HashAlgorithmTags.SHA1, null, false);
     assertThat(read(armoredRing).revision()).isEqualTo("main@sha1:" + sha1);
+  }
+
+  /**
+   * A signature by a trusted key over the commit's bytes that is no document signature (a key
+   * certification, a subkey binding, a standalone or a timestamp signature, each made over exactly
+   * those bytes and so matching them) is refused naming its class, as GnuPG refuses it; a canonical
+   * text signature (class 0x01) is a document signature and is read.
+   */
+  @Test
+  void aSignatureOfAClassThatVouchesForNoDocumentIsRefusedNamingTheClass() throws Exception {
+    repo.write("a.yaml", "type: t\nname: a\n").commit("one");
+    for (int type : new int[] {PGPSignature.STAND_ALONE, PGPSignature.POSITIVE_CERTIFICATION,
+        PGPSignature.SUBKEY_BINDING, PGPSignature.DIRECT_KEY, PGPSignature.TIMESTAMP}) {
+      String signed = signHead(trusted, type, HashAlgorithmTags.SHA256, null, false);
+      assertThatThrownBy(() -> read(armoredRing)).as("class 0x%02X", type)
+          .isInstanceOfSatisfying(SignatureException.class, e -> {
+            assertThat(e.commit()).isEqualTo(signed);
+            assertThat(e.getMessage()).contains(String.format("class 0x%02X", type))
+                .contains(String.format("%016X", trusted.getKeyID()));
+          });
+    }
+    String text = signHead(trusted, PGPSignature.CANONICAL_TEXT_DOCUMENT, HashAlgorithmTags.SHA256, null, false);
+    assertThat(read(armoredRing).revision()).isEqualTo("main@sha1:" + text);
   }
 
   /**
