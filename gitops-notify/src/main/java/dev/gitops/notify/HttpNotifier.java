@@ -178,7 +178,8 @@ public abstract class HttpNotifier implements Notifier {
 
   /**
    * {@code text} (an answer's body, for the log) with whatever this notifier sends that must not be
-   * logged (a token) masked. Subclasses that send a secret in a header override it.
+   * logged (a token) masked, before it is cut for the log. Subclasses that send a secret (in a header, in
+   * the URL) override it.
    */
   protected String redact(String text) {
     return text;
@@ -309,7 +310,7 @@ public abstract class HttpNotifier implements Notifier {
         if (alreadyHeld(n, code, r.body() == null ? "" : r.body())) {
           // a refusal that says the request's state is already there: nothing left to deliver
           LOG.debug("notifier {}: {} already holds {} for target '{}' (HTTP {} {}): counted as delivered", name,
-              request.uri().getHost(), n.event().wireName(), n.target(), code, redact(firstLine(r.body())));
+              request.uri().getHost(), n.event().wireName(), n.target(), code, logged(r.body()));
           delivered.incrementAndGet();
           onDelivered(n);
           return;
@@ -329,7 +330,7 @@ public abstract class HttpNotifier implements Notifier {
           // The endpoint refused this request (bad token, unknown commit): retrying will not change that.
           // logged before it is counted: whoever sees the count (a test, a metric scrape) finds the line
           LOG.warn("notifier {}: {} refused {} for target '{}': {}", name, request.uri().getHost(),
-              n.event().wireName(), n.target(), failure + " " + redact(firstLine(r.body())));
+              n.event().wireName(), n.target(), failure + " " + logged(r.body()));
           dropped.incrementAndGet();
           return;
         }
@@ -502,6 +503,14 @@ public abstract class HttpNotifier implements Notifier {
 
   private static Duration min(Duration a, Duration b) {
     return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  /**
+   * What the log shows of an answer's body: its first line, masked ({@link #redact}) before it is
+   * cut, so that a secret the cut falls in is not shown in part.
+   */
+  private String logged(String body) {
+    return firstLine(redact(body == null ? "" : body));
   }
 
   /** The body's first line, cut to 200 characters, control characters escaped (they could forge a log line). */

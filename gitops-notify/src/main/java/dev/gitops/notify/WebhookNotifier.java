@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.security.InvalidKeyException;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
@@ -45,13 +46,58 @@ public final class WebhookNotifier extends HttpNotifier {
   /** Resources a body lists at most; {@code resourcesOmitted} says how many more there were. */
   public static final int MAX_RESOURCES = 100;
 
+  /** Parts of a URL this short are masked only within the whole path or query, not wherever they occur. */
+  private static final int MIN_MASKED_PART = 8;
+
   private final URI url;
   private final byte[] secret;
+  /** What an answer's body must not show of the URL (its path, query and user info), longest first. */
+  private final List<String> masked;
 
   private WebhookNotifier(Builder b) {
     super(b.nameOr(displayName(b.url)), b.filter, b.options);
     this.url = b.url;
     this.secret = b.secret == null ? null : b.secret.clone();
+    this.masked = maskedParts(b.url);
+  }
+
+  /**
+   * The pieces of {@code url} where a token may be, as written and decoded: its whole path (unless
+   * it is only {@code /}), query and user info, and each path segment, query parameter, value and
+   * user info part of {@value #MIN_MASKED_PART} characters or more; longest first, so that a part
+   * never leaves half of a longer piece shown.
+   */
+  private static List<String> maskedParts(URI url) {
+    java.util.Set<String> parts = new java.util.HashSet<>();
+    for (String[] raw : new String[][] {{url.getRawPath(), url.getPath()}, {url.getRawQuery(), url.getQuery()},
+        {url.getRawUserInfo(), url.getUserInfo()}}) {
+      for (String whole : raw) {
+        if (whole == null || whole.isEmpty() || whole.equals("/")) {
+          continue;
+        }
+        parts.add(whole);
+        for (String part : whole.split("[/?&=:;]")) {
+          if (part.length() >= MIN_MASKED_PART) {
+            parts.add(part);
+          }
+        }
+      }
+    }
+    return parts.stream().sorted(java.util.Comparator.comparingInt(String::length).reversed()).toList();
+  }
+
+  /**
+   * {@code text} with the URL's path, query and user info masked ({@link #maskedParts}): an
+   * endpoint may echo the URL it was asked ({@code Cannot POST /services/T0/B0/<token>}), and a
+   * webhook URL often holds its token there.
+   */
+  @Override
+  protected String redact(String text) {
+    String out = text;
+    for (String part : masked) {
+      out = out.replace(part, "***");
+    }
+    return out;
   }
 
   /**

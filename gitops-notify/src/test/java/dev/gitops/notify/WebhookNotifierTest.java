@@ -220,6 +220,25 @@ class WebhookNotifierTest {
   }
 
   @Test
+  void anAnswerEchoingTheUrlShowsNeitherItsPathNorItsQueryInTheLog() throws Exception {
+    // an endpoint may quote the URL it was asked (Express's 404 "Cannot POST /path"), where the hook's token is
+    receiver.replies.add(new Receiver.Reply(404, java.util.Map.of(), "Cannot POST /services/T0/B0/XoXoSeCrEt"));
+    receiver.replies.add(new Receiver.Reply(400, java.util.Map.of(), "{\"error\":\"no hook XoXoSeCrEt, key K3yK3yK3yK3y\"}"));
+    // the log keeps the first 200 characters: a token cut there is masked all the same
+    receiver.replies.add(new Receiver.Reply(400, java.util.Map.of(), "x".repeat(186) + " hook XoXoSeCrEt unknown"));
+    try (LogLines log = LogLines.of(HttpNotifier.class);
+        WebhookNotifier hook = WebhookNotifier.builder(receiver.uri("/services/T0/B0/XoXoSeCrEt?key=K3yK3yK3yK3y"))
+            .delivery(FAST).build()) {
+      for (int i = 0; i < 3; i++) {
+        hook.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "boom " + i));
+      }
+      Receiver.await(() -> hook.dropped() == 3);
+      assertThat(log.text()).contains("HTTP 404 Cannot POST ***").contains("no hook ***, key ***")
+          .doesNotContain("XoXo").doesNotContain("K3yK3y");
+    }
+  }
+
+  @Test
   void aNameGivenToTheBuilderIsTheOneLogsAndNameShow() {
     // two webhooks to one host: their default names are alike, so gitops run names each its own way
     try (LogLines log = LogLines.of(HttpNotifier.class)) {
