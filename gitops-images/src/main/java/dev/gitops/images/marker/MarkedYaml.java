@@ -454,8 +454,11 @@ public final class MarkedYaml {
       Matcher m = TRAILING_MARKER.matcher(rest);
       if (rest.indexOf('#') >= 0 && rest.contains(MARKER_FIELD) && m.matches()) {
         markerComments.add(end + rest.indexOf('#'));
-        use(s, path, start, m.group(1), endLine(s));
-        return;
+        if (use(s, path, start, m.group(1), endLine(s))) {
+          return;
+        }
+        // a line comment Flux does not read as a marker (no JSON, text after it, no policy name): Flux goes on to
+        // the comment above the value, and so does this; the broken one stays a problem
       }
       // no marker at the end of the line ("$imagepolicy" in other text is none): as Flux (kyaml's fieldmeta) reads
       // the line comment first and then the head comment, a marker on the line above the value is one
@@ -520,8 +523,13 @@ public final class MarkedYaml {
       return span != null && hash < span.getValue() ? -1 : hash;
     }
 
-    /** Checks a marker's JSON ({@code json}, on line {@code commentLine}) and the scalar it marks, then uses it. */
-    private void use(ScalarNode s, String path, int start, String json, int commentLine) {
+    /**
+     * Checks a marker's JSON ({@code json}, on line {@code commentLine}) and the scalar it marks, then
+     * uses it. False when the comment is no marker as Flux reads one (no JSON object, text after it,
+     * a policy name that is missing or has blanks around it, a field that is not a string): Flux then
+     * reads the value's next comment. True when it is one, used or refused for the scalar it marks.
+     */
+    private boolean use(ScalarNode s, String path, int start, String json, int commentLine) {
       // the line and column of the text itself: an anchor or tag may stand on the line before (key: &a\n  value)
       boolean oneLine = text.substring(start, charOffset(s.getEndMark())).chars().noneMatch(c -> isBreak((char) c));
       boolean propertiesAbove = oneLine && s.getStartMark().getLine() != s.getEndMark().getLine();
@@ -537,12 +545,12 @@ public final class MarkedYaml {
           // decode refuses it and the marker sets nothing there; here it is said rather than half-read
           problems.add(new MarkerException(file, commentLine, "the marker comment holds text after its JSON"
               + " object (a second marker, a note), so it is not used; one marker per line: " + json, null));
-          return;
+          return false;
         }
         JsonNode v = marker == null ? null : marker.get(MARKER_FIELD);
         if (v == null || !v.isTextual() || v.asText().isBlank()) {
           problems.add(new MarkerException(file, commentLine, "the marker's " + MARKER_FIELD + " must be a policy name", null));
-          return;
+          return false;
         }
         String notText = notAString(json);
         if (notText != null) {
@@ -551,37 +559,37 @@ public final class MarkedYaml {
           problems.add(new MarkerException(file, commentLine, "the marker's field " + notText + " is not a string, so"
               + " Flux does not read this comment as a marker and it is not used; every field of a marker is a"
               + " string: " + json, null));
-          return;
+          return false;
         }
         if (!v.asText().equals(v.asText().strip())) {
           // Flux looks the name up as written: with blanks around it, it names no policy
           problems.add(new MarkerException(file, commentLine, "the marker's " + MARKER_FIELD + " '" + v.asText()
               + "' has blanks around the policy name, which Flux reads as part of it (naming no policy); write '"
               + v.asText().strip() + "'", null));
-          return;
+          return false;
         }
         setter = v.asText();
       } catch (IOException e) {
         problems.add(new MarkerException(file, commentLine, "the marker comment is not a JSON object: " + json, e));
-        return;
+        return false;
       }
       if (!oneLine) {
         problems.add(new MarkerException(file, line, "marker " + setter + " is on a scalar that spans lines; "
             + "write the image on one line", null));
-        return;
+        return true;
       }
       if (start > charOffset(s.getStartMark()) && text.indexOf('!', charOffset(s.getStartMark())) >= 0
           && text.indexOf('!', charOffset(s.getStartMark())) < start && !Tag.STR.equals(s.getTag())) {
         // an explicit tag such as !!int or !custom: an image written there would make the document unreadable
         problems.add(new MarkerException(file, line, "marker " + setter + " is on a scalar tagged "
             + s.getTag().getValue() + "; only a string can hold an image (remove the tag or write !!str)", null));
-        return;
+        return true;
       }
       if (style == DumperOptions.ScalarStyle.PLAIN && s.getValue().isEmpty()) {
         boolean part = setter.endsWith(":tag") || setter.endsWith(":name") || setter.endsWith(":digest");
         problems.add(new MarkerException(file, line, "marker " + setter + " is on an empty value; write the current "
             + (part ? "value there, or \"\" when there is none yet" : "image there"), null));
-        return;
+        return true;
       }
       ImageMarker.Style st = switch (style) {
         case SINGLE_QUOTED -> ImageMarker.Style.SINGLE_QUOTED;
@@ -589,6 +597,7 @@ public final class MarkedYaml {
         default -> ImageMarker.Style.PLAIN;
       };
       markers.add(new ImageMarker(file, line, column, document, path, setter, s.getValue(), st, object, start, end));
+      return true;
     }
 
     /**

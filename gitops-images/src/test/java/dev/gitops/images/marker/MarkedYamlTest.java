@@ -211,6 +211,38 @@ class MarkedYamlTest {
   }
 
   @Test
+  void aBrokenMarkerAfterTheValueLeavesTheMarkerAboveItInUseAsFluxReadsTheHeadCommentNext() {
+    // kyaml's fieldmeta reads the line comment, and when that is no marker (no JSON, text after the object, no
+    // policy name) the head comment: the marker above is Flux's, and the broken one is still said
+    String text = """
+        images:
+          # {"$imagepolicy": "apps:a"}
+          - host/team/a:v1.0.0 # {"$imagepolicy": apps:b}
+          # {"$imagepolicy": "apps:c"}
+          - host/team/c:v1.0.0 # {"$imagepolicy": "apps:d"} pinned by hand
+          # {"$imagepolicy": "apps:e"}
+          - host/team/e:v1.0.0 # {"$imagepolicy": ""}
+          # {"$imagepolicy": "apps:f"}
+          - host/team/f:v1.0.0 # {"$imagepolicy": "apps:g"}
+        tag:
+          # {"$imagepolicy": "apps:h:tag"}
+          v1.0.0 # {"$imagepolicy": "apps:i:tag", "x": 1}
+        """;
+    MarkedYaml y = parse(text);
+    assertThat(y.markers()).extracting(ImageMarker::setter)
+        .containsExactly("apps:a", "apps:c", "apps:e", "apps:g", "apps:h:tag");
+    assertThat(y.markers()).extracting(ImageMarker::line).containsExactly(3, 5, 7, 9, 12);
+    assertThat(y.problems()).extracting(MarkerException::line).containsExactly(3, 5, 7, 12);
+    assertThat(y.problems().get(0)).hasMessageContaining("not a JSON object");
+    assertThat(y.problems().get(1)).hasMessageContaining("text after its JSON object");
+    Map<ImageMarker, String> values = new java.util.HashMap<>();
+    for (ImageMarker m : y.markers()) {
+      values.put(m, m.setter().endsWith(":tag") ? "v1.0.1" : m.value().replace("v1.0.0", "v1.0.1"));
+    }
+    assertThat(new String(y.withValues(values), StandardCharsets.UTF_8)).isEqualTo(text.replace("v1.0.0", "v1.0.1"));
+  }
+
+  @Test
   void aMarkerAboveAKeyOrInACommentBlockIsAProblemAsFluxSetsNothingThere() {
     MarkedYaml y = parse("""
         spec:
