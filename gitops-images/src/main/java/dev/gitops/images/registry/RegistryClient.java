@@ -80,8 +80,9 @@ import org.slf4j.LoggerFactory;
  * scope until its {@code expires_in} runs out. A realm must be HTTPS unless its host is allowed
  * {@linkplain Builder#plainHttp plain HTTP}. The registry's login goes only to a realm of its own
  * domain (its host, a host under it or under its parent domain: {@code auth.docker.io} for {@code
- * registry-1.docker.io}); a realm elsewhere gets a login configured for its own host, or the read
- * fails naming the realm, and no login is sent.
+ * registry-1.docker.io}, unless that domain is shared by different parties, as {@code github.io}
+ * is); a realm elsewhere gets a login configured for its own host, or the read fails naming the
+ * realm, and no login is sent.
  *
  * <p><b>Transport</b>: HTTPS by default (the JDK's CAs plus {@link Builder#trustCertificates});
  * plain HTTP only for the registries named in {@link Builder#plainHttp}; a connect and a request
@@ -540,7 +541,8 @@ public final class RegistryClient {
    * it has one), so that the registry's login may go there: the same host (any port), a host under
    * it, or a host under its parent domain when that has two labels or more ({@code
    * registry-1.docker.io} and {@code auth.docker.io}, {@code registry.gitlab.com} and {@code
-   * gitlab.com}). An IP address matches itself only.
+   * gitlab.com}) and is no domain shared by different parties ({@code github.io}, {@code azurecr.io},
+   * {@code co.uk}: {@code b.github.io} is not {@code a.github.io}'s). An IP address matches itself only.
    */
   static boolean sameDomain(String realmHost, String registry) {
     String realm = bareHost(realmHost);
@@ -559,7 +561,35 @@ public final class RegistryClient {
       return true;
     }
     String parent = reg.substring(reg.indexOf('.') + 1);
-    return reg.contains(".") && parent.contains(".") && (realm.equals(parent) || realm.endsWith("." + parent));
+    return reg.contains(".") && parent.contains(".") && !sharedSuffix(parent)
+        && (realm.equals(parent) || realm.endsWith("." + parent));
+  }
+
+  /**
+   * Domains whose hosts belong to different parties (no public suffix list is read; these are the
+   * hosting, tunnel and cloud domains a registry or a look-alike of it is likely to be under): a
+   * registry's parent domain that is one of them, or under one, is no domain of the registry's own.
+   */
+  private static final Set<String> SHARED_SUFFIXES = Set.of("amazonaws.com", "appspot.com", "azurecr.io",
+      "azurewebsites.net", "cloudapp.net", "cloudfront.net", "core.windows.net", "digitaloceanspaces.com",
+      "duckdns.org", "firebaseapp.com", "fly.dev", "github.io", "gitlab.io", "herokuapp.com", "jfrog.io",
+      "netlify.app", "ngrok-free.app", "ngrok.io", "nip.io", "onrender.com", "pages.dev", "sslip.io",
+      "trycloudflare.com", "vercel.app", "web.app", "workers.dev");
+  /** A country's second-level domain that is a public suffix ({@code co.uk}, {@code com.au}, {@code ne.jp}). */
+  private static final java.util.regex.Pattern COUNTRY_SUFFIX =
+      java.util.regex.Pattern.compile("(?:ac|co|com|edu|go|gob|gov|ltd|ne|net|or|org|plc)\\.[a-z]{2}");
+
+  /** Whether {@code domain} is shared by hosts of different parties ({@link #SHARED_SUFFIXES}, {@code co.uk}). */
+  private static boolean sharedSuffix(String domain) {
+    if (COUNTRY_SUFFIX.matcher(domain).matches()) {
+      return true;
+    }
+    for (String shared : SHARED_SUFFIXES) {
+      if (domain.equals(shared) || domain.endsWith("." + shared)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String bareHost(String host) {

@@ -441,6 +441,24 @@ class RegistryClientTest {
   }
 
   @Test
+  void aSiblingHostUnderADomainSharedByManyPartiesIsNotTheRegistrysDomain() {
+    // no public suffix list: a hosting or cloud domain's hosts are each another party's, as are a country's co.uk ones
+    assertThat(RegistryClient.sameDomain("b.github.io", "a.github.io")).isFalse();
+    assertThat(RegistryClient.sameDomain("github.io", "a.github.io")).isFalse();
+    assertThat(RegistryClient.sameDomain("evil.azurecr.io", "mine.azurecr.io")).isFalse();
+    assertThat(RegistryClient.sameDomain("evil.jfrog.io", "acme.jfrog.io")).isFalse();
+    assertThat(RegistryClient.sameDomain("456.dkr.ecr.us-east-1.amazonaws.com", "123.dkr.ecr.us-east-1.amazonaws.com"))
+        .isFalse();
+    assertThat(RegistryClient.sameDomain("evil.co.uk", "acme.co.uk")).isFalse();
+    assertThat(RegistryClient.sameDomain("evil.com.au", "acme.com.au:5000")).isFalse();
+    // the registry's own host, and hosts under it, stay its own; so does a parent of its own under such a domain
+    assertThat(RegistryClient.sameDomain("mine.azurecr.io", "mine.azurecr.io")).isTrue();
+    assertThat(RegistryClient.sameDomain("auth.acme.jfrog.io", "acme.jfrog.io")).isTrue();
+    assertThat(RegistryClient.sameDomain("auth.acme.co.uk", "registry.acme.co.uk")).isTrue();
+    assertThat(RegistryClient.sameDomain("auth.docker.io", "registry-1.docker.io")).isTrue();
+  }
+
+  @Test
   void digestComesFromTheHeaderElseFromTheHashOfTheManifest() throws Exception {
     String manifest = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\"}";
     String headerDigest = "sha256:" + "ab".repeat(32);
