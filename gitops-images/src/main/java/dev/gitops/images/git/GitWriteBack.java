@@ -127,6 +127,10 @@ public final class GitWriteBack implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GitWriteBack.class);
   private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([a-z]+)}");
   private static final Set<String> PLACEHOLDERS = Set.of("count", "updates", "policies");
+  /** Any {@code ${...}} on one line: a template's placeholders are checked against {@link #PLACEHOLDERS}. */
+  private static final Pattern ANY_PLACEHOLDER = Pattern.compile("\\$\\{([^}\\n]*)}");
+  /** A Go template action ({@code {{ .Changed }}}, {@code {{range ...}}}), as in Flux's messageTemplate. */
+  private static final Pattern GO_TEMPLATE_ACTION = Pattern.compile("\\{\\{[^\\n]*?}}");
   private static final long MAX_FILE = 5L * 1024 * 1024;
 
   private final String url;
@@ -1220,15 +1224,30 @@ public final class GitWriteBack implements AutoCloseable {
      * The commit message: {@code ${count}}, {@code ${updates}} and {@code ${policies}} are
      * replaced (default {@value GitWriteBack#DEFAULT_MESSAGE}).
      *
-     * @throws IllegalArgumentException naming an unknown placeholder
+     * <pre>{@code
+     * GitWriteBack.Builder b = GitWriteBack.builder("https://git.example.com/ops/cluster.git")
+     *     .messageTemplate("chore: update ${count} images\n\n${updates}");
+     * }</pre>
+     *
+     * @throws IllegalArgumentException naming an unknown placeholder (any other {@code ${...}}, such
+     *     as {@code ${Count}} or {@code ${ count }}) or a Go template action ({@code {{range ...}}},
+     *     Flux's template syntax), which would be committed as written
      */
     public Builder messageTemplate(String text) {
-      Matcher m = PLACEHOLDER.matcher(Objects.requireNonNull(text, "template"));
+      // every ${...}, not only the lower-case names the message fills in: ${Count}, ${ count } and ${} would be
+      // committed as written
+      Matcher m = ANY_PLACEHOLDER.matcher(Objects.requireNonNull(text, "template"));
       while (m.find()) {
         if (!PLACEHOLDERS.contains(m.group(1))) {
           throw new IllegalArgumentException("message template: unknown placeholder ${" + m.group(1)
               + "} (known: ${count}, ${updates}, ${policies})");
         }
+      }
+      Matcher go = GO_TEMPLATE_ACTION.matcher(text);
+      if (go.find()) {
+        // Flux's messageTemplate is a Go template: one carried over would be committed as its text
+        throw new IllegalArgumentException("message template: " + go.group() + " is Go template syntax (Flux's"
+            + " messageTemplate), which is not read here; use ${count}, ${updates} and ${policies}");
       }
       if (text.isBlank()) {
         throw new IllegalArgumentException("message template is empty");

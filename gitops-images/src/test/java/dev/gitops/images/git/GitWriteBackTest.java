@@ -430,6 +430,20 @@ class GitWriteBackTest {
   }
 
   @Test
+  void aTemplatePlaceholderOrGoTemplateThatWouldBeCommittedAsWrittenIsRefused() {
+    for (String bad : List.of("${Count} images", "${ count } images", "images ${}", "${COUNT}")) {
+      assertThatThrownBy(() -> writer().messageTemplate(bad)).as(bad).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("unknown placeholder ${").hasMessageContaining("(known: ${count}, ${updates}, ${policies})");
+    }
+    // a template carried over from Flux's ImageUpdateAutomation
+    assertThatThrownBy(() -> writer().messageTemplate("Update images\n{{range .Changed.Changes}}{{println .NewValue}}{{end}}"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("message template: {{range .Changed.Changes}} is Go template syntax (Flux's messageTemplate), which"
+            + " is not read here; use ${count}, ${updates} and ${policies}");
+    assertThat(writer().messageTemplate("images: ${count} {not a template} $count { {x} }\n\n${updates}")).isNotNull();
+  }
+
+  @Test
   void aMissingBranchAndBadSettingsAreNamed() {
     try (GitWriteBack git = writer().branch("nope").build()) {
       assertThatThrownBy(() -> git.write(choices("v1", "v2")))
