@@ -108,7 +108,10 @@ public final class DeliveryOptions {
 
     private Builder() {}
 
-    /** Notifications waiting at most (default 100, at least 1); more are dropped (and counted). */
+    /**
+     * Notifications waiting at most (default 100, at least 1, up to {@link Integer#MAX_VALUE}); more
+     * are dropped (and counted). Memory is taken by what waits, not set aside for the capacity.
+     */
     public Builder queueCapacity(int n) {
       this.queueCapacity = n;
       return this;

@@ -20,11 +20,11 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -87,7 +87,9 @@ public abstract class HttpNotifier implements Notifier {
     this.filter = Objects.requireNonNull(filter, "filter");
     this.options = Objects.requireNonNull(options, "options");
     this.client = CLIENT;
-    this.queue = new ArrayBlockingQueue<>(options.queueCapacity());
+    // bounded, yet holding what is queued only: an array of the capacity would be allocated up front, and one of
+    // Integer.MAX_VALUE ("as good as unbounded") is an OutOfMemoryError
+    this.queue = new LinkedBlockingQueue<>(options.queueCapacity());
   }
 
   /**

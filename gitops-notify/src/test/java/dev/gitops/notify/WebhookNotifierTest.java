@@ -211,6 +211,17 @@ class WebhookNotifierTest {
   }
 
   @Test
+  void aQueueAsLargeAsAnIntCanHoldIsTakenAndTakesNoMemoryUntilUsed() throws Exception {
+    // "as good as unbounded": an array of that capacity is more than a JVM allocates (OutOfMemoryError at build)
+    try (WebhookNotifier hook = WebhookNotifier.builder(receiver.uri("/h"))
+        .delivery(FAST.toBuilder().queueCapacity(Integer.MAX_VALUE).build()).build()) {
+      hook.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "boom"));
+      Receiver.await(() -> hook.delivered() == 1);
+      assertThat(hook.dropped()).isZero();
+    }
+  }
+
+  @Test
   void theNameInLogsShowsNeitherUserInfoNorThePathWhereTokensHide() {
     try (WebhookNotifier hook = WebhookNotifier.builder(
         URI.create("https://bot:hunter2@hooks.example.com:8443/services/T0/B0/XoXoSeCrEt?token=abc")).build()) {
