@@ -1585,8 +1585,8 @@ public final class TerraformProvider implements Provider, AutoCloseable {
   // ------------------------------------------------------------------------------ drift, locks
 
   /**
-   * Detects drift without changing anything: {@code plan -refresh-only}, reading {@code
-   * resource_drift}. Returns the drifted objects (flagged DRIFT, sensitive values hidden); empty
+   * Detects drift without changing anything: {@code plan -refresh-only} in the provider's workspace
+   * (selected as for a plan, after {@code init} when needed), reading {@code resource_drift}. Returns the drifted objects (flagged DRIFT, sensitive values hidden); empty
    * when nothing drifted (exit code 0).
    *
    * @throws TerraformLockException when the state is locked
@@ -1611,7 +1611,8 @@ public final class TerraformProvider implements Provider, AutoCloseable {
   }
 
   private List<Change> detectDriftInSession(SortedMap<String, String> files, CallContext ctx) {
-    ensureInit(files, ctx);
+    // the workspace too: init after .terraform/ was removed leaves terraform in the default one
+    initialize(files, ctx);
     Path file = dir.plans().resolve("drift.tfplan");
     List<String> extra = new ArrayList<>(commonArgs());
     extra.add("-refresh-only");

@@ -517,6 +517,24 @@ class TerraformProviderTest {
   }
 
   @Test
+  void driftIsDetectedInTheProvidersWorkspaceAlsoOnceInitRanAgain() throws Exception {
+    fake.respond("plan", 0, null).respondResource("show-plan", "plan-noop.json");
+    TerraformProvider tf = builder().workspace("staging").build();
+    reconciler(tf).sync();
+    // .terraform/ removed (a clean-up, a new volume): init runs again and leaves terraform in the default workspace,
+    // whose state a refresh-only plan then read, reporting no drift of the staging objects
+    try (java.util.stream.Stream<Path> files = Files.walk(work.resolve(".terraform"))) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    }
+    int synced = fake.commands().size();
+    tf.detectDrift(ctx());
+    List<String> drift = fake.commands().subList(synced, fake.commands().size());
+    assertThat(drift).containsSubsequence("init", "workspace-select", "plan");
+    assertThat(fake.argv("workspace-select")).last().isEqualTo(List.of("workspace", "select", "-or-create=true",
+        "staging"));
+  }
+
+  @Test
   void aDetectOnlyProviderReportsDriftAndAppliesNothing() {
     fake.respond("plan", 2, null).respondResource("show-plan", "plan-mixed.json");
     SyncResult r = reconciler(builder().detectOnly(true).build(), SyncOptions.builder().budget(
