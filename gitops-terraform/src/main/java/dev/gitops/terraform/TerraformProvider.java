@@ -1547,7 +1547,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
         out.add(d.summary() + (d.detail().isEmpty() ? "" : ": " + Terraform.detail(scrubber.scrub(d.detail()))));
       }
     }
-    return out.isEmpty() ? "see terraform's output" : String.join("; ", out);
+    return out.isEmpty() ? "see terraform's output" : Terraform.listed(out, 0);
   }
 
   private static Outcome success(Change c) {

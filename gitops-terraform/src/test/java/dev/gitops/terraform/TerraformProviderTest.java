@@ -370,6 +370,18 @@ class TerraformProviderTest {
   }
 
   @Test
+  void aPlanWithManyErrorsNamesTheFirstTenOnceAndHowManyMoreThereWere() {
+    // recorded from Terraform 1.11.4: a precondition that fails for each of 30 instances of a for_each, an error each
+    fake.respond("plan", 1, "plan-precondition-for-each-1.11.jsonl");
+    SyncResult r = reconciler(builder().build()).sync();
+    String why = r.plan().unobserved().get("plan of provider 'tf'");
+    // it listed all 30 (300 instances: 130 KB in the sync's result, its log line, the agent's status)
+    assertThat(why).contains("terraform plan failed").contains("(exit 1)").endsWith("; (20 more errors)")
+        .contains("Resource precondition failed: item ").contains("is not allowed here because the policy says so.");
+    assertThat(why.split("Resource precondition failed", -1)).hasSize(11);
+  }
+
+  @Test
   void aPlanThatFailsPrintingNothingSaysSoRatherThanEndingAtTheExitCode() {
     fake.respond("plan", 3, null);
     SyncResult r = reconciler(builder().build()).sync();

@@ -387,7 +387,10 @@ public final class Terraform {
     return out;
   }
 
-  /** Terraform's error summaries of {@code run} (or the end of its standard error), scrubbed. */
+  /**
+   * Terraform's errors of {@code run} (or the end of its standard error), scrubbed: each once, at
+   * most {@value #MAX_ERRORS}, saying how many more there were ({@link #listed}).
+   */
   public String errors(Run run) {
     List<String> out = new ArrayList<>();
     for (UiStream.Diagnostic d : run.stream().errors()) {
@@ -395,11 +398,11 @@ public final class Terraform {
           + (d.address().isEmpty() ? "" : " (" + d.address() + ")")
           + (d.file().isEmpty() ? "" : " (" + at(d.file(), d.line()) + ")"));
     }
-    if (out.isEmpty()) {
+    if (out.isEmpty() && run.stream().droppedErrors() == 0) {
       String tail = failed(run.stderr(), 4);
       out.add(tail.isEmpty() ? String.join(" | ", run.stream().plainLines().stream().limit(4).toList()) : tail);
     }
-    String said = scrubber.scrub(String.join("; ", out));
+    String said = scrubber.scrub(listed(out, run.stream().droppedErrors()));
     // a message ending in "(exit 3): " leaves the reader to guess whether anything was said
     return said.isBlank() ? "it printed nothing on stdout or stderr" : said;
   }
@@ -553,6 +556,25 @@ public final class Terraform {
   /** How many of a failed command's errors its message shows. */
   static final int MAX_ERRORS = 10;
 
+  /**
+   * {@code errors} joined by {@code "; "}, each once, at most {@value #MAX_ERRORS}, then how many
+   * more there were, counting {@code dropped} ones not listed at all: a plan of a {@code for_each}
+   * of 300 instances whose precondition fails has 300 errors, and its message was every one of them
+   * (130 KB in a sync's result, its log line and the agent's status).
+   */
+  public static String listed(java.util.Collection<String> errors, int dropped) {
+    return listed(errors, dropped, "; ");
+  }
+
+  /** {@link #listed(java.util.Collection, int)} joined by {@code separator}. */
+  private static String listed(java.util.Collection<String> errors, int dropped, String separator) {
+    java.util.Set<String> once = new java.util.LinkedHashSet<>(errors);
+    int more = Math.max(0, once.size() - MAX_ERRORS) + dropped;
+    String shown = once.stream().limit(MAX_ERRORS).collect(java.util.stream.Collectors.joining(separator));
+    return more == 0 ? shown : shown + (shown.isEmpty() ? "" : separator) + "(" + more + " more error"
+        + (more == 1 ? "" : "s") + ")";
+  }
+
   /** {@link #whatFailed(String, int, UnaryOperator)}, with "on X line N" replaced by {@code on.apply(X, N)}. */
   private static String whatFailedAt(String s, int n, java.util.function.BiFunction<String, Integer, String> on) {
     if (s == null) {
@@ -586,8 +608,7 @@ public final class Terraform {
     }
     if (!errors.isEmpty()) {
       // the errors say what failed; what Terraform printed after each is mostly advice
-      String shown = errors.stream().limit(MAX_ERRORS).collect(java.util.stream.Collectors.joining(" | "));
-      return errors.size() > MAX_ERRORS ? shown + " | (" + (errors.size() - MAX_ERRORS) + " more errors)" : shown;
+      return listed(errors, 0, " | ");
     }
     return String.join(" | ", lines.subList(Math.max(0, lines.size() - n), lines.size()));
   }

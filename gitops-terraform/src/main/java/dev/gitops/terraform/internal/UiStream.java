@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
 
 /**
  * Terraform's machine-readable UI ({@code -json}): one JSON object per line with {@code @level},
- * {@code @message}, {@code type} and a type-specific body. Collects diagnostics and, for apply,
+ * {@code @message}, {@code type} and a type-specific body. Collects diagnostics (up to a bound,
+ * counting the errors past it) and, for apply,
  * the last hook per resource address ({@code apply_start}, {@code apply_progress}, {@code
  * apply_complete}, {@code apply_errored}); hands every message to a listener as it arrives. Lines
  * that are not JSON (a wrapper script, an old binary) are kept as plain log lines.
@@ -34,8 +35,21 @@ public final class UiStream implements Consumer<String> {
     }
   }
 
+  /**
+   * How many characters of diagnostics (summaries and details) are kept once {@link #ALWAYS_KEPT}
+   * are: past them a diagnostic is counted, not kept. A plan of thousands of failing instances (a
+   * precondition of a {@code for_each}) prints one per instance, each up to a line's length.
+   */
+  static final long KEPT_CHARS = 4L * 1024 * 1024;
+  /** How many diagnostics are kept whatever their size (the first error is usually the one to read). */
+  static final int ALWAYS_KEPT = 10;
+
   private final Consumer<Message> listener;
   private final List<Diagnostic> diagnostics = Collections.synchronizedList(new ArrayList<>());
+  /** The characters of the diagnostics kept (guarded by {@link #diagnostics}). */
+  private long keptChars;
+  /** The errors counted but not kept (guarded by {@link #diagnostics}). */
+  private int droppedErrors;
   private final Map<String, Message> lastHook = Collections.synchronizedMap(new LinkedHashMap<>());
   private final List<String> plain = Collections.synchronizedList(new ArrayList<>());
   private volatile String version = "";
@@ -76,9 +90,17 @@ public final class UiStream implements Consumer<String> {
       case "version" -> version = n.path("terraform").asText(n.path("tofu").asText(""));
       case "diagnostic" -> {
         JsonNode d = n.path("diagnostic");
-        diagnostics.add(new Diagnostic(d.path("severity").asText("error"), d.path("summary").asText(""),
+        Diagnostic diagnostic = new Diagnostic(d.path("severity").asText("error"), d.path("summary").asText(""),
             d.path("detail").asText(""), d.path("address").asText(""), d.path("range").path("filename").asText(""),
-            d.path("range").path("start").path("line").asInt(0)));
+            d.path("range").path("start").path("line").asInt(0));
+        synchronized (diagnostics) {
+          if (diagnostics.size() < ALWAYS_KEPT || keptChars < KEPT_CHARS) {
+            keptChars += diagnostic.summary().length() + diagnostic.detail().length();
+            diagnostics.add(diagnostic);
+          } else if (diagnostic.severity().equals("error")) {
+            droppedErrors++;
+          }
+        }
       }
       case "apply_start", "apply_progress", "apply_complete", "apply_errored" -> {
         if (!address.isEmpty()) {
@@ -97,7 +119,17 @@ public final class UiStream implements Consumer<String> {
     return version;
   }
 
-  /** The diagnostics so far. */
+  /**
+   * How many errors were counted but not kept among {@link #diagnostics()}: those past the first
+   * {@value #KEPT_CHARS} characters of diagnostics.
+   */
+  public int droppedErrors() {
+    synchronized (diagnostics) {
+      return droppedErrors;
+    }
+  }
+
+  /** The diagnostics so far (those kept: {@link #droppedErrors()}). */
   public List<Diagnostic> diagnostics() {
     synchronized (diagnostics) {
       return List.copyOf(diagnostics);

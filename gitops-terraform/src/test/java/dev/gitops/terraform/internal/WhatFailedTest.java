@@ -2,6 +2,7 @@ package dev.gitops.terraform.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class WhatFailedTest {
@@ -148,5 +149,15 @@ class WhatFailedTest {
     }
     assertThat(Terraform.whatFailed(many.toString(), 3)).contains("Error: Unsupported argument 10 | on main.tf line 10:")
         .doesNotContain("argument 11").endsWith("| (2 more errors)");
+  }
+
+  @Test
+  void aStreamsErrorsAreListedOnceAtMostTenCountingTheOnesNotKept() {
+    assertThat(Terraform.listed(List.of("a", "b", "a"), 0)).isEqualTo("a; b");
+    assertThat(Terraform.listed(List.of("a", "b", "a"), 5)).isEqualTo("a; b; (5 more errors)");
+    assertThat(Terraform.listed(List.of(), 1)).isEqualTo("(1 more error)");
+    List<String> twelve = java.util.stream.IntStream.rangeClosed(1, 12).mapToObj(i -> "e" + i).toList();
+    assertThat(Terraform.listed(twelve, 3)).startsWith("e1; e2;").contains("; e10; ").doesNotContain("e11")
+        .endsWith("; (5 more errors)");
   }
 }
