@@ -144,9 +144,12 @@ public final class TerraformProvider implements Provider, AutoCloseable {
   private String appliedPlan;
   private Map<ResourceKey, Outcome> appliedOutcomes = Map.of();
 
-  /** A saved plan: {@code sha256} is its file's digest when it was made, checked before it is applied. */
+  /**
+   * A saved plan: {@code sha256} is its file's digest when it was made, checked before it is applied;
+   * {@code varFiles} the digests of the variable files it was made with ({@link #varFileDigests}).
+   */
   private record Pending(String id, String revision, String stateToken, Path file, String sha256,
-      PlanReader.Parsed parsed) {
+      PlanReader.Parsed parsed, List<Map.Entry<String, String>> varFiles) {
     TerraformPlan view() {
       return new TerraformPlan(id, revision, stateToken, parsed.changes(), parsed.drift(), parsed.complete(),
           parsed.applyable(), parsed.errored());
@@ -409,6 +412,17 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     seedOwned(state);  // before the state's record: its presence alone marks a lost record of owned objects
     recordState(state);
     String planId = planId(ctx.revision(), state, destroy);
+    String superseded = "";
+    if (approval == Approval.MANUAL && approved != null && !planId.equals(approved) && pending != null
+        && pending.id().equals(approved)) {
+      // the approval was of that plan: a plan made now awaits its own, and the reviewer learns why
+      List<String> moved = movedSince(pending, ctx.revision(), state.token());
+      superseded = "; the approved plan " + approved + " was not applied: since it was made, "
+          + (moved.isEmpty() ? "what it was made with changed" : String.join("; ", moved));
+      LOG.warn("terraform plan {} was approved but is not applied at {}: since it was made, {}", approved,
+          ctx.revision(), moved.isEmpty() ? "what it was made with changed" : String.join("; ", moved));
+      approved = null;
+    }
     if (approval == Approval.MANUAL && planId.equals(approved) && pending != null && pending.id().equals(planId)
         && Files.isRegularFile(pending.file()) && unmanagedDeletes(pending.parsed(), state).isEmpty()) {
       // the apply checks that the file is still the one made (and refuses it, loudly, if it is not)
@@ -443,8 +457,9 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     }
     if (approval == Approval.MANUAL && p.hasChanges()) {
       LOG.info("terraform plan {} at {} awaits approval ({})", planId, ctx.revision(), made.view().summary());
+      String why = superseded;
       return mark(p.changes(), c -> c.withAction(Action.SKIP, "would " + verb(c) + "; awaiting approval of terraform"
-          + " plan " + planId + " (approve(\"" + planId + "\") to apply it with the next sync)"));
+          + " plan " + planId + " (approve(\"" + planId + "\") to apply it with the next sync)" + why));
     }
     return p.changes();
   }
@@ -993,7 +1008,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       PlanReader.Parsed parsed = showPlan(file, ctx, dir.key());
       scrubber.addAll(parsed.secrets());
       checkDeclared(run, parsed);
-      Pending made = new Pending(planId, ctx.revision(), state.token(), file, sha256, parsed);
+      Pending made = new Pending(planId, ctx.revision(), state.token(), file, sha256, parsed, varFileDigests());
       // what show -json read, and this plan shows, is that file too
       Optional<String> changed = changedSince(made);
       if (changed.isPresent()) {
@@ -1170,15 +1185,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     StringBuilder sb = new StringBuilder().append(revision).append('\u0000').append(workspace).append('\u0000')
         .append(destroy ? "destroy" : detectOnly ? "refresh-only" : "normal").append('\u0000').append(state.token());
     variables.forEach((k, v) -> sb.append('\u0000').append(k).append('=').append(v));
-    for (String f : varFiles) {
-      Path p = varFilePath(f);
-      try {
-        sb.append('\u0000').append(f).append('=').append(Files.isRegularFile(p)
-            ? Sha256.hex(Files.readAllBytes(p)) : "missing");
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read the variable file " + p + ": " + e.getMessage(), e);
-      }
-    }
+    varFileDigests().forEach(f -> sb.append('\u0000').append(f.getKey()).append('=').append(f.getValue()));
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(dir.key(), "HmacSHA256"));
@@ -1186,6 +1193,50 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("HmacSHA256 is not available in this JVM", e);
     }
+  }
+
+  /**
+   * Each variable file ({@link Builder#varFile}, in the order given) and the SHA-256 of what it holds
+   * now, or {@code missing}: part of the plan id, and what {@link #movedSince} compares.
+   */
+  private List<Map.Entry<String, String>> varFileDigests() {
+    List<Map.Entry<String, String>> out = new ArrayList<>();
+    for (String f : varFiles) {
+      Path p = varFilePath(f);
+      try {
+        out.add(Map.entry(f, Files.isRegularFile(p) ? Sha256.hex(Files.readAllBytes(p)) : "missing"));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read the variable file " + p + ": " + e.getMessage(), e);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * What moved since {@code plan} was made, each in words: the revision (unless {@code revision} is
+   * null), the state's lineage and serial (unless {@code stateToken} is null), a variable file's
+   * content. The plan file holds the values of then: applied now, it would not apply what is
+   * configured now.
+   */
+  private List<String> movedSince(Pending plan, String revision, String stateToken) {
+    List<String> out = new ArrayList<>();
+    if (revision != null && !revision.equals(plan.revision())) {
+      out.add("the revision moved (" + plan.revision() + " then, " + revision + " now)");
+    }
+    if (stateToken != null && !stateToken.equals(plan.stateToken())) {
+      out.add("the state moved (lineage/serial " + plan.stateToken() + " then, " + stateToken + " now)");
+    }
+    List<Map.Entry<String, String>> now = varFileDigests();  // the same files: a provider's are fixed
+    for (int i = 0; i < now.size(); i++) {
+      String f = now.get(i).getKey();
+      String then = plan.varFiles().get(i).getValue();
+      String digest = now.get(i).getValue();
+      if (!digest.equals(then) && out.stream().noneMatch(o -> o.startsWith("variable file " + f + " "))) {
+        out.add("variable file " + f + (digest.equals("missing") ? " is gone" : then.equals("missing")
+            ? " appeared" : " changed"));
+      }
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------------------------ state
@@ -1365,7 +1416,8 @@ public final class TerraformProvider implements Provider, AutoCloseable {
 
   /**
    * Applies the pending saved plan {@code planId} now, outside a sync: only while it is the
-   * pending plan and the state's lineage and serial are those it was made with, and (unless
+   * pending plan, the state's lineage and serial are those it was made with and its variable files
+   * hold what they held then (the plan file holds the values of then), and (unless
    * {@code force}) only if it was made at {@code wantedRevision} and is complete. An errored or
    * unapplyable plan is never applied.
    *
@@ -1422,6 +1474,15 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       approved = null;
       discard(plan.file());
       throw new StalePlanException(plan.id(), changed.get() + "; it was removed, not applied: plan again");
+    }
+    List<String> moved = movedSince(plan, null, null);
+    if (!moved.isEmpty()) {
+      // it holds the values of then: applied, it would set what is no longer configured
+      pending = null;
+      approved = null;
+      discard(plan.file());
+      throw new StalePlanException(plan.id(), "since it was made, " + String.join("; ", moved) + ": it holds the"
+          + " values of then; it was removed, not applied: plan again");
     }
     TfState now = readState(ctx);
     if (!now.token().equals(plan.stateToken())) {

@@ -471,6 +471,47 @@ class TerraformProviderTest {
   }
 
   @Test
+  void aPendingPlanWhoseVariableFileChangedSinceIsRefusedNamingTheFileNotAppliedWithTheOldValues() throws Exception {
+    Path values = tmp.resolve("prod.tfvars");
+    Files.writeString(values, "size = 3\n");
+    fake.respond("plan", 2, "plan-create.jsonl").respondResource("show-plan", "plan-create.json")
+        .respond("apply", 0, "apply-create.jsonl").writesState("apply", "state-after.tfstate");
+    TerraformProvider tf = builder().approval(Approval.MANUAL).varFile(values.toString()).build();
+    reconciler(tf).sync();
+    String id = tf.pendingPlan().orElseThrow().id();
+    Files.writeString(values, "size = 5\n");
+    // the saved plan holds size = 3: it was applied, though its id (revision, variables, state) is no longer current
+    assertThatThrownBy(() -> tf.apply(id, null, false, ctx())).isInstanceOf(StalePlanException.class)
+        .hasMessageContaining(id).hasMessageContaining("variable file " + values + " changed")
+        .hasMessageContaining("plan again");
+    assertThat(fake.commands()).doesNotContain("apply");
+    assertThat(tf.pendingPlan()).isEmpty();
+    assertThat(work.resolve(".gitops-terraform/plans/" + id + ".tfplan")).doesNotExist();
+  }
+
+  @Test
+  void anApprovedPlanThatIsNoLongerCurrentIsNotAppliedAndTheNextPlanSaysWhatChanged() throws Exception {
+    Path values = tmp.resolve("prod.tfvars");
+    Files.writeString(values, "size = 3\n");
+    fake.respond("plan", 2, "plan-create.jsonl").respondResource("show-plan", "plan-create.json");
+    TerraformProvider tf = builder().approval(Approval.MANUAL).varFile(values.toString()).build();
+    reconciler(tf).sync();
+    String approved = tf.pendingPlan().orElseThrow().id();
+    tf.approve(approved);
+    Files.writeString(values, "size = 5\n");
+    SyncResult r = reconciler(tf).sync();
+    String now = tf.pendingPlan().orElseThrow().id();
+    assertThat(now).isNotEqualTo(approved);
+    // it said only "awaiting approval of terraform plan <another id>": the approval was gone, not why
+    assertThat(r.plan().change(key("random_pet", "name")).orElseThrow().reason()).contains("awaiting approval")
+        .contains(now).contains("the approved plan " + approved + " was not applied")
+        .contains("variable file " + values + " changed");
+    assertThat(fake.commands()).doesNotContain("apply");
+    assertThat(reconciler(tf).sync().plan().change(key("random_pet", "name")).orElseThrow().reason())
+        .as("said once").doesNotContain(approved);
+  }
+
+  @Test
   void theSamePlanIdForTheSameRevisionVariablesAndStateAndAnotherWhenOneMoves() throws Exception {
     fake.respond("plan", 2, "plan-create.jsonl").respondResource("show-plan", "plan-create.json");
     TerraformProvider tf = builder().approval(Approval.MANUAL).build();
