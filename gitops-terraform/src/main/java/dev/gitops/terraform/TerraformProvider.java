@@ -1242,8 +1242,9 @@ public final class TerraformProvider implements Provider, AutoCloseable {
   // ------------------------------------------------------------------------------------ state
 
   /**
-   * The state: without a backend block, the local state file read directly (no process started);
-   * with one (including a local backend with its own path), {@code state pull}.
+   * The state: without a backend block, the local state file read directly (no process started),
+   * unless OpenTofu encrypted it; with one (including a local backend with its own path), or
+   * encrypted, {@code state pull}.
    */
   private TfState readState(CallContext ctx) {
     SortedMap<String, String> files = dir.materialized();
@@ -1254,16 +1255,22 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       if (!Files.isRegularFile(file)) {
         return TfState.empty();
       }
+      byte[] bytes;
       try {
         // a slice per read: one read of a large state's size would leave a direct buffer that large with the thread
-        TfState s = StateReader.file(id, DurableFiles.readAll(file), file, scrubber.current());
-        scrubber.addAll(s.secrets());
-        return s;
+        bytes = DurableFiles.readAll(file);
       } catch (IOException e) {
         // an interrupted thread reads nothing (ClosedByInterruptException, no message): named by its type
         throw new TerraformException("cannot read the state file " + file + ": " + (e.getMessage() == null
             ? e.getClass().getSimpleName() : e.getMessage()), e);
       }
+      if (!StateReader.encrypted(bytes)) {
+        TfState s = StateReader.file(id, bytes, file, scrubber.current());
+        scrubber.addAll(s.secrets());
+        return s;
+      }
+      // OpenTofu's state encryption: only the binary, with the configuration's key, decrypts it
+      LOG.debug("provider '{}': {} is encrypted (OpenTofu state encryption): read through state pull", id, file);
     }
     TfState s = StateReader.v4(id, terraform.statePull(ctx), "the state (state pull)", scrubber.current());
     scrubber.addAll(s.secrets());

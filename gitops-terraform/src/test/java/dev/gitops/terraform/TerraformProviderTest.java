@@ -953,6 +953,33 @@ class TerraformProviderTest {
     assertThat(work.resolve("main.tofu")).hasContent(MAIN_TF);
   }
 
+  @Test
+  void anOpenTofuEncryptedStateIsReadThroughTheBinaryNotRefusedAsCorrupt() throws Exception {
+    // OpenTofu's state encryption writes terraform.tfstate as its payload: no format version, no lineage in clear
+    String encrypted = "{\"meta\":{\"key_provider.pbkdf2.key\":\"eyJzYWx0IjoiQUFBQSJ9\"},"
+        + "\"encrypted_data\":\"c2VhbGVkIHN0YXRlIGJ5dGVz\",\"encryption_version\":\"v0\"}";
+    FakeTerraform tofu = FakeTerraform.install(tmp.resolve("opentofu"), "tofu");
+    tofu.respond("plan.1", 2, "plan-create.jsonl").respondResource("show-plan.1", "plan-create.json")
+        .respond("apply", 0, "apply-create.jsonl").writesStateText("apply", encrypted)
+        .respondResource("state-pull", "state-after.tfstate")
+        .respond("plan.2", 0, null).respondResource("show-plan.2", "plan-noop.json");
+    TerraformProvider tf = tofu.provider(work).build();
+    SyncResult first = reconciler(tf).sync();
+    assertThat(first.status()).as(first.outcomes().toString()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    assertThat(first.outcomes().get(key("output", "name")).outputs()).as("the state read after the apply")
+        .containsEntry("value", Documents.nodes().textNode("happy-cat"));
+    // the next plan refused it: 'is a JSON object without a state format version: it is corrupt ... Restore it
+    // from a backup', which for OpenTofu's backup, encrypted as well, is an older state
+    SyncResult second = reconciler(tf).sync();
+    assertThat(second.status()).as(second.plan().unobserved().toString()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    assertThat(tofu.commands()).containsSubsequence("apply", "state-pull", "plan", "state-pull");
+    assertThat(tf.observe(List.of(key("random_pet", "name")), ctx()).get(key("random_pet", "name")).version())
+        .endsWith("/5");
+    assertThatThrownBy(() -> dev.gitops.terraform.internal.StateReader.file("tf",
+        encrypted.getBytes(StandardCharsets.UTF_8), work.resolve("terraform.tfstate"), null))
+        .hasMessageContaining("encrypted by OpenTofu").hasMessageNotContaining("corrupt");
+  }
+
   // ------------------------------------------------------------------ a corrupt local state
 
   @Test

@@ -112,11 +112,43 @@ public final class StateReader {
       throw corrupt(file, "is not a JSON object (it holds " + (root == null ? "nothing"
           : root.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)) + ")");
     }
+    if (!root.path("version").isIntegralNumber() && root.path("encryption_version").isTextual()) {
+      throw new TerraformException(what + " is encrypted by OpenTofu (state encryption, encryption_version "
+          + root.path("encryption_version").asText() + "): only the binary, with the configuration's key, reads it");
+    }
     if (!root.path("version").isIntegralNumber()) {
       // every state Terraform writes names its format first: without one this is no state (or what is left of one)
       throw corrupt(file, "is a JSON object without a state format version");
     }
     return v4(provider, root, what, known);
+  }
+
+  /**
+   * Whether {@code bytes} are an encrypted state of OpenTofu's (its state encryption: a JSON object
+   * of {@code meta}, {@code encrypted_data} and {@code encryption_version}, no format version),
+   * which only the binary, with the configuration's key, decrypts ({@code tofu state pull}). Read
+   * as a stream, the values skipped: a state is not parsed twice.
+   */
+  public static boolean encrypted(byte[] bytes) {
+    boolean payload = false;
+    try (com.fasterxml.jackson.core.JsonParser p = PlanReader.JSON.getFactory().createParser(bytes)) {
+      if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+        return false;
+      }
+      while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        com.fasterxml.jackson.core.JsonToken value = p.nextToken();
+        if (name.equals("version")) {
+          return false;  // a state: whatever else it holds
+        }
+        payload |= name.equals("encryption_version") && value == com.fasterxml.jackson.core.JsonToken.VALUE_STRING;
+        p.skipChildren();
+      }
+    } catch (java.io.IOException e) {
+      // not JSON: no payload of OpenTofu's either; reading it as a state file says what is wrong with it
+      return false;
+    }
+    return payload;
   }
 
   /** Whether {@code bytes} hold nothing but white space: no state yet, or a file emptied. */
