@@ -1015,6 +1015,21 @@ class TerraformProviderTest {
   }
 
   @Test
+  void aFailedInitPrintingALogBeforeItsErrorsIsReportedByItsErrors() {
+    // TF_LOG=TRACE in the environment: its log comes first on standard error, Terraform's errors last
+    StringBuilder log = new StringBuilder();
+    for (int i = 0; log.length() < 1024 * 1024; i++) {
+      log.append("2026-12-08T00:44:45.115Z [TRACE] statemgr.Filesystem: reading line ").append(i).append('\n');
+    }
+    fake.respond("init", 1, "init-invalid-1.11.stdout")
+        .respondStderr("init", log + FakeTerraform.resource("init-invalid-1.11.stderr"));
+    SyncResult r = reconciler(builder().configDirectory("infra").build()).sync();
+    // it ended with the log's last kept lines: 'terraform init failed ... (exit 1): 2026-12-08T00:44:45.115Z [TRACE] ...'
+    assertThat(r.plan().unobserved().get("plan of provider 'tf'")).contains("terraform init failed")
+        .contains("Error: Invalid expression").contains("on infra/main.tf line 2").doesNotContain("[TRACE]");
+  }
+
+  @Test
   void aFailedInitNamesTheFileByItsRepositoryPathWhenTheSourceReadsTheConfigurationDirectory() {
     // the CLI's --path infra: the source hands main.tf, the repository holds infra/main.tf
     fake.respond("init", 1, "init-invalid-1.11.stdout")

@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * Runs one command of the Terraform or OpenTofu binary: an argument list (never a shell), a
  * working directory, extra environment, a deadline and a cancellation check. Standard output is
  * either collected whole (for {@code show -json}) or handed over line by line as it arrives (the
- * machine-readable UI stream); standard error is kept up to a bound.
+ * machine-readable UI stream); standard error is kept up to a bound, its start and its end.
  *
  * <p>The command writes its output to files in a scratch directory, not to pipes: a Go program
  * that writes to a pipe nobody reads any more dies of SIGPIPE, and Terraform dying in the middle
@@ -36,8 +36,8 @@ import org.slf4j.LoggerFactory;
 public final class CommandRunner {
 
   private static final Logger LOG = LoggerFactory.getLogger(CommandRunner.class);
-  /** How much of standard error is kept (the rest is not read). */
-  private static final int STDERR_LIMIT = 256 * 1024;
+  /** How much of standard error is kept: its start and its end, where the error is (the rest is not read). */
+  static final int STDERR_LIMIT = 256 * 1024;
   /** How much collected standard output is accepted (a plan of tens of thousands of resources fits). */
   private static final long STDOUT_LIMIT = 512L * 1024 * 1024;
   /** The longest line of the UI stream handed over (a longer one is cut there). */
@@ -300,7 +300,7 @@ public final class CommandRunner {
     }
     int exit = process.isAlive() ? -1 : process.exitValue();
     byte[] collected = command.lines() != null ? new byte[0] : read(out, STDOUT_LIMIT, "stdout");
-    String stderr = new String(read(err, STDERR_LIMIT, null), StandardCharsets.UTF_8);
+    String stderr = ends(err, STDERR_LIMIT);
     return new Result(exit, collected, stderr, timedOut, cancelled);
   }
 
@@ -358,6 +358,42 @@ public final class CommandRunner {
       byte[] bytes = new byte[(int) Math.min(size, limit)];
       f.readFully(bytes);
       return bytes;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The text of {@code file} up to {@code limit} bytes: all of it, or its first quarter and its last
+   * lines, saying how much was left out between. Terraform prints its errors last: with {@code
+   * TF_LOG} set, a failed {@code init} prints megabytes of log before them, and the first bytes
+   * alone held no error at all.
+   */
+  static String ends(Path file, int limit) {
+    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
+      long size = f.length();
+      if (size <= limit) {
+        byte[] all = new byte[(int) size];
+        f.readFully(all);
+        return new String(all, StandardCharsets.UTF_8);
+      }
+      byte[] head = new byte[limit / 4];
+      f.readFully(head);
+      byte[] tail = new byte[limit - head.length];
+      f.seek(size - tail.length);
+      f.readFully(tail);
+      int to = head.length;
+      while (to > 0 && head[to - 1] != '\n') {
+        to--;  // to the last whole line of the start
+      }
+      int from = 0;
+      while (from < tail.length && tail[from] != '\n') {
+        from++;  // from the first whole line of the end
+      }
+      from = Math.min(from + 1, tail.length);
+      return new String(head, 0, to, StandardCharsets.UTF_8) + "... (" + (size - to - (tail.length - from))
+          + " bytes of standard error left out) ...\n" + new String(tail, from, tail.length - from,
+          StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
     }

@@ -61,6 +61,24 @@ class CommandRunnerTest {
   }
 
   @Test
+  void theEndOfALongStandardErrorIsKeptWhereTerraformPrintsItsError() throws Exception {
+    // TF_LOG=DEBUG in the environment: megabytes of log before the error; only the first 256 KB were kept
+    CommandRunner.Result r = run("""
+        echo "first log line" >&2
+        for i in $(seq 1 20000); do echo "2026-12-08T00:00:00.000Z [DEBUG] provider: plugin process line $i" >&2; done
+        printf 'Error: Failed to query available provider packages\n\nthe real cause\n' >&2
+        exit 1
+        """, Duration.ofSeconds(60), Duration.ofSeconds(1));
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.stderr()).startsWith("first log line\n").contains(" bytes of standard error left out) ...\n")
+        .endsWith("Error: Failed to query available provider packages\n\nthe real cause\n")
+        .doesNotContain("plugin process line 10000\n");
+    assertThat(r.stderr().length()).isLessThanOrEqualTo(CommandRunner.STDERR_LIMIT + 100);
+    assertThat(r.stderr().lines().filter(l -> l.startsWith("2026")))
+        .allSatisfy(l -> assertThat(l).matches("2026-12-08T00:00:00.000Z \\[DEBUG\\] provider: plugin process line \\d+"));
+  }
+
+  @Test
   void outputIsReadFromFilesThatAreRemovedWhenTheCommandEndsAndStaleOnesAfterADay() throws Exception {
     List<String> lines = new java.util.ArrayList<>();
     Path sh = dir.resolve("cmd.sh");
