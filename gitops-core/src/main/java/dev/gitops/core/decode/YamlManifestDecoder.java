@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -172,8 +173,12 @@ public final class YamlManifestDecoder implements Decoder {
     // tags are checked token by token below; the inspector refuses global tags should SnakeYAML ever construct them
     lo.setTagInspector(tag -> false);
     this.emptyValuesAsNull = b.emptyValuesAsNull;
+    // Jackson's own nesting limit (1,000 by default) one level past the highest maxDepth, so that
+    // the reader's message, naming maxDepth, is the one a file nested too deep gets
+    StreamReadConstraints nesting = StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH + 1).build();
     com.fasterxml.jackson.dataformat.yaml.YAMLFactoryBuilder yb = YAMLFactory.builder()
         .loaderOptions(lo)
+        .streamReadConstraints(nesting)
         .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
     if (emptyValuesAsNull) {
       yb.enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL);
@@ -182,6 +187,7 @@ public final class YamlManifestDecoder implements Decoder {
     }
     this.yamlFactory = new AnchoredYamlFactory(yb);
     this.jsonFactory = JsonFactory.builder()
+        .streamReadConstraints(nesting)
         .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
         .build();
   }
@@ -735,18 +741,20 @@ public final class YamlManifestDecoder implements Decoder {
    * Reads one root value token by token, checking tags and expanding aliases within budgets.
    * Depth is counted in collections, the root being level 1; an alias counts at the level where it
    * is used, with the depth of the node it names.
+   *
+   * <p>The collections being read are a stack of its own, not the thread's: a file nested past
+   * {@code maxDepth} is refused at that level whatever the thread's stack (a 256 KiB thread
+   * overflowed some 300 levels deep when this recursed), and values are built frozen from the
+   * bottom up, so what it returns is frozen without another walk and an alias shares the node it
+   * names instead of copying it (the budgets count its nodes as if copied).
    */
   private final class TreeReader {
     private final JsonParser p;
     private final AnchoredYamlFactory.Parser yaml;
     private final String path;
     private final String rev;
-    private final Map<String, JsonNode> anchors = new HashMap<>();
-    private final Map<JsonNode, Integer> sizes = new java.util.IdentityHashMap<>();
-    /** The levels an anchored collection spans (1 for one without collections inside). */
-    private final Map<JsonNode, Integer> heights = new java.util.IdentityHashMap<>();
-    /** The alias expansions inside an anchored node, which every alias of it expands again. */
-    private final Map<JsonNode, Integer> inner = new java.util.IdentityHashMap<>();
+    /** The anchors of the current document: the latest node of each name, with what it costs to use. */
+    private final Map<String, Anchored> anchors = new HashMap<>();
     /** Anchors of collections being read: an alias of one of them is inside the node it names. */
     private final Set<String> open = new HashSet<>();
     /** Anchors of the file's earlier documents, which its later ones cannot use: named in the error only. */
@@ -775,23 +783,92 @@ public final class YamlManifestDecoder implements Decoder {
     void endDocument() {
       earlier.addAll(anchors.keySet());
       anchors.clear();
-      sizes.clear();
-      heights.clear();
-      inner.clear();
       open.clear();
     }
 
-    /** Reads a root value, recording in {@code lines} the line of each top-level field and of each tracked pointer. */
-    JsonNode read(JsonToken t, Map<String, Integer> lines) throws IOException {
+    /**
+     * Reads a root value starting at token {@code first}, recording in {@code lines} the line of
+     * each top-level field and of each tracked pointer. The value is frozen.
+     */
+    JsonNode read(JsonToken first, Map<String, Integer> lines) throws IOException {
       reached = 0;
-      return value(t, "", lines, 1);
+      java.util.ArrayDeque<OpenCollection> stack = new java.util.ArrayDeque<>();
+      JsonToken t = first;
+      // where the value starting at t goes: its pointer (null: not tracked), its level, whether it
+      // is what its mapping's merge key merges
+      String ptr = "";
+      int level = 1;
+      boolean merges = false;
+      while (true) {
+        JsonNode done = begin(t, ptr, level, merges, stack);
+        // hand finished values to the collection holding them, until the next value starts
+        while (true) {
+          OpenCollection top = stack.peek();
+          if (done != null) {
+            if (top == null) {
+              return done;
+            }
+            top.add(done);
+            done = null;
+          }
+          JsonToken next = p.nextToken();
+          if (top.object) {
+            if (next == JsonToken.FIELD_NAME) {
+              String name = p.currentName();
+              merges = false;
+              if (yaml != null) {
+                key(name);
+                // a plain << is YAML's merge key ("<<" quoted is a plain key); what it merges is read
+                // at this mapping's level, where its values land
+                merges = name.equals("<<") && yaml.isPlainScalar();
+              }
+              if (merges) {
+                ptr = null;
+                level = top.level;
+              } else {
+                String child = top.ptr == null ? null : top.ptr + pointerOf(name);
+                boolean track = child != null && (tracked.contains(child) || child.equals(ITEMS));
+                if (track || (child != null && top.ptr.isEmpty())) {
+                  lines.put(child, lineOf(p.currentTokenLocation()));
+                }
+                ptr = track ? child : null;
+                level = top.level + 1;
+              }
+              top.name = name;
+              top.merging = merges;
+              t = p.nextToken();
+              break;
+            }
+            if (next != JsonToken.END_OBJECT) {
+              throw error("unexpected token " + next + " in a mapping");
+            }
+          } else if (next != JsonToken.END_ARRAY) {
+            if (next == null) {
+              throw error("unexpected end of input in a list");
+            }
+            String child = top.ptr == null ? null : top.ptr + "/" + top.elements.size();
+            boolean track = child != null && (tracked.contains(child) || ITEMS.equals(top.ptr));
+            if (track) {
+              lines.put(child, lineOf(p.currentTokenLocation()));
+            }
+            ptr = track ? child : null;
+            level = top.level + 1;
+            merges = false;
+            t = next;
+            break;
+          }
+          stack.pop();
+          done = close(top);
+        }
+      }
     }
 
     /**
-     * {@code ptr} is this value's JSON pointer while it is the root or tracked, else null; {@code
-     * level} is the level the value is at when it is a collection.
+     * Starts the value at token {@code t}: a scalar or an alias is returned; a collection is
+     * pushed on {@code stack} (opened at {@code level}) and null returned.
      */
-    private JsonNode value(JsonToken t, String ptr, Map<String, Integer> lines, int level) throws IOException {
+    private JsonNode begin(JsonToken t, String ptr, int level, boolean merges, java.util.ArrayDeque<OpenCollection> stack)
+        throws IOException {
       boolean collection = t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY;
       String anchor = null;
       if (yaml != null) {
@@ -804,80 +881,58 @@ public final class YamlManifestDecoder implements Decoder {
       if (++nodes > maxNodes) {
         throw error("document has more than " + maxNodes + " nodes");
       }
-      if (collection && level > maxDepth) {
-        throw error("nesting deeper than " + maxDepth + " levels (the decoder's maxDepth; the root is level 1)");
+      if (collection) {
+        if (level > maxDepth) {
+          throw error("nesting deeper than " + maxDepth + " levels (the decoder's maxDepth; the root is level 1)");
+        }
+        if (anchor != null) {
+          open.add(anchor);
+        }
+        stack.push(new OpenCollection(t == JsonToken.START_OBJECT, ptr, level, anchor, nodes, expansions, reached));
+        reached = level;
+        return null;
       }
-      if (anchor != null && collection) {
-        open.add(anchor);
+      JsonNode result = scalar(t);
+      reached = Math.max(reached, level - 1);
+      if (anchor != null) {
+        define(anchor, new Anchored(result, 1, 0, 0));
       }
-      long before = nodes;
-      long expansionsBefore = expansions;
-      int outer = reached;
-      reached = collection ? level : level - 1;
+      return result;
+    }
+
+    /** The collection {@code c}, all read: frozen, its anchor defined. */
+    private JsonNode close(OpenCollection c) {
       JsonNode result;
+      if (c.object) {
+        if (c.merged != null) {
+          // YAML's merge key: the mapping's own keys win wherever they stand, then the
+          // merged mappings in their order
+          for (JsonNode from : c.merged) {
+            from.fields().forEachRemaining(f -> c.fields.putIfAbsent(f.getKey(), f.getValue()));
+          }
+        }
+        result = Documents.object(c.fields);
+      } else {
+        result = Documents.array(c.elements);
+      }
+      int height = reached - (c.level - 1);
+      reached = Math.max(c.outer, reached);
+      if (c.anchor != null) {
+        define(c.anchor, new Anchored(result, (int) Math.min(Integer.MAX_VALUE, nodes - c.nodesBefore + 1), height,
+            (int) Math.min(Integer.MAX_VALUE, expansions - c.expansionsBefore)));
+      }
+      return result;
+    }
+
+    private JsonNode scalar(JsonToken t) throws IOException {
       switch (t) {
-        case START_OBJECT -> {
-          ObjectNode o = NODES.objectNode();
-          List<ObjectNode> merged = null;
-          JsonToken k;
-          while ((k = p.nextToken()) == JsonToken.FIELD_NAME) {
-            String name = p.currentName();
-            if (yaml != null) {
-              key(name);
-              if (name.equals("<<") && yaml.isPlainScalar()) {
-                // a plain << is YAML's merge key ("<<" quoted is a plain key); what it merges is read
-                // at this mapping's level, where its values land
-                merged = merged == null ? new ArrayList<>() : merged;
-                mergeSources(value(p.nextToken(), null, lines, level), merged);
-                continue;
-              }
-            }
-            String child = ptr == null ? null : ptr + pointerOf(name);
-            boolean track = child != null && (tracked.contains(child) || child.equals(ITEMS));
-            if (track || (child != null && ptr.isEmpty())) {
-              lines.put(child, lineOf(p.currentTokenLocation()));
-            }
-            JsonToken vt = p.nextToken();
-            o.set(name, value(vt, track ? child : null, lines, level + 1));
-          }
-          if (k != JsonToken.END_OBJECT) {
-            throw error("unexpected token " + k + " in a mapping");
-          }
-          if (merged != null) {
-            // YAML's merge key: the mapping's own keys win wherever they stand, then the
-            // merged mappings in their order
-            for (ObjectNode from : merged) {
-              from.fields().forEachRemaining(f -> {
-                if (!o.has(f.getKey())) {
-                  o.set(f.getKey(), f.getValue());
-                }
-              });
-            }
-          }
-          result = o;
-        }
-        case START_ARRAY -> {
-          ArrayNode a = NODES.arrayNode();
-          JsonToken e;
-          while ((e = p.nextToken()) != JsonToken.END_ARRAY) {
-            if (e == null) {
-              throw error("unexpected end of input in a list");
-            }
-            String child = ptr == null ? null : ptr + "/" + a.size();
-            boolean track = child != null && (tracked.contains(child) || ITEMS.equals(ptr));
-            if (track) {
-              lines.put(child, lineOf(p.currentTokenLocation()));
-            }
-            a.add(value(e, track ? child : null, lines, level + 1));
-          }
-          result = a;
-        }
-        case VALUE_STRING -> result = NODES.textNode(p.getText());
-        case VALUE_NUMBER_INT -> {
+        case VALUE_STRING:
+          return NODES.textNode(p.getText());
+        case VALUE_NUMBER_INT: {
           java.math.BigInteger big = p.getBigIntegerValue();
-          result = big.bitLength() < 64 ? NODES.numberNode(big.longValue()) : NODES.numberNode(big);
+          return big.bitLength() < 64 ? NODES.numberNode(big.longValue()) : NODES.numberNode(big);
         }
-        case VALUE_NUMBER_FLOAT -> {
+        case VALUE_NUMBER_FLOAT: {
           double d = p.getDoubleValue();
           if (!Double.isFinite(d)) {
             throw error("number " + p.getText() + " is not a finite number (JSON has no NaN or infinity)");
@@ -888,22 +943,17 @@ public final class YamlManifestDecoder implements Decoder {
           } catch (NumberFormatException | IOException e) {
             exact = yamlDecimal(p.getText(), d);
           }
-          result = NODES.numberNode(exact);
+          return NODES.numberNode(exact);
         }
-        case VALUE_TRUE -> result = NODES.booleanNode(true);
-        case VALUE_FALSE -> result = NODES.booleanNode(false);
-        case VALUE_NULL -> result = NODES.nullNode();
-        default -> throw error("unsupported value " + t);
+        case VALUE_TRUE:
+          return NODES.booleanNode(true);
+        case VALUE_FALSE:
+          return NODES.booleanNode(false);
+        case VALUE_NULL:
+          return NODES.nullNode();
+        default:
+          throw error("unsupported value " + t);
       }
-      int height = reached - (level - 1);
-      reached = Math.max(outer, reached);
-      if (anchor != null) {
-        define(anchor, result);
-        sizes.put(result, (int) Math.min(Integer.MAX_VALUE, nodes - before + 1));
-        heights.put(result, height);
-        inner.put(result, (int) Math.min(Integer.MAX_VALUE, expansions - expansionsBefore));
-      }
-      return result;
     }
 
     /**
@@ -929,12 +979,12 @@ public final class YamlManifestDecoder implements Decoder {
       checkTag(yaml.getTypeId(), "a scalar");
       String anchor = yaml.getObjectId();
       if (anchor != null) {
-        define(anchor, NODES.textNode(name));
+        define(anchor, new Anchored(NODES.textNode(name), 1, 0, 0));
       }
     }
 
     /** {@code anchor} names {@code node} from now on (YAML: an alias refers to the latest anchor of its name). */
-    private void define(String anchor, JsonNode node) {
+    private void define(String anchor, Anchored node) {
       open.remove(anchor);
       anchors.put(anchor, node);
     }
@@ -963,18 +1013,18 @@ public final class YamlManifestDecoder implements Decoder {
     }
 
     /** Adds the mappings a merge key's {@code value} names to {@code into}: a mapping, or a list of them. */
-    private void mergeSources(JsonNode value, List<ObjectNode> into) {
-      if (value instanceof ObjectNode o) {
-        into.add(o);
+    private void mergeSources(JsonNode value, List<JsonNode> into) {
+      if (value.isObject()) {
+        into.add(value);
         return;
       }
       if (value.isArray() && value.size() > 0) {
         for (JsonNode e : value) {
-          if (!(e instanceof ObjectNode o)) {
+          if (!e.isObject()) {
             throw error("the merge key << takes a mapping or a list of mappings, got a list holding " + e.getNodeType()
                 .toString().toLowerCase(java.util.Locale.ROOT));
           }
-          into.add(o);
+          into.add(e);
         }
         return;
       }
@@ -982,13 +1032,16 @@ public final class YamlManifestDecoder implements Decoder {
           : value.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)));
     }
 
-    /** A copy of the node alias {@code *name} refers to, used at {@code level}. */
+    /**
+     * The node alias {@code *name} refers to, used at {@code level}: frozen, so shared rather than
+     * copied, and counted in the budgets as the copy it stands for.
+     */
     private JsonNode alias(String name, int level) {
       if (open.contains(name)) {
         throw error("alias *" + name + " is inside the node &" + name + " it refers to: a recursive structure has no"
             + " JSON form (write the inner part out, or anchor a part that does not hold the alias)");
       }
-      JsonNode target = anchors.get(name);
+      Anchored target = anchors.get(name);
       if (target == null) {
         throw error("alias *" + name + " refers to no anchor" + (earlier.contains(name)
             ? " in its document (&" + name + " is in an earlier one; an anchor does not reach past '---')" : ""));
@@ -996,24 +1049,77 @@ public final class YamlManifestDecoder implements Decoder {
       if (++aliases > maxAliases) {
         throw error("more than " + maxAliases + " YAML aliases in one file (the decoder's maxAliases)");
       }
-      expansions += 1 + inner.getOrDefault(target, 0);
+      expansions += 1 + target.inner();
       if (expansions > maxAliasExpansions) {
         throw error("YAML aliases expand more than " + maxAliasExpansions + " times in one file (an alias of a node"
             + " holding aliases expands each of them again; the decoder's maxAliasExpansions)");
       }
-      int deepest = level - 1 + heights.getOrDefault(target, target.isContainerNode() ? 1 : 0);
+      int deepest = level - 1 + target.height();
       if (deepest > maxDepth) {
         throw error("alias *" + name + " nests deeper than " + maxDepth + " levels where it is used (it counts at the"
             + " level where it is used with the depth of &" + name + "; the decoder's maxDepth)");
       }
       reached = Math.max(reached, deepest);
-      nodes += sizes.getOrDefault(target, 1);
+      nodes += target.size();
       if (nodes > maxNodes) {
         throw error("document has more than " + maxNodes + " nodes after expanding aliases");
       }
-      return target.deepCopy();
+      return target.node();
+    }
+
+    /**
+     * A collection being read: whether it is a mapping, its pointer (null: not tracked), its
+     * level, its anchor (or null), the budgets' counts and the reader's deepest level when it
+     * opened, and what it holds so far.
+     */
+    private final class OpenCollection {
+      final boolean object;
+      final String ptr;
+      final int level;
+      final String anchor;
+      final long nodesBefore;
+      final long expansionsBefore;
+      final int outer;
+      final Map<String, JsonNode> fields;
+      final List<JsonNode> elements;
+      /** The mappings its merge keys merge, in their order; null when it has none. */
+      List<JsonNode> merged;
+      /** The field whose value is being read, and whether that field is the merge key. */
+      String name;
+      boolean merging;
+
+      OpenCollection(boolean object, String ptr, int level, String anchor, long nodesBefore, long expansionsBefore,
+          int outer) {
+        this.object = object;
+        this.ptr = ptr;
+        this.level = level;
+        this.anchor = anchor;
+        this.nodesBefore = nodesBefore;
+        this.expansionsBefore = expansionsBefore;
+        this.outer = outer;
+        this.fields = object ? new java.util.LinkedHashMap<>() : null;
+        this.elements = object ? null : new ArrayList<>();
+      }
+
+      /** Takes the value just read: a field's, a merge key's or an element. */
+      void add(JsonNode value) {
+        if (!object) {
+          elements.add(value);
+        } else if (merging) {
+          merged = merged == null ? new ArrayList<>() : merged;
+          mergeSources(value, merged);
+        } else {
+          fields.put(name, value);
+        }
+      }
     }
   }
+
+  /**
+   * What an anchor names: the node (frozen), and what each alias of it costs: its nodes, the
+   * levels it spans (0 for a scalar) and the alias expansions inside it.
+   */
+  private record Anchored(JsonNode node, int size, int height, int inner) {}
 
   /** Builds {@link YamlManifestDecoder}. */
   public static final class Builder {

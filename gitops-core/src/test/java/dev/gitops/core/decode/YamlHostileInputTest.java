@@ -3,7 +3,9 @@ package dev.gitops.core.decode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.api.Documents;
 import dev.gitops.api.DecodeException;
 import dev.gitops.api.Origin;
 import dev.gitops.api.Resource;
@@ -85,6 +87,66 @@ class YamlHostileInputTest {
     assertThat(decoder.decode(file("ok.yaml", nested(100, true)))).hasSize(1);
     assertThat(error("deep.yaml", nested(101, true)).getMessage()).contains("deep.yaml:3").contains("deeper than 100 levels");
     assertThat(error("deep.yaml", nested(5000, true)).getMessage()).contains("deeper than 100 levels");
+  }
+
+  /**
+   * The decoder's highest maxDepth on a thread with a small stack: a file nested past it, in any
+   * spelling (flow and block mappings and lists, JSON, an alias used deep), is refused naming file,
+   * line and the limit, never a StackOverflowError (the reader recursed per level and overflowed a
+   * 256 KiB stack some 300 levels deep); one at the limit is read, frozen, to its last level.
+   */
+  @Test
+  void aFileNestedPastTheHighestMaxDepthIsRefusedClearlyOnASmallStack() throws Exception {
+    YamlManifestDecoder deepest = YamlManifestDecoder.builder().defaultProvider("m").maxDepth(1000).build();
+    String head = "type: t\nname: n\nspec: ";
+    for (int levels : new int[] {1_001, 100_000}) {
+      int inside = levels - 1;
+      String blockSeq = "- ".repeat(Math.min(inside, 20_000)) + "x\n";
+      StringBuilder blockMap = new StringBuilder();
+      for (int l = 1; l <= Math.min(inside, 1_200); l++) {
+        blockMap.append("\n").append(" ".repeat(l)).append("a:");
+      }
+      String[][] files = {
+          {"flow-list.yaml", head + "[".repeat(inside) + "]".repeat(inside) + "\n"},
+          {"flow-map.yaml", head + "{a: ".repeat(inside) + "1" + "}".repeat(inside) + "\n"},
+          {"block-seq.yaml", "type: t\nname: n\nspec:\n" + blockSeq},
+          {"block-map.yaml", "type: t\nname: n\nspec:" + blockMap + " 1\n"},
+          {"list.json", "{\"type\": \"t\", \"name\": \"n\",\n\"spec\": " + "[".repeat(inside) + "]".repeat(inside) + "}"},
+          {"map.json", "{\"type\": \"t\", \"name\": \"n\",\n\"spec\": " + "{\"a\": ".repeat(inside) + "1"
+              + "}".repeat(inside) + "}"},
+          {"alias.yaml", "type: t\nname: n\nspec:\n  x: &d " + "[".repeat(998) + "]".repeat(998) + "\n  y: [[*d]]\n"},
+      };
+      for (String[] f : files) {
+        Object got = onSmallStack(() -> deepest.decode(file(f[0], f[1])));
+        assertThat(got).as("%s, %d levels", f[0], levels).isInstanceOf(DecodeException.class);
+        DecodeException e = (DecodeException) got;
+        assertThat(e.origin().path()).isEqualTo(f[0]);
+        assertThat(e.origin().line()).as("%s", e.getMessage()).isPositive();
+        assertThat(e.getMessage()).contains("deeper than 1000 levels").contains("maxDepth").doesNotContain("Jackson")
+            .doesNotContain("StreamReadConstraints");
+      }
+    }
+    // at the limit: read on the same small stack, every level there
+    Object ok = onSmallStack(() -> deepest.decode(file("ok.yaml", head + "[".repeat(999) + "]".repeat(999) + "\n")));
+    assertThat(ok).isInstanceOf(List.class);
+    JsonNode doc = ((Resource) ((List<?>) ok).get(0)).document();
+    assertThat(Documents.depth(doc)).as("the spec, below the manifest's own level").isEqualTo(999);
+    assertThat(Documents.isFrozen(doc)).isTrue();
+  }
+
+  /** What {@code work} returns, or throws, on a thread of 256 KiB of stack. */
+  private static Object onSmallStack(java.util.function.Supplier<Object> work) throws InterruptedException {
+    java.util.concurrent.atomic.AtomicReference<Object> out = new java.util.concurrent.atomic.AtomicReference<>();
+    Thread t = new Thread(null, () -> {
+      try {
+        out.set(work.get());
+      } catch (Throwable e) {
+        out.set(e);
+      }
+    }, "small-stack-decode", 256 * 1024);
+    t.start();
+    t.join();
+    return out.get();
   }
 
   @Test
