@@ -80,6 +80,29 @@ final class SyntaxErrors {
     return out.toString().replaceAll(" {2,}", " ").replace(" :", ":").strip();
   }
 
+  /** Jackson's words for a value over one of its limits: {@code Number value length (1001) exceeds the maximum allowed (1000, ...)}. */
+  private static final Pattern LIMIT = Pattern.compile("(Number value|Name|String value) length \\((\\d+)\\) exceeds the maximum"
+      + " allowed \\((\\d+)\\b.*", Pattern.DOTALL);
+
+  /**
+   * Jackson's message of a value over one of its limits ({@code StreamConstraintsException}) in
+   * the decoder's words, without Jackson's names: {@code "a number 1001 characters long, more than
+   * the 1000 a number may have (quote it to read it as a string)"}. Another message as {@link #jackson}.
+   */
+  static String limit(String raw) {
+    Matcher m = raw == null ? null : LIMIT.matcher(raw.strip());
+    if (m == null || !m.matches()) {
+      return jackson(raw);
+    }
+    String what = switch (m.group(1)) {
+      case "Number value" -> "number";
+      case "Name" -> "key";
+      default -> "string";
+    };
+    return "a " + what + " " + m.group(2) + " characters long, more than the " + m.group(3) + " a " + what
+        + " may have" + (what.equals("number") ? " (quote it to read it as a string)" : "");
+  }
+
   /** What the scanner found, when it is a token name or one syntax character; else "something else". */
   private static String shown(String found) {
     if (TOKEN.matcher(found).matches()) {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -375,10 +376,18 @@ public final class YamlManifestDecoder implements Decoder {
         }
       }
       JsonLocation loc = e.getLocation();
-      int line = loc == null ? at.line : lineOf(loc);
-      String column = loc == null || loc.getColumnNr() <= 0 ? "" : " (column " + loc.getColumnNr() + ")";
+      if (loc == null || loc.getLineNr() <= 0) {
+        // Jackson's limits (StreamConstraintsException: a number, key or string too long) say no
+        // place; the parser stands at the value that broke one
+        loc = p.currentLocation();
+      }
+      int line = loc == null || loc.getLineNr() <= 0 ? at.line : lineOf(loc);
+      boolean limit = e instanceof StreamConstraintsException;
+      // past a limit, the parser stands at the value's end: its line, not a column to look at
+      String column = limit || loc == null || loc.getColumnNr() <= 0 ? "" : " (column " + loc.getColumnNr() + ")";
+      String problem = limit ? SyntaxErrors.limit(e.getOriginalMessage()) : SyntaxErrors.jackson(e.getOriginalMessage());
       throw new DecodeException(Origin.of(path, line, rev), "malformed " + (json ? "JSON" : "YAML") + ": "
-          + SyntaxErrors.jackson(e.getOriginalMessage()) + column, e);
+          + problem + column, e);
     } catch (MarkedYAMLException e) {
       throw malformed(e, path, at.line, rev);
     } catch (ReaderException e) {

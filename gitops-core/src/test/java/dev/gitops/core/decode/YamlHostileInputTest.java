@@ -149,6 +149,33 @@ class YamlHostileInputTest {
     return out.get();
   }
 
+  /**
+   * A number, key or string over the parser's limits is refused at its own line, in the decoder's
+   * words: Jackson's limit says no place, and the error named the document's first line and
+   * Jackson's StreamReadConstraints.
+   */
+  @Test
+  void aValueOverTheParsersLimitsIsRefusedAtItsOwnLine() {
+    String digits = "9".repeat(1_001);
+    Object[][] cases = {
+        {"int.yaml", "type: t\nname: n\nspec:\n  a: 1\n  x: " + digits + "\n", 5, "a number 1001 characters long"},
+        {"float.yaml", "type: t\nname: n\nspec:\n  a: 1\n  x: 1." + digits + "\n", 5, "a number 1003 characters long"},
+        {"second.yaml", "type: t\nname: n\n---\ntype: t\nname: m\nspec:\n  a: 1\n  x: -" + digits + "\n", 8,
+            "document 2: malformed YAML: a number 1002 characters long"},
+        {"int.json", "{\"type\": \"t\",\n \"name\": \"n\",\n\"spec\": {\"a\": 1,\n\"x\": [1,\n " + digits + "]}}", 5,
+            "a number 1001 characters long"},
+        {"key.json", "{\"type\": \"t\",\n \"name\": \"n\",\n\"spec\": {\"a\": 1,\n\"" + "k".repeat(60_000) + "\": 1}}", 4,
+            "a key 60000 characters long, more than the 50000 a key may have"},
+    };
+    for (Object[] c : cases) {
+      DecodeException e = error((String) c[0], (String) c[1]);
+      assertThat(e.origin()).as("%s: %s", c[0], e.getMessage()).isEqualTo(Origin.of((String) c[0], (int) c[2], REV));
+      assertThat(e.getMessage()).contains((String) c[3]).doesNotContain("StreamReadConstraints").doesNotContain("999");
+    }
+    assertThat(error("int.yaml", "type: t\nname: n\nspec:\n  x: " + digits + "\n").getMessage())
+        .contains("more than the 1000 a number may have (quote it to read it as a string)");
+  }
+
   @Test
   void anAliasCountsAtTheDepthWhereItIsUsed() {
     YamlManifestDecoder four = YamlManifestDecoder.builder().defaultProvider("m").maxDepth(4).build();
