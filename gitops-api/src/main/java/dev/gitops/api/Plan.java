@@ -36,8 +36,9 @@ import java.util.TreeSet;
  * @param unobserved what else could not be observed, with why: a provider's search for objects
  *     carrying our mark (orphan detection), as {@code "marked objects of provider 'p'" -> reason};
  *     when non-empty the plan is incomplete
- * @param owned per provider, how many resources it owned (its inventory) when the plan was
- *     computed: what the mass-deletion guard weighs the plan's deletes and replaces against
+ * @param owned per provider, how many resources it owned (its inventory, less keys removed from Git
+ *     whose object is already gone) when the plan was computed: what the mass-deletion guard weighs
+ *     the plan's deletes and replaces against
  */
 public record Plan(String id, String revision, List<Change> changes,
     SortedMap<ResourceKey, SortedSet<ResourceKey>> dependencies, SortedMap<String, String> variables,

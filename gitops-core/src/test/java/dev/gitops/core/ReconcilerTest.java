@@ -700,6 +700,32 @@ class ReconcilerTest {
     assertThat(p.live).isEmpty();
   }
 
+  /**
+   * An owned object deleted by hand is no part of what the guard weighs: emptying Git then deletes
+   * every object left, which "all" refuses; before, 2 deletes of 3 inventory keys passed the guard.
+   */
+  @Test
+  void deletingEveryObjectLeftIsRefusedThoughOneWasAlreadyDeletedByHand() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{}"), res("b", "{}"), res("c", "{}"), res("d", "{}"));
+    reconciler(p).sync();
+    p.live.remove(key("c"));
+    want("r2");
+    Plan plan = reconciler(p).plan();
+    assertThat(plan.changes(Action.DELETE)).hasSize(3);
+    assertThat(plan.owned()).containsEntry("m", 3);
+    assertThatThrownBy(() -> reconciler(p).sync()).isInstanceOf(PlanRefusedException.class)
+        .hasMessageContaining("mass-deletion guard").hasMessageContaining("all 3");
+    assertThat(p.live).containsOnlyKeys(key("a"), key("b"), key("d"));
+    // a budget weighs the deletes against the objects left too: 1 of 3 is 33%
+    want("r3", res("a", "{}"), res("b", "{}"));
+    assertThatThrownBy(() -> reconciler(p, SyncOptions.builder().budget(DeletionBudget.defaults().withMaxPercent(30))
+        .build()).sync()).isInstanceOf(PlanRefusedException.class).hasMessageContaining("1 of 3");
+    assertThat(reconciler(p).sync().isSuccessful()).isTrue();
+    assertThat(p.live).containsOnlyKeys(key("a"), key("b"));
+    assertThat(store.load().inventory()).containsOnlyKeys(key("a"), key("b"));
+  }
+
   @Test
   void deletionBudgetByCountAndPercentage() {
     MapProvider p = new MapProvider("m", false);

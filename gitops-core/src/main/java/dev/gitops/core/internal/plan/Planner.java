@@ -479,12 +479,21 @@ public final class Planner {
       units.join(deps, lookup.desired(), planKeys);
     }
     changes = ordered(changes, deps, in.providers(), units.isEmpty());
+    // A key removed from Git whose object is already gone is only dropped from the inventory:
+    // nothing of it is left to own, so it is no part of the guard's base either, or one object
+    // deleted by hand would let a sync delete every other one (3 owned, 1 gone, 2 deleted: not "all").
+    Set<ResourceKey> gone = new java.util.HashSet<>();
+    for (Change c : changes) {
+      if (c.action() == Action.NOOP && c.desired() == null && c.live() == null) {
+        gone.add(c.key());
+      }
+    }
     TreeMap<String, Integer> owned = new TreeMap<>();
     for (ResourceKey k : in.stored().inventory().keySet()) {
       // A store shared by two owners of one target holds the other's keys too: what carries the
       // other's mark is not ours to delete, so it is no part of the guard's base ("everything",
       // a percentage), or one owner could delete all it owns and pass for deleting some.
-      if (!markedByAnother(k, in)) {
+      if (!markedByAnother(k, in) && !gone.contains(k)) {
         owned.merge(k.provider(), 1, Integer::sum);
       }
     }
