@@ -20,7 +20,17 @@ public class DependencyCycleException extends GitOpsException {
 
   /** The cycle, first key repeated at the end. */
   public DependencyCycleException(List<ResourceKey> cycle) {
-    super("dependency cycle: " + String.join(" -> ", Objects.requireNonNull(cycle, "cycle").stream().map(ResourceKey::toString).toList()));
+    this(cycle, List.of());
+  }
+
+  /**
+   * The cycle, first key repeated at the end, and why each key waits for the next one ({@code
+   * "a (apps/a.yaml:3@r1) dependsOn b"}, {@code "b is in wave 1, after wave 0 of a"}), in the
+   * cycle's order: a cycle made of a {@code dependsOn} and waves names no {@code dependsOn} back.
+   */
+  public DependencyCycleException(List<ResourceKey> cycle, List<String> why) {
+    super("dependency cycle: " + String.join(" -> ", Objects.requireNonNull(cycle, "cycle").stream().map(ResourceKey::toString).toList())
+        + (Objects.requireNonNull(why, "why").isEmpty() ? "" : " (" + String.join("; ", why) + ")"));
     this.cycle = List.copyOf(cycle);
   }
 

@@ -664,6 +664,32 @@ class ReconcilerTest {
         .hasMessageContaining("m:thing::a").hasMessageContaining("m:thing::b");
   }
 
+  /**
+   * A cycle says why each key waits for the next: where each dependsOn is declared, and a wave
+   * when the cycle closes through waves; before, "a -> b -> a" named a dependsOn back from b that
+   * no file declared.
+   */
+  @Test
+  void aDependencyCycleSaysWhyEachKeyWaitsForTheNext() {
+    MapProvider p = new MapProvider("m", false);
+    Resource a = Resource.builder(key("a")).document(json("{}")).origin(dev.gitops.api.Origin.of("apps/a.yaml", 3, "r1"))
+        .dependsOn(key("b")).build();
+    Resource b = Resource.builder(key("b")).document(json("{}")).origin(dev.gitops.api.Origin.of("apps/b.yaml", 7, "r1"))
+        .wave(1).build();
+    want("r1", a, b);
+    assertThatThrownBy(() -> reconciler(p).plan()).isInstanceOf(DependencyCycleException.class)
+        .hasMessage("dependency cycle: m:thing::a -> m:thing::b -> m:thing::a (m:thing::a (apps/a.yaml:3@r1) dependsOn"
+            + " m:thing::b; m:thing::b is in wave 1, after wave 0 of m:thing::a)")
+        .satisfies(e -> assertThat(((DependencyCycleException) e).cycle()).containsExactly(key("a"), key("b"), key("a")));
+    Resource b2 = Resource.builder(key("b")).document(json("{}")).origin(dev.gitops.api.Origin.of("apps/b.yaml", 7, "r1"))
+        .dependsOn(key("a")).build();
+    want("r1", a, b2);
+    assertThatThrownBy(() -> reconciler(p).plan()).isInstanceOf(DependencyCycleException.class)
+        .hasMessageEndingWith("(m:thing::a (apps/a.yaml:3@r1) dependsOn m:thing::b; m:thing::b (apps/b.yaml:7@r1) dependsOn"
+            + " m:thing::a)");
+    assertThat(p.applied).isEmpty();
+  }
+
   @Test
   void dependencyOnAnUndeclaredKeyNamesBoth() {
     MapProvider p = new MapProvider("m", false);

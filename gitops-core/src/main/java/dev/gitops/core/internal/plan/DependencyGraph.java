@@ -168,9 +168,34 @@ final class DependencyGraph {
     }
     if (out.size() != changes.size()) {
       List<ResourceKey> keys = changes.stream().map(Change::key).sorted().toList();
-      throw new DependencyCycleException(Cycles.find(keys, k -> deps.getOrDefault(k, Collections.emptySortedSet())));
+      List<ResourceKey> cycle = Cycles.find(keys, k -> deps.getOrDefault(k, Collections.emptySortedSet()));
+      List<String> why = new ArrayList<>();
+      for (int i = 0; i + 1 < cycle.size(); i++) {
+        why.add(why(byKey.get(cycle.get(i)), byKey.get(cycle.get(i + 1))));
+      }
+      throw new DependencyCycleException(cycle, why);
     }
     return out;
+  }
+
+  /**
+   * Why {@code x} waits for {@code y}, for a cycle's message: a {@code dependsOn} (with where it is
+   * declared), a delete run in reverse of one, their waves, or else their provider's relations.
+   */
+  private static String why(Change x, Change y) {
+    Resource rx = x.resource();
+    Resource ry = y.resource();
+    if (rx != null && !isDelete(x) && rx.dependsOn().contains(y.key())) {
+      return x.key() + (rx.origin().equals(dev.gitops.api.Origin.NONE) ? "" : " (" + rx.origin() + ")") + " dependsOn " + y.key();
+    }
+    if (ry != null && isDelete(x) && isDelete(y) && ry.dependsOn().contains(x.key())) {
+      return "deleting " + x.key() + " waits for deleting " + y.key() + ", which depended on it";
+    }
+    if (rx != null && ry != null && isDelete(x) == isDelete(y) && rx.wave() != ry.wave()) {
+      return x.key() + " is in wave " + rx.wave() + ", " + (isDelete(x) ? "deleted after" : "after") + " wave "
+          + ry.wave() + " of " + y.key();
+    }
+    return "provider '" + x.key().provider() + "' relates " + x.key() + " to " + y.key() + " (it waits for it)";
   }
 
   private static boolean noEdges(Map<ResourceKey, SortedSet<ResourceKey>> deps) {
