@@ -125,6 +125,11 @@ public final class YamlManifestDecoder implements Decoder {
    * Jackson's own nesting limit, and a bound on the reader's recursion.
    */
   private static final int MAX_DEPTH = Documents.MAX_DEPTH;
+  /**
+   * The most digits a number may have written out (Jackson's own limit on a number's text): a
+   * float with a far exponent is short to write but not to write out.
+   */
+  private static final int MAX_NUMBER_TEXT = com.fasterxml.jackson.core.StreamReadConstraints.DEFAULT_MAX_NUM_LEN;
   /** A top-level list whose elements' lines are recorded: the objects of a Kubernetes {@code kind: List}. */
   private static final String ITEMS = "/items";
 
@@ -952,6 +957,14 @@ public final class YamlManifestDecoder implements Decoder {
           } catch (NumberFormatException | IOException e) {
             exact = yamlDecimal(p.getText(), d);
           }
+          long written = writtenLength(exact);
+          if (written > MAX_NUMBER_TEXT) {
+            // 1e-999999999 is 12 characters, but digests and stores write numbers out in full:
+            // a billion digits, which ran the engine out of memory at its first digest
+            throw error("a number whose decimal form has " + written + " digits (exponent "
+                + (exact.precision() - (long) exact.scale() - 1) + "), more than the " + MAX_NUMBER_TEXT
+                + " a number may have (quote it to read it as a string)");
+          }
           return NODES.numberNode(exact);
         }
         case VALUE_TRUE:
@@ -963,6 +976,17 @@ public final class YamlManifestDecoder implements Decoder {
         default:
           throw error("unsupported value " + t);
       }
+    }
+
+    /**
+     * How many digits {@code n} has written out without an exponent (as digests and stores write
+     * it), counted without building that text: {@code 1e-400} has 401.
+     */
+    private static long writtenLength(BigDecimal n) {
+      BigDecimal s = n.signum() == 0 ? BigDecimal.ZERO : n.stripTrailingZeros();
+      long precision = s.precision();
+      long scale = s.scale();
+      return scale <= 0 ? precision - scale : Math.max(precision, scale + 1);
     }
 
     /**

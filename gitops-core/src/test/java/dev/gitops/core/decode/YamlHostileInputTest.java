@@ -176,6 +176,27 @@ class YamlHostileInputTest {
         .contains("more than the 1000 a number may have (quote it to read it as a string)");
   }
 
+  /**
+   * A float with a far exponent is a few characters to write but a billion digits written out, as
+   * digests and stores write numbers: refused at its line, YAML and JSON; before, it was read and
+   * the first digest of the resource ran the engine out of memory.
+   */
+  @Test
+  void aNumberWithAFarExponentIsRefusedAtItsLineBeforeAnythingWritesItOut() throws Exception {
+    for (String[] f : new String[][] {
+        {"far.yaml", "type: t\nname: n\nspec:\n  a: 1\n  x: 1e-999999999\n"},
+        {"far.json", "{\"type\": \"t\", \"name\": \"n\",\n\"spec\": {\"a\": 1,\n\"x\": [0.1e-10000]}}"}}) {
+      DecodeException e = error(f[0], f[1]);
+      assertThat(e.origin()).as(e.getMessage()).isEqualTo(Origin.of(f[0], f[0].endsWith(".yaml") ? 5 : 3, REV));
+      assertThat(e.getMessage()).contains("a number whose decimal form has").contains("more than the 1000 a number may have");
+    }
+    assertThat(error("far.yaml", "type: t\nname: n\nspec:\n  x: -1.5e-999999999\n").getMessage())
+        .contains("1000000001 digits (exponent -999999999)");
+    // far but within the bound: read, and written out in full by a digest
+    List<Resource> near = decoder.decode(file("near.yaml", "type: t\nname: n\nspec:\n  x: 1e-400\n  y: 1.5e308\n"));
+    assertThat(Documents.canonicalJson(near.get(0).document())).hasSizeLessThan(1_000);
+  }
+
   @Test
   void anAliasCountsAtTheDepthWhereItIsUsed() {
     YamlManifestDecoder four = YamlManifestDecoder.builder().defaultProvider("m").maxDepth(4).build();
