@@ -101,6 +101,10 @@ import org.slf4j.LoggerFactory;
  * deletes nothing, and applying fails every change PERMANENT, before anything runs; both messages
  * name the managed inventory, the owner it belongs to and the owner asking. A state file written
  * by an older build, which records no owner, is claimed by the first owner whose sync writes it.
+ * One call at a time reads and writes a managed inventory: an apply or a drift check holds an OS
+ * lock beside it ({@code .<name>.gitops-lock}) until it has written its state back, and one that
+ * finds it held by another process or provider waits until its stop time, then fails TRANSIENT
+ * (a drift check: UNKNOWN) naming the holder, nothing run.
  *
  * <p>Drift: with {@link Builder#checkDrift(boolean)}, observing runs the playbook with {@code
  * --check --diff} on hosts that are in sync with Git; a host with changed tasks is observed with
@@ -283,7 +287,24 @@ public final class AnsibleProvider implements Provider {
     }
     if (!inSync.isEmpty()) {
       synchronized (lock) {
-        checkDrift(rec, inSync, latest.bundle(), ctx, stopAt, out);
+        ManagedInventory.Lock held;
+        try {
+          // the check writes its inventory into the work directory another provider of this managed inventory shares
+          held = managed.lock("checking drift at " + ctx.revision(), stopAt, ctx.cancellation()::isCancelled);
+        } catch (IOException e) {
+          inSync.values().forEach(k -> out.put(k, Observation.unknown(k, "drift check of " + k.name()
+              + " did not start: " + e.getMessage())));
+          return out;
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          inSync.values().forEach(k -> out.put(k, Observation.unknown(k, "drift check interrupted")));
+          return out;
+        }
+        try {
+          checkDrift(rec, inSync, latest.bundle(), ctx, stopAt, out);
+        } finally {
+          held.close();
+        }
       }
     }
     return out;
@@ -392,6 +413,36 @@ public final class AnsibleProvider implements Provider {
   private Map<ResourceKey, Outcome> applyLocked(List<Change> changes, CallContext ctx) {
     // one stop time for every run of the call: the converge's and the decommission's after it
     Instant stopAt = PlaybookRunner.stopTime(ctx);
+    // held from reading the state to writing it back: another provider on this managed inventory
+    // (another process, another target) would otherwise write back over what this call records
+    ManagedInventory.Lock held;
+    try {
+      held = managed.lock("applying " + changes.size() + " change(s) at " + ctx.revision(), stopAt,
+          ctx.cancellation()::isCancelled);
+    } catch (IOException e) {
+      Map<ResourceKey, Outcome> out = new LinkedHashMap<>();
+      for (Change c : changes) {
+        out.put(c.key(), Outcome.transientFailure(c.key() + ": " + e.getMessage() + "; nothing ran, and "
+            + c.key().name() + " keeps its record until the next sync", e));
+      }
+      return out;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      Map<ResourceKey, Outcome> out = new LinkedHashMap<>();
+      for (Change c : changes) {
+        out.put(c.key(), Outcome.transientFailure(c.key() + ": interrupted while waiting for the lock of the managed"
+            + " inventory " + managed.inventoryFile() + "; nothing ran", e));
+      }
+      return out;
+    }
+    try {
+      return applyHeld(changes, ctx, stopAt);
+    } finally {
+      held.close();
+    }
+  }
+
+  private Map<ResourceKey, Outcome> applyHeld(List<Change> changes, CallContext ctx, Instant stopAt) {
     Map<ResourceKey, Outcome> out = new LinkedHashMap<>();
     ManagedInventory.Record rec;
     try {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.api.Documents;
 import dev.gitops.core.internal.JsonErrors;
+import dev.gitops.core.internal.fs.LockFile;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -14,11 +15,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
 
 /**
  * The provider's record of the live fleet: for each host the document it was last converged with,
@@ -54,11 +58,100 @@ public final class ManagedInventory {
 
   private final Path inventory;
   private final Path state;
+  private final Path lock;
 
-  /** The managed inventory at {@code inventory} and its state file beside it. */
+  /** The managed inventory at {@code inventory}, and its state file and lock file beside it. */
   public ManagedInventory(Path inventory) {
     this.inventory = inventory.toAbsolutePath();
     this.state = this.inventory.resolveSibling("." + this.inventory.getFileName() + ".gitops-state.json");
+    this.lock = this.inventory.resolveSibling("." + this.inventory.getFileName() + ".gitops-lock");
+  }
+
+  /** The lock file (see {@link #lock}). */
+  public Path lockFile() {
+    return lock;
+  }
+
+  /**
+   * The managed inventory's lock, held while one call reads its state, runs a playbook and writes
+   * the state back ({@link #lock}); closing it releases it.
+   */
+  public static final class Lock implements AutoCloseable {
+    private final LockFile file;
+
+    private Lock(LockFile file) {
+      this.file = file;
+    }
+
+    /** Releases the lock (once; later calls do nothing). */
+    @Override
+    public void close() {
+      try {
+        file.clearHolder();  // a holder that is gone is not described to the next one who waits
+      } catch (IOException | IllegalStateException e) {
+        // closed already, or the file is gone: closing below releases the lock all the same
+      }
+      try {
+        file.close();
+      } catch (IOException e) {
+        // closing releases the lock; a failure to close leaves nothing to do
+        org.slf4j.LoggerFactory.getLogger(ManagedInventory.class).debug("cannot close {}: {}", file, e.toString());
+      }
+    }
+  }
+
+  /** The lock was not free before the call's stop time, or the call was cancelled meanwhile. */
+  public static final class Busy extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    Busy(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Takes the managed inventory's lock (an OS lock on {@link #lockFile()}, which also keeps out
+   * another provider of this process), waiting until {@code until} unless {@code cancelled} says
+   * to stop; {@code doing} describes the holder to one who waits. Two providers pointed at one
+   * managed inventory (two processes, two targets, a cron job beside a manual sync) each read its
+   * state when a call begins and write it back when the call ends: without the lock, the later
+   * one wrote back what it read before the earlier one recorded its hosts, and the inventory one
+   * wrote for its run was replaced by the other's, without its hosts, before its playbook read it.
+   *
+   * @throws Busy naming the managed inventory, the lock file and its holder, when the lock is
+   *     not free in time
+   */
+  public Lock lock(String doing, Instant until, BooleanSupplier cancelled) throws IOException, InterruptedException {
+    Files.createDirectories(lock.getParent());
+    LockFile file = LockFile.open(lock, LockFile.Option.PRIVATE);
+    boolean held = false;
+    try {
+      long deadline = System.nanoTime() + Math.max(0, Duration.between(Instant.now(), until).toNanos());
+      if (!file.poll(deadline, Duration.ofMillis(100), cancelled, () -> { })) {
+        String who = holder(file);
+        throw new Busy("the managed inventory " + inventory + " is in use by " + (who.isEmpty()
+            ? "another sync (it has not said which yet)" : who) + " (lock file " + lock + "); "
+            + (cancelled.getAsBoolean() ? "cancelled" : "the call's stop time (" + until + ") came")
+            + " while waiting for it. One sync at a time reads and writes a managed inventory");
+      }
+      file.writeHolder("pid " + ProcessHandle.current().pid() + ", " + doing + ", since " + Instant.now() + "\n", false);
+      held = true;
+      return new Lock(file);
+    } finally {
+      if (!held) {
+        file.close();
+      }
+    }
+  }
+
+  /** What the holder wrote of itself, control characters dropped (its text goes into a message); "" when unreadable. */
+  private static String holder(LockFile file) {
+    try {
+      return file.holder(512).codePoints().filter(c -> !Character.isISOControl(c))
+          .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString().strip();
+    } catch (IOException e) {
+      return "";  // described as not having said which
+    }
   }
 
   /** The managed inventory file. */
