@@ -664,6 +664,45 @@ class ExitCodeTest {
     assertThat(calls()).as("c4's converge, then its decommission").hasSize(before + 4);
   }
 
+  /**
+   * An IPv6 address has many texts ({@code 2001:db8::5}, {@code 2001:0DB8:0:0::5}, {@code [2001:db8::5]}):
+   * a host renamed in Git whose address is written another way is still the same machine, and its
+   * old name is not decommissioned; compared as text, it was, undoing what the new name converged.
+   */
+  @Test
+  void aRenamedHostWhoseIpv6AddressIsWrittenAnotherWayIsStillTheSameMachine() throws Exception {
+    AnsibleProvider p = builder("", 0, Duration.ofMinutes(1)).decommissionPlaybook("ansible/decommission.yml").build();
+    CallContext ctx = CallContext.of("t", TinyRepo.REVISION, Duration.ofMinutes(1));
+    String[][] renames = {
+        // old host line, new host line
+        {"c3 ansible_host=2001:db8::5", "c1 ansible_host=2001:0DB8:0:0::5"},
+        {"c3 ansible_host=2001:db8:0:0:1:0:0:5", "c1 ansible_host=[2001:db8::1:0:0:5]"},
+        {"2001:db8::7", "c1 ansible_host=2001:db8:0:0:0:0:0:7"},
+        {"c3 ansible_host=::ffff:10.0.0.5 ansible_port=2222", "c1 ansible_host=0:0:0:0:0:ffff:a00:5 ansible_port=2222"},
+    };
+    for (String[] rename : renames) {
+      String oldName = rename[0].split(" ")[0];
+      Resource old = TinyRepo.decode(p, "[web]\n" + rename[0] + "\nc2\n").stream()
+          .filter(r -> r.key().equals(host(oldName))).findFirst().orElseThrow();
+      assertThat(p.applyAll(List.of(ProviderConformanceSuite.createOf(old)), ctx).get(host(oldName)).kind())
+          .isEqualTo(Outcome.Kind.CREATED);
+      Resource c1 = TinyRepo.decode(p, "[web]\n" + rename[1] + "\nc2\n").stream()
+          .filter(r -> r.key().equals(host("c1"))).findFirst().orElseThrow();
+      int before = calls().size();
+      Map<ResourceKey, Outcome> out = p.applyAll(List.of(ProviderConformanceSuite.createOf(c1),
+          ProviderConformanceSuite.deleteOf(old, old.document())), ctx);
+      assertThat(out.get(host("c1")).kind()).as(rename[1]).isEqualTo(Outcome.Kind.CREATED);
+      assertThat(out.get(host(oldName)).kind()).as("%s", out.get(host(oldName))).isEqualTo(Outcome.Kind.DELETED);
+      assertThat(out.get(host(oldName)).message()).as("%s -> %s", rename[0], rename[1])
+          .contains("not run on " + oldName).contains("also that of c1")
+          .contains("dropped from the managed inventory without running anything");
+      assertThat(calls()).as("the converge only, no decommission").hasSize(before + 1);
+      // c1 leaves too, for the next rename: nothing shares its address, so it is decommissioned
+      assertThat(p.applyAll(List.of(ProviderConformanceSuite.deleteOf(c1, c1.document())), ctx).get(host("c1")).kind())
+          .isEqualTo(Outcome.Kind.DELETED);
+    }
+  }
+
   @Test
   void aRunPastItsTimeoutIsStoppedAndEveryHostIsUnknown() throws Exception {
     long start = System.nanoTime();
