@@ -208,8 +208,10 @@ public final class AnsibleDecoder implements Decoder {
       out.add(Resource.builder(ResourceKey.of(providerId, GROUP, "", g.name())).document(doc)
           .origin(Origin.of(inventoryPath, 0, revision)).sensitive(sensitivePaths(g.vars(), vaulted)).build());
     }
+    Map<String, Inventory.Host> byIpv6 = new java.util.HashMap<>();
     for (Inventory.Host h : inv.hosts().values()) {
       checkHostName(h);
+      checkOneNamePerAddress(h, byIpv6);
       JsonNode vars = h.vars();
       ObjectNode doc = Documents.nodes().objectNode();
       ArrayNode groups = doc.putArray("groups");
@@ -256,6 +258,26 @@ public final class AnsibleDecoder implements Decoder {
     if (problem != null) {
       throw new DecodeException(h.origin(), problem + "; refused (give the host another inventory name and set"
           + " ansible_host)");
+    }
+  }
+
+  /**
+   * Refuses a host named by an IPv6 address that another host's name already wrote another way
+   * ({@code 2001:0DB8:0:0::1} beside {@code 2001:db8::1}): Ansible takes them for two hosts and
+   * would run the playbook on both at once, on the one machine. Names that are no IPv6 address
+   * (aliases of one machine through {@code ansible_host} among them) are left alone.
+   */
+  private static void checkOneNamePerAddress(Inventory.Host h, Map<String, Inventory.Host> byIpv6) {
+    if (!HostNames.isIpv6(h.name())) {
+      return;
+    }
+    String address = HostNames.address(h.name());
+    Inventory.Host first = byIpv6.putIfAbsent(address, h);
+    if (first != null && !first.name().equals(h.name())) {
+      throw new DecodeException(h.origin(), "host '" + h.name() + "' is the same IPv6 address (" + address + ") as host '"
+          + first.name() + "' at " + first.origin().path() + ":" + first.origin().line() + ", written another way:"
+          + " Ansible takes them for two hosts and would run the playbook on both at once, on one machine; write the"
+          + " address one way");
     }
   }
 

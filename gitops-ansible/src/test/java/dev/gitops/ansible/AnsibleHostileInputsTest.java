@@ -137,6 +137,35 @@ class AnsibleHostileInputsTest {
     }
   }
 
+  /**
+   * One IPv6 address written two ways is two host names to Ansible, which runs the playbook on both
+   * at once, on the one machine (and a commit that rewrites the address renames the host): refused
+   * at the second name's line, naming the first.
+   */
+  @Test
+  void oneIpv6AddressWrittenTwoWaysAsHostNamesIsRefusedNamingBothPlaces() throws Exception {
+    try (AnsibleFixture fx = new AnsibleFixture(tmp)) {
+      AnsibleProvider provider = fx.providerBuilder().build();
+      String[][] twins = {{"2001:db8::1", "2001:0DB8:0:0::1"}, {"::1", "0:0:0:0:0:0:0:1"},
+          {"fe80::1%eth0", "fe80:0::0001%eth0"}};
+      for (String[] twin : twins) {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> TinyRepo.decode(provider,
+                "[web]\n" + twin[0] + " port=1\n[db]\nd1\n" + twin[1] + " port=2\n"))
+            .as("%s and %s", twin[0], twin[1])
+            .isInstanceOfSatisfying(dev.gitops.api.DecodeException.class, e -> {
+              assertThat(e.origin().path()).isEqualTo("ansible/inventory/hosts");
+              assertThat(e.origin().line()).isEqualTo(5);
+              assertThat(e.getMessage()).contains("'" + twin[1] + "'").contains("'" + twin[0] + "'")
+                  .contains("ansible/inventory/hosts:2").contains("same IPv6 address");
+            });
+      }
+      // one name, in two groups, is one host; and two addresses are two hosts
+      assertThat(TinyRepo.decode(provider, "[web]\n2001:db8::1\n2001:db8::2\n[db]\n2001:db8::1\n").stream()
+          .filter(r -> r.key().type().equals("host")).map(r -> r.key().name()))
+          .containsExactlyInAnyOrder("2001:db8::1", "2001:db8::2");
+    }
+  }
+
   @Test
   void aManagedInventoryPathThatIsNotARegularFileIsRefusedAndNeverReplaced() throws Exception {
     try (AnsibleFixture fx = new AnsibleFixture(tmp)) {

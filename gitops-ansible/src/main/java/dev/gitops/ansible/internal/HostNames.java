@@ -38,8 +38,7 @@ public final class HostNames {
    */
   public static String address(String text) {
     String lower = text.strip().toLowerCase(java.util.Locale.ROOT);
-    String ip = lower.length() > 2 && lower.startsWith("[") && lower.endsWith("]")
-        ? lower.substring(1, lower.length() - 1) : lower;
+    String ip = unbracketed(lower);
     int percent = ip.indexOf('%');
     String zone = percent < 0 ? "" : ip.substring(percent);
     int[] groups = ipv6(percent < 0 ? ip : ip.substring(0, percent));
@@ -73,6 +72,17 @@ public final class HostNames {
       sb.append(Integer.toHexString(groups[i]));
     }
     return sb + zone;
+  }
+
+  /** Whether {@code text} is an IPv6 address (see {@link #address}). */
+  public static boolean isIpv6(String text) {
+    String ip = unbracketed(text.strip().toLowerCase(java.util.Locale.ROOT));
+    int percent = ip.indexOf('%');
+    return ipv6(percent < 0 ? ip : ip.substring(0, percent)) != null;
+  }
+
+  private static String unbracketed(String text) {
+    return text.length() > 2 && text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
   }
 
   /** The eight 16-bit groups of an IPv6 address's text (a dotted IPv4 tail allowed), or null when it is none. */
