@@ -139,6 +139,14 @@ public final class AnsibleProvider implements Provider {
   private final java.util.function.Function<String, String> vaultDecryptor;
   private final Object lock = new Object();
   /**
+   * Ansible's connection and become passwords ({@code ansible_password}, {@code ansible_ssh_pass},
+   * {@code ansible_become_password}, {@code ansible_sudo_pass}, {@code ansible_winrm_password}, a
+   * key's passphrase…), sensitive whether or not {@link Builder#sensitiveVariables} names them: an
+   * inventory that sets them in plain text put them into plans, the store and task messages.
+   */
+  static final List<String> CONNECTION_SECRETS =
+      List.of("ansible_password", "ansible_*_pass", "ansible_*_password", "ansible_*_passphrase");
+  /**
    * Hosts converged since they were last observed, and when: the observe the engine makes right
    * after apply (its health check) skips their drift check, which would cost a second run of the
    * playbook. A skip older than {@link #SKIP_WINDOW} is not honoured, so a drift check is never
@@ -149,7 +157,9 @@ public final class AnsibleProvider implements Provider {
 
   private AnsibleProvider(Builder b) {
     this.id = b.id;
-    this.sensitiveNames = List.copyOf(b.sensitive);
+    List<String> sensitive = new ArrayList<>(CONNECTION_SECRETS);
+    sensitive.addAll(b.sensitive);
+    this.sensitiveNames = List.copyOf(sensitive);
     this.vaultPasswordFile = b.vaultPasswordFile;
     this.vaultDecryptor = b.vaultPasswordFile == null ? null : VaultFiles.decryptor(b.vaultPasswordFile);
     ObjectNode extra = JSON.valueToTree(b.extraVars);
@@ -1342,7 +1352,11 @@ public final class AnsibleProvider implements Provider {
       return this;
     }
 
-    /** Variable names (with {@code *} as a wildcard) whose values are secret. */
+    /**
+     * Variable names (with {@code *} as a wildcard) whose values are secret, besides Ansible's
+     * connection and become passwords ({@code ansible_password}, {@code ansible_*_pass}, {@code
+     * ansible_*_password}, {@code ansible_*_passphrase}), which always are.
+     */
     public Builder sensitiveVariables(String... names) {
       Objects.requireNonNull(names, "sensitiveVariables");
       for (String n : names) {

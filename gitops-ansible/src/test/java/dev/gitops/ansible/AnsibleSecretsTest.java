@@ -136,6 +136,46 @@ class AnsibleSecretsTest {
     }
   }
 
+  /**
+   * Ansible's connection and become passwords are secrets whoever names them: written in plain text
+   * in an inventory (as many lab and legacy inventories do) and named in no sensitiveVariables, they
+   * reached the plans, the store and a failed task's message.
+   */
+  @Test
+  void ansiblesConnectionAndBecomePasswordsAreSensitiveWithoutBeingNamed() throws Exception {
+    List<String> secrets = List.of("become-pw-5150", "conn-pw-8086", "sshpass-6502", "sudo-pw-6809", "key-phrase-1802");
+    try (AnsibleFixture fx = new AnsibleFixture(tmp)) {
+      fx.repo.write("ansible/site.yml", """
+              - hosts: all
+                gather_facts: false
+                tasks:
+                  - name: print them
+                    ansible.builtin.fail:
+                      msg: "{{ ansible_become_password }} {{ ansible_password }} {{ ansible_ssh_pass }} {{ ansible_sudo_pass }} {{ ansible_ssh_private_key_passphrase }}"
+                    when: fail_here | default(false) | bool
+              """)
+          .write("ansible/inventory/hosts", "h1 ansible_become_password=" + secrets.get(0) + " ansible_password="
+              + secrets.get(1) + " ansible_ssh_pass=" + secrets.get(2) + " ansible_sudo_pass=" + secrets.get(3)
+              + " ansible_ssh_private_key_passphrase=" + secrets.get(4) + " " + AnsibleFixture.LOCAL + "\n")
+          .commit("a lab inventory");
+      AnsibleProvider provider = fx.providerBuilder().build();
+      SyncResult first = fx.reconciler(provider).sync();
+      assertThat(first.isSuccessful()).as("%s", first.failures()).isTrue();
+      fx.repo.write("ansible/inventory/hosts", "h1 fail_here=true ansible_become_password=" + secrets.get(0)
+              + " ansible_password=" + secrets.get(1) + " ansible_ssh_pass=" + secrets.get(2) + " ansible_sudo_pass="
+              + secrets.get(3) + " ansible_ssh_private_key_passphrase=" + secrets.get(4) + " " + AnsibleFixture.LOCAL
+              + "\n")
+          .commit("h1 fails");
+      SyncResult second = fx.reconciler(provider).sync();
+      var h1 = second.outcomes().get(dev.gitops.api.ResourceKey.of("ansible", "host", "", "h1"));
+      assertThat(h1.kind()).as("%s", h1).isEqualTo(dev.gitops.api.Outcome.Kind.PERMANENT);
+      assertThat(h1.message()).contains("(sensitive)");
+      String all = shown(fx, first, second);
+      assertThat(all).contains("h1");
+      secrets.forEach(secret -> assertThat(all).doesNotContain(secret));
+    }
+  }
+
   @Test
   void anotherHostsSecretPrintedThroughHostvarsIsScrubbedWhenOnlyOneHostRuns() throws Exception {
     String h2Secret = "H2-only-secret-314";
