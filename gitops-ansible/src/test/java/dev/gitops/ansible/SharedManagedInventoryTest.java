@@ -49,7 +49,7 @@ class SharedManagedInventoryTest {
         gather_facts: false
         tasks:
           - ansible.builtin.shell: echo start >> "{{ out_dir }}/{{ inventory_hostname }}.marks"
-          - ansible.builtin.command: sleep 3
+          - ansible.builtin.command: sleep 5
           - ansible.builtin.shell: echo run >> "{{ out_dir }}/{{ inventory_hostname }}.runs"
       """;
 
