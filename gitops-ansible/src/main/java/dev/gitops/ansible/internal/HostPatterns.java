@@ -42,6 +42,9 @@ public final class HostPatterns {
   private static final Pattern HOSTNAME = Pattern.compile("^" + LABEL + "(?:\\." + LABEL + ")*$",
       Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE | Pattern.UNICODE_CHARACTER_CLASS);
 
+  /** The most names one host pattern expands to, its ranges nested or not. */
+  private static final int MAX_HOSTS = 1_000_000;
+
   private static final String ASCII_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
   /** Hosts a pattern stands for, and the port it gave them (null for none). */
@@ -91,7 +94,10 @@ public final class HostPatterns {
     return null;
   }
 
-  /** {@code expand_hostname_range}, appending to {@code out}. */
+  /**
+   * {@code expand_hostname_range}, appending to {@code out}: at most {@link #MAX_HOSTS} names in all,
+   * however the ranges nest.
+   */
   private static void expandRange(String line, List<String> out) {
     String replaced = line.replaceFirst("\\[", "|").replaceFirst("\\]", "|");
     String[] parts = replaced.split("\\|", -1);
@@ -161,7 +167,7 @@ public final class HostPatterns {
       BigInteger stop = e.add(BigInteger.ONE);
       for (BigInteger x = b; s.signum() > 0 ? x.compareTo(stop) < 0 : x.compareTo(stop) > 0; x = x.add(s)) {
         seq.add(width > 0 ? PyText.zfill(x.toString(), width) : x.toString());
-        if (seq.size() > 1_000_000) {
+        if (seq.size() > MAX_HOSTS) {
           throw new IllegalArgumentException("host range '" + parts[1] + "' expands to more than 1,000,000 hosts");
         }
       }
@@ -170,6 +176,9 @@ public final class HostPatterns {
       String name = head + r + tail;
       if (name.indexOf('[') >= 0) {
         expandRange(name, out);
+      } else if (out.size() >= MAX_HOSTS) {
+        // each range within the bound, and nested, they multiply: h[0:999][0:999][0:999] is a billion
+        throw new IllegalArgumentException("its nested host ranges expand to more than 1,000,000 hosts");
       } else {
         out.add(name);
       }

@@ -30,6 +30,26 @@ class InventoryParserTest {
     throw new AssertionError("no error for " + files.keySet());
   }
 
+  /**
+   * One host pattern expands to at most 1,000,000 names, nested ranges too: each of the three
+   * ranges of {@code h[0:999][0:999][0:999]} is within the bound, and the pattern, a billion names,
+   * ran the JVM out of memory instead of failing at its line.
+   */
+  @Test
+  void nestedRangesExpandingPastTheBoundFailAtTheirLine() {
+    DecodeException e = failure("hosts", files("hosts", "[web]\nweb1\nh[0:999][0:999][0:999]\n"));
+    assertThat(e.origin().line()).isEqualTo(3);
+    assertThat(e.getMessage()).contains("h[0:999][0:999][0:999]").contains("more than 1,000,000 hosts");
+
+    e = failure("hosts.yml", files("hosts.yml", "all:\n  hosts:\n    web1:\n    'n[a:z][0:999][0:999]':\n"));
+    assertThat(e.origin().line()).isEqualTo(4);
+    assertThat(e.getMessage()).contains("n[a:z][0:999][0:999]").contains("more than 1,000,000 hosts");
+
+    // nested ranges within the bound expand as Ansible expands them
+    assertThat(InventoryParser.parse("hosts", files("hosts", "[web]\nh[1:2][a:b]\n"), REV).hosts().keySet())
+        .containsExactly("h1a", "h1b", "h2a", "h2b");
+  }
+
   @Test
   void malformedIniLinesNameTheFileAndTheLine() {
     DecodeException e = failure("inv", files("inv/hosts", "[web]\nweb1\nweb[1:2\n"));
