@@ -274,8 +274,8 @@ public final class AnsibleDecoder implements Decoder {
     String address = HostNames.address(h.name());
     Inventory.Host first = byIpv6.putIfAbsent(address, h);
     if (first != null && !first.name().equals(h.name())) {
-      throw new DecodeException(h.origin(), "host '" + h.name() + "' is the same IPv6 address (" + address + ") as host '"
-          + first.name() + "' at " + first.origin().path() + ":" + first.origin().line() + ", written another way:"
+      throw new DecodeException(h.origin(), "host '" + h.name() + "' is the same IPv6 address (" + address
+          + ") as host '" + first.name() + "' at " + first.origin().path() + ":" + first.origin().line() + ", written another way:"
           + " Ansible takes them for two hosts and would run the playbook on both at once, on one machine; write the"
           + " address one way");
     }

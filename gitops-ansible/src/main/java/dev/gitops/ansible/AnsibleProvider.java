@@ -774,9 +774,10 @@ public final class AnsibleProvider implements Provider {
   /**
    * The address Ansible connects to for host {@code name} with document {@code doc}: its {@code
    * ansible_host} (or the older {@code ansible_ssh_host}), else its name, lower case as host names
-   * compare and an IPv6 address in its canonical text ({@link HostNames#address}), and its {@code ansible_port} (or {@code ansible_ssh_port}) when one other than 22 is
-   * set: hosts reached at one IP through different ports (containers, forwarded SSH) are different
-   * machines, each decommissioned as usual.
+   * compare and an IPv6 address in its canonical text ({@link HostNames#address}), and its {@code
+   * ansible_port} (or {@code ansible_ssh_port}) when one other than 22 is set: hosts reached at one
+   * IP through different ports (containers, forwarded SSH) are different machines, each
+   * decommissioned as usual.
    */
   private static String address(String name, JsonNode doc) {
     JsonNode vars = doc == null ? Documents.nodes().objectNode() : doc.path("vars");

@@ -82,7 +82,8 @@ public final class HostNames {
   }
 
   private static String unbracketed(String text) {
-    return text.length() > 2 && text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
+    return text.length() > 2 && text.startsWith("[") && text.endsWith("]")
+        ? text.substring(1, text.length() - 1) : text;
   }
 
   /** The eight 16-bit groups of an IPv6 address's text (a dotted IPv4 tail allowed), or null when it is none. */

@@ -134,7 +134,8 @@ public final class ManagedInventory {
             + (cancelled.getAsBoolean() ? "cancelled" : "the call's stop time (" + until + ") came")
             + " while waiting for it. One sync at a time reads and writes a managed inventory");
       }
-      file.writeHolder("pid " + ProcessHandle.current().pid() + ", " + doing + ", since " + Instant.now() + "\n", false);
+      file.writeHolder("pid " + ProcessHandle.current().pid() + ", " + doing + ", since " + Instant.now() + "\n",
+          false);
       held = true;
       return new Lock(file);
     } finally {
