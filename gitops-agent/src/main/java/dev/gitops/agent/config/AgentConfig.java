@@ -50,6 +50,14 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
   /** The shortest {@code interval} and {@code maxBackoff} of a target. */
   private static final Duration MIN_SYNC_INTERVAL = Duration.ofSeconds(1);
 
+  /**
+   * The shortest {@code callTimeout}, {@code syncTimeout} and {@code source.timeout} of a target,
+   * and of a provider's run ({@code ansible}'s {@code timeout}, {@code terraform}'s {@code
+   * commandTimeout}): {@code 1ms} (a slip for {@code 1m}) would cut off every call, apply or fetch,
+   * so that the target never syncs.
+   */
+  public static final Duration MIN_TIMEOUT = Duration.ofSeconds(1);
+
   /** The shortest {@code stuckAfter}: three of the shortest {@code interval}, which a target waits at least. */
   private static final Duration MIN_STUCK_AFTER = MIN_SYNC_INTERVAL.multipliedBy(3);
 
@@ -391,13 +399,16 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     return new TargetConfig(name, url, source.optionalString("ref").orElse(null),
         path, GitCredentials.read(source.get("credentials")).orElse(null),
         source.optionalPath("knownHosts").orElse(null), source.bool("acceptUnknownHosts", false),
-        source.duration("timeout", GitSource.DEFAULT_TIMEOUT),
+        source.duration("timeout", GitSource.DEFAULT_TIMEOUT, MIN_TIMEOUT, "it bounds connecting to the"
+            + " repository and each read from it, and the sync fails when it passes"),
         source.size("maxFileSize", GitSource.DEFAULT_MAX_FILE_SIZE),
         SourceVerification.read(source.get("verify"), strict, source.optionalString("ref").orElse(null)).orElse(null),
         type, setup, store,
         owner, interval, jitter, maxBackoff,
-        t.duration("callTimeout", ExecutionOptions.defaults().callTimeout()),
-        t.duration("syncTimeout", ExecutionOptions.defaults().syncTimeout()), t.bool("prune", true),
+        t.duration("callTimeout", ExecutionOptions.defaults().callTimeout(), MIN_TIMEOUT, "it bounds each provider"
+            + " call (a listing, an observation, one apply batch), and a call cut off leaves its resources unknown"),
+        t.duration("syncTimeout", ExecutionOptions.defaults().syncTimeout(), MIN_TIMEOUT, "it bounds the whole apply"
+            + " of a plan, and an apply cut off leaves its changes for the next sync"), t.bool("prune", true),
         policies.bool("detectOnly", false), adopt, policies.integer("maxDeletions", 0, Integer.MAX_VALUE, -1),
         policies.integer("maxDeletionPercent", 0, 100, -1), policies.bool("allowEmpty", false), t.json().deepCopy(),
         t.line());
@@ -455,12 +466,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
 
   /** A duration as the file would write it: 90s, 15m, 2h, 1500ms. */
   private static String show(Duration d) {
-    long ms = d.toMillis();
-    if (ms % 1000 != 0) {
-      return ms + "ms";
-    }
-    long s = ms / 1000;
-    return s != 0 && s % 3600 == 0 ? s / 3600 + "h" : s != 0 && s % 60 == 0 ? s / 60 + "m" : s + "s";
+    return ConfigNode.show(d);
   }
 
   /**
@@ -469,12 +475,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
    * {@code 1m}) would sync without pause.
    */
   private static Duration atLeast(ConfigNode t, String name, Duration otherwise) {
-    Duration d = t.duration(name, otherwise);
-    if (d.compareTo(MIN_SYNC_INTERVAL) < 0) {
-      throw t.get(name).error("must be at least 1s: each sync reads the repository and the live system, got "
-          + t.get(name).json().asText());
-    }
-    return d;
+    return t.duration(name, otherwise, MIN_SYNC_INTERVAL, "each sync reads the repository and the live system");
   }
 
   /** {@code "has no value; "} for a required key written without a value ({@code source:}), else nothing. */

@@ -421,6 +421,34 @@ public final class ConfigNode {
   }
 
   /**
+   * The duration at {@code name} as {@link #duration(String, Duration)} reads it, or {@code
+   * otherwise} (which may be null), refused at its line when shorter than {@code min}: a timeout of {@code 1ms} (a slip
+   * for {@code 1m}) would fail every call it bounds. {@code why} says what the value bounds.
+   *
+   * <pre>{@code
+   * Duration timeout = options.duration("timeout", null, Duration.ofSeconds(1), "it bounds each run");  // null: absent
+   * // timeout: 1ms -> agent.yaml:12: targets[0].provider.timeout: must be at least 1s: it bounds each run, got 1ms
+   * }</pre>
+   */
+  public Duration duration(String name, Duration otherwise, Duration min, String why) {
+    Duration d = duration(name, otherwise);
+    if (d != null && d.compareTo(min) < 0) {
+      throw get(name).error("must be at least " + show(min) + ": " + why + ", got " + get(name).node.asText());
+    }
+    return d;
+  }
+
+  /** A duration as a file would write it: 90s, 15m, 2h, 1500ms. */
+  static String show(Duration d) {
+    long ms = d.toMillis();
+    if (ms % 1000 != 0) {
+      return ms + "ms";
+    }
+    long s = ms / 1000;
+    return s != 0 && s % 3600 == 0 ? s / 3600 + "h" : s != 0 && s % 60 == 0 ? s / 60 + "m" : s + "s";
+  }
+
+  /**
    * The positive duration {@code text} spells ({@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h},
    * {@code 1d}, or ISO-8601 {@code PT30S}) up to {@link ExecutionOptions#MAX}, or empty when it
    * spells none: the one reading of a duration for configuration files and command-line flags alike.

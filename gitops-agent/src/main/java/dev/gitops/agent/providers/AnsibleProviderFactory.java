@@ -1,6 +1,7 @@
 package dev.gitops.agent.providers;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.agent.config.AgentConfig;
 import dev.gitops.agent.config.ConfigNode;
 import dev.gitops.agent.spi.ProviderFactory;
 import dev.gitops.ansible.AnsibleProvider;
@@ -57,7 +58,8 @@ public final class AnsibleProviderFactory implements ProviderFactory {
     Map<String, Object> extraVars = vars.isAbsent() ? Map.of() : JSON.convertValue(vars.json(), LinkedHashMap.class);
     boolean checkDrift = options.bool("checkDrift", false);
     int forks = options.integer("forks", 1, 10_000, 0);
-    Duration timeout = options.duration("timeout", null);
+    Duration timeout = options.duration("timeout", null, AgentConfig.MIN_TIMEOUT, "it bounds each ansible-playbook"
+        + " run, and a run cut off leaves its hosts unknown");
     Path vaultPasswordFile = options.optionalPath("vaultPasswordFile").orElse(null);
     List<String> sensitive = options.strings("sensitiveVariables");
     if (target.readFiles() && vaultPasswordFile != null && !Files.isReadable(vaultPasswordFile)) {

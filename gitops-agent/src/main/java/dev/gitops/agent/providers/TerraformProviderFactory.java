@@ -1,6 +1,7 @@
 package dev.gitops.agent.providers;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.agent.config.AgentConfig;
 import dev.gitops.agent.config.ConfigNode;
 import dev.gitops.agent.config.SecretRef;
 import dev.gitops.agent.spi.ProviderFactory;
@@ -84,7 +85,8 @@ public final class TerraformProviderFactory implements ProviderFactory {
     List<String> varFiles = options.strings("varFiles");
     String workspace = options.optionalString("workspace").orElse(null);
     Duration lockTimeout = options.duration("lockTimeout", null);
-    Duration commandTimeout = options.duration("commandTimeout", null);
+    Duration commandTimeout = options.duration("commandTimeout", null, AgentConfig.MIN_TIMEOUT, "it bounds each"
+        + " Terraform command, and a plan or apply cut off fails the sync");
     Duration interruptGrace = options.duration("interruptGrace", null);
     Map<String, String> names = new LinkedHashMap<>(plain);
     secret.keySet().forEach(k -> names.put(k, "checked"));

@@ -939,6 +939,35 @@ class AgentConfigTest {
     assertThat(t.maxBackoff()).isEqualTo(Duration.ofSeconds(1));
   }
 
+  /**
+   * {@code callTimeout: 1ms} (a slip for 1m) cut off every listing and observation, {@code
+   * syncTimeout: 1ms} every apply, {@code source.timeout: 1ms} every fetch: the target ran and never
+   * synced, said only in WARN lines every interval. They were accepted.
+   */
+  @Test
+  void aTimeoutBelowOneSecondIsRefusedAtItsLine() throws IOException {
+    String target = """
+        targets:
+          - name: web
+            source: {url: https://e/r.git, %s}
+            provider: {type: files, directory: /srv}
+            %s
+        """;
+    assertThat(error(target.formatted("path: web", "callTimeout: 1ms")).getMessage())
+        .contains("agent.yaml:5: targets[0].callTimeout: must be at least 1s: it bounds each provider call")
+        .contains("got 1ms");
+    assertThat(error(target.formatted("path: web", "syncTimeout: 999ms")).getMessage())
+        .contains("agent.yaml:5: targets[0].syncTimeout: must be at least 1s: it bounds the whole apply of a plan")
+        .contains("got 999ms");
+    assertThat(error(target.formatted("timeout: PT0.01S", "prune: true")).getMessage())
+        .contains("agent.yaml:3: targets[0].source.timeout: must be at least 1s: it bounds connecting to the"
+            + " repository").contains("got PT0.01S");
+    TargetConfig t = load(target.formatted("timeout: 1s", "callTimeout: 1000ms\n    syncTimeout: 1s")).targets().get(0);
+    assertThat(t.callTimeout()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(t.syncTimeout()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(t.gitTimeout()).isEqualTo(Duration.ofSeconds(1));
+  }
+
   @Test
   void aStuckAfterBelowThreeOfTheShortestIntervalsIsRefusedNotRaisedWithoutAWord() throws IOException {
     String file = """

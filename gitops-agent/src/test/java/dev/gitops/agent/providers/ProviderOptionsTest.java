@@ -267,6 +267,20 @@ class ProviderOptionsTest {
     assertThat(((dev.gitops.terraform.TerraformProvider) on.target("t").provider().create()).adopts()).isTrue();
   }
 
+  /** {@code timeout: 1ms} cut off every ansible-playbook run, {@code commandTimeout: 1ms} every terraform command. */
+  @Test
+  void aProvidersRunTimeoutBelowOneSecondIsRefusedAtItsLine() {
+    ConfigException ansible = error("type: ansible\nplaybook: site.yml\ninventoryOut: fleet/inventory.yml\n"
+        + "timeout: 1ms\n");
+    assertThat(ansible.line()).isEqualTo(12);
+    assertThat(ansible.getMessage()).contains("targets[1].provider.timeout: must be at least 1s: it bounds each"
+        + " ansible-playbook run").contains("got 1ms");
+    ConfigException terraform = error("type: terraform\ndirectory: tf\ncommandTimeout: 500ms\n");
+    assertThat(terraform.line()).isEqualTo(11);
+    assertThat(terraform.getMessage()).contains("targets[1].provider.commandTimeout: must be at least 1s: it bounds"
+        + " each Terraform command").contains("got 500ms");
+  }
+
   @Test
   void badTerraformOptionsAreRefusedAtTheirLine() {
     assertThat(error("type: terraform\n").getMessage()).contains("targets[1].provider.directory: required");
