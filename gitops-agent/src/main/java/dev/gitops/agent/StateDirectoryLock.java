@@ -1,5 +1,6 @@
 package dev.gitops.agent;
 
+import dev.gitops.agent.config.AgentConfig;
 import dev.gitops.core.internal.fs.LockFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,7 +19,7 @@ import java.nio.file.Path;
 final class StateDirectoryLock implements AutoCloseable {
 
   /** The lock file's name in the state directory. */
-  static final String FILE = "agent.lock";
+  static final String FILE = AgentConfig.LOCK_FILE;
 
   private final Path dir;
   private final LockFile lock;

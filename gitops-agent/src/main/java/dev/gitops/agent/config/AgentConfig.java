@@ -58,6 +58,13 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
    */
   public static final Duration MIN_TIMEOUT = Duration.ofSeconds(1);
 
+  /**
+   * The file in the state directory that an agent run without a cluster holds locked for its whole
+   * life, its pid written in it ({@code <stateDir>/agent.lock}): no store or path a provider writes
+   * may be it, or lie inside it.
+   */
+  public static final String LOCK_FILE = "agent.lock";
+
   /** The shortest {@code stuckAfter}: three of the shortest {@code interval}, which a target waits at least. */
   private static final Duration MIN_STUCK_AFTER = MIN_SYNC_INTERVAL.multipliedBy(3);
 
@@ -259,7 +266,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     mine.add(new Claim(c.name(), c.line(), c.store(), real(c.store()), true));
     Path state = real(stateDir);
     for (Claim m : mine) {
-      outsideStatusDirectory(t, c.name(), m, stateDir);
+      outsideAgentFiles(t, c.name(), m, stateDir);
       for (Claim other : claims) {
         if (m.store() && other.store() || !m.real().startsWith(other.real()) && !other.real().startsWith(m.real())) {
           continue;
@@ -286,14 +293,25 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
   }
 
   /**
-   * Refuses a store, or a path a target's provider writes, on or inside the agent's status directory
-   * ({@code <stateDir>/status}), compared as real paths: the agent writes each target's status file
-   * there ({@code <target>.json}) after every sync, and would write it among the store's files or
-   * the provider's (a target named {@code meta} would replace the store's {@code meta.json} with its
+   * Refuses a store, or a path a target's provider writes, on or inside the agent's lock file
+   * ({@link #LOCK_FILE}), or on or inside its status directory ({@code <stateDir>/status}), compared
+   * as real paths. The lock file cannot be made a directory, nor replaced while the agent holds it.
+   * The agent writes each target's status file in the status directory ({@code <target>.json})
+   * after every sync, and would write it among the store's files or the provider's (a target named {@code meta} would replace the store's {@code meta.json} with its
    * status). One that holds the directory is fine: a store never reads its {@code status/}, and a
    * {@code files} directory holding the state directory leaves it out.
    */
-  private static void outsideStatusDirectory(ConfigNode t, String name, Claim m, Path stateDir) {
+  private static void outsideAgentFiles(ConfigNode t, String name, Claim m, Path stateDir) {
+    Path lock = stateDir.resolve(LOCK_FILE);
+    if (m.real().startsWith(real(lock))) {
+      // accepted while the file did not exist yet (a first start), neither a store nor a Terraform working
+      // directory could be made there once the agent made it: the target failed when it started, naming no line
+      throw t.get(m.store() ? "store" : "provider").error("target '" + name + "' would " + (m.store()
+          ? "keep its store " : "write ") + m.written() + (m.real().equals(real(lock)) ? " on" : " inside")
+          + " the agent's lock file " + lock + " (<agent.stateDir>/" + LOCK_FILE + "), which the agent holds locked"
+          + " for as long as it runs, so that no second agent runs its targets; give " + (m.store() ? "the store"
+          : "it") + " a path of its own");
+    }
     Path status = TargetStatus.file(stateDir, name).getParent();
     if (m.real().startsWith(real(status))) {
       throw t.get(m.store() ? "store" : "provider").error("target '" + name + "' would " + (m.store()

@@ -1267,6 +1267,37 @@ class AgentConfigTest {
     assertThat(load("agent: {stateDir: state}\ntargets:\n" + target.formatted("state")).targets()).hasSize(1);
   }
 
+  /**
+   * {@code store: <stateDir>/agent.lock} loaded on a first start (the lock file not made yet); then
+   * the agent made the lock file and the target failed when it started, "cannot create the store
+   * directory", naming no line, while the agent ran on.
+   */
+  @Test
+  void aStoreOnTheAgentsLockFileIsRefusedAtItsLineBeforeTheFileExists() throws IOException {
+    String target = """
+          - name: web
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv/web}
+            store: %s
+        """;
+    ConfigException on = error("agent: {stateDir: state}\ntargets:\n" + target.formatted("state/agent.lock"));
+    assertThat(on.line()).isEqualTo(6);
+    assertThat(on.getMessage()).contains("agent.yaml:6: targets[0].store: target 'web' would keep its store "
+        + dir.resolve("state/agent.lock") + " on the agent's lock file " + dir.resolve("state/agent.lock"));
+    assertThat(error("agent: {stateDir: state}\ntargets:\n" + target.formatted("state/agent.lock/s")).getMessage())
+        .contains("targets[0].store: target 'web' would keep its store " + dir.resolve("state/agent.lock/s")
+            + " inside the agent's lock file");
+    // through a link, by another name
+    Files.createDirectories(dir.resolve("state"));
+    Files.createSymbolicLink(dir.resolve("alias"), dir.resolve("state"));
+    assertThat(error("agent: {stateDir: state}\ntargets:\n" + target.formatted("alias/agent.lock")).getMessage())
+        .contains("targets[0].store: target 'web' would keep its store " + dir.resolve("alias/agent.lock")
+            + " on the agent's lock file");
+    // beside it: fine
+    assertThat(load("agent: {stateDir: state}\ntargets:\n" + target.formatted("state/agent.locks")).targets())
+        .hasSize(1);
+  }
+
   @Test
   void twoTargetsCannotShareAStoreNorKeepOneInsideTheOtherByAnyName() throws IOException {
     String target = """

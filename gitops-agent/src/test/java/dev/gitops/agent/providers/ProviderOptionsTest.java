@@ -183,6 +183,21 @@ class ProviderOptionsTest {
             + " in the agent's status directory");
   }
 
+  /**
+   * A Terraform working directory on {@code <stateDir>/agent.lock}, the file the agent holds locked,
+   * was accepted; the target then failed when it started, naming no line.
+   */
+  @Test
+  void aPathAProviderWritesOnTheAgentsLockFileIsRefusedAtItsProviderLine() {
+    ConfigException on = error("type: terraform\ndirectory: state/agent.lock\n");
+    assertThat(on.line()).isEqualTo(8);
+    assertThat(on.getMessage()).contains("targets[1].provider: target 't' would write "
+        + dir.resolve("state/agent.lock") + " on the agent's lock file " + dir.resolve("state/agent.lock"));
+    assertThat(error("type: terraform\ndirectory: state/agent.lock/tf\n").getMessage())
+        .contains("targets[1].provider: target 't' would write " + dir.resolve("state/agent.lock/tf")
+            + " inside the agent's lock file");
+  }
+
   @Test
   void badAnsibleOptionsAreRefusedAtTheirLine() {
     ConfigException playbook = error("type: ansible\ninventoryOut: fleet/inventory.yml\n");
