@@ -11,6 +11,7 @@ import dev.gitops.agent.providers.TerraformProviderFactory;
 import dev.gitops.agent.spi.Placement;
 import dev.gitops.agent.spi.ProviderFactory;
 import dev.gitops.api.Documents;
+import dev.gitops.core.internal.Durations;
 import dev.gitops.notify.Notifier;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
@@ -576,7 +577,7 @@ public final class Agent implements AutoCloseable {
         if (!idle) {
           unstopped.put(name, r);
           String why = "target " + name + " did not stop (" + reason + "): its sync did not reach a safe point within"
-              + " the grace period " + config.gracePeriod() + " and may still be running";
+              + " the grace period " + Durations.human(config.gracePeriod()) + " and may still be running";
           stopFailures.put(name, why);
           throw new IllegalStateException(why);
         }

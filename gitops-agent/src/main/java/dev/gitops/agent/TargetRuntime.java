@@ -10,6 +10,7 @@ import dev.gitops.api.spi.StateStore;
 import dev.gitops.core.ReconcileLoop;
 import dev.gitops.core.Reconciler;
 import dev.gitops.core.SyncOptions;
+import dev.gitops.core.internal.Durations;
 import dev.gitops.core.source.GitSource;
 import dev.gitops.core.store.FileStateStore;
 import dev.gitops.micrometer.SyncMetrics;
@@ -286,7 +287,8 @@ final class TargetRuntime {
       idle = false;
     }
     if (!idle) {
-      LOG.warn("target {}: its sync did not reach a safe point within {}; stopping it anyway", config.name(), grace);
+      LOG.warn("target {}: its sync did not reach a safe point within {}; stopping it anyway", config.name(),
+          Durations.human(grace));
     }
     state.stopped();  // a sync still running records no status and no metrics from now on
     List<RuntimeException> failures;

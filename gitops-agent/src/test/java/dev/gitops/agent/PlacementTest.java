@@ -181,4 +181,43 @@ class PlacementTest {
       assertThat(agent.awaitTermination(Duration.ofSeconds(60))).isTrue();
     }
   }
+
+  /**
+   * A stop the placement asks for whose sync reaches no safe point within the grace period is
+   * refused, and named in readiness, with the grace period as a person reads it: it said "within
+   * the grace period PT1S".
+   */
+  @Test
+  void aStopWhoseSyncReachesNoSafePointNamesTheGracePeriodAsAPersonReadsIt() throws Exception {
+    Path file = config("a");
+    Files.writeString(file, Files.readString(file).replace("watchConfig: false\n",
+        "watchConfig: false\n  gracePeriod: 1s\n"));
+    Recording placement = new Recording();
+    Agent agent = Agent.builder(file).providerFactory(memory).environment(Map.of()).placement(placement).build();
+    // a 'gitops sync' by hand holds the target's store: its sync waits for the lock, reaching no safe point
+    dev.gitops.core.store.FileStateStore store =
+        dev.gitops.core.store.FileStateStore.open(dir.resolve("state/targets/a"));
+    dev.gitops.api.spi.StoreLock lock = store.lock(Duration.ofSeconds(5));
+    try {
+      agent.start();
+      assertThat(placement.control.startTarget("a")).isTrue();
+      AgentTest.await("a's sync waits for its store", () -> agent.syncsInFlight() == 1);
+
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> placement.control.stopTarget("a", "it moves to m2"))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage("target a did not stop (it moves to m2): its sync did not reach a safe point within the grace"
+              + " period 1 s and may still be running");
+      assertThat(agent.notReady()).singleElement().asString().contains("within the grace period 1 s and");
+
+      lock.close();
+      AgentTest.await("the sync ended", () -> agent.syncsInFlight() == 0);
+      placement.control.stopTarget("a", "it moves to m2");
+      assertThat(agent.notReady()).isEmpty();
+    } finally {
+      lock.close();
+      store.close();
+      agent.shutdown();
+      assertThat(agent.awaitTermination(Duration.ofSeconds(60))).isTrue();
+    }
+  }
 }
