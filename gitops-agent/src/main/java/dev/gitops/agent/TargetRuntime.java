@@ -109,6 +109,10 @@ final class TargetRuntime {
       Duration stuck = max(shared.stuckAfter(), c.interval().multipliedBy(3));
       TargetState state = new TargetState(c.name(), providerId, shared.stateDir(), shared.clock(), shared.ticker(),
           stuck);
+      if (placement != null) {
+        // a sync that fails after this agent lost the target (its writes fenced) is no failure to announce
+        state.lostWhen(() -> placement.lost(c.name()).orElse(null));
+      }
       // the last success the status file recorded, not 0 (never), until this run succeeds
       SyncMetrics metrics = shared.registry() == null ? null : SyncMetrics.builder(shared.registry())
           .target(c.name()).provider(providerId).lastSuccess(state.lastSuccess()).build();

@@ -23,6 +23,7 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,6 +81,11 @@ final class TargetState implements SyncListener {
    * failed. Set once, never cleared: a restarted target has a state of its own.
    */
   private volatile String cancelledBecause;
+  /**
+   * Why this agent no longer holds the target while it still runs ({@link
+   * dev.gitops.agent.spi.Placement#lost}), or null: asked when a sync ends without success.
+   */
+  private volatile Supplier<String> lost = () -> null;
   /** Why the last sync was refused on another owner's store (it never succeeds so), or null. */
   private volatile String refusedStore;
 
@@ -161,19 +167,44 @@ final class TargetState implements SyncListener {
   }
 
   /**
-   * {@code listener}, except that a sync the agent cancelled ({@link #cancelling}) that ends
-   * without success reaches it as what it is, a cancellation, not as a failed result: metrics count
-   * it {@code cancelled}, notifications say nothing of it, as of any cancelled sync.
+   * {@code listener}, except that a sync cut off ({@link #cutOff}: the agent cancelled it, or the
+   * placement says this agent lost the target) that ends without success, with a failed result or
+   * an error, reaches it as what it is, a cancellation: metrics count it {@code cancelled},
+   * notifications say nothing of it, as of any cancelled sync.
    */
   SyncListener cancelledAs(SyncListener listener) {
     return event -> {
-      String why = cancelledBecause;
-      if (why != null && event instanceof SyncEvent.Finished f && !f.result().isSuccessful()) {
-        listener.onEvent(new SyncEvent.Aborted(f.revision(), new Cancellation.CancelledException(why)));
+      if (event instanceof SyncEvent.Finished f && !f.result().isSuccessful()) {
+        String why = cutOff();
+        listener.onEvent(why == null ? event
+            : new SyncEvent.Aborted(f.revision(), new Cancellation.CancelledException(why)));
+      } else if (event instanceof SyncEvent.Aborted a && !(a.error() instanceof Cancellation.CancelledException)) {
+        String why = cutOff();
+        listener.onEvent(why == null ? event : new SyncEvent.Aborted(a.revision(),
+            new Cancellation.CancelledException(why)));
       } else {
         listener.onEvent(event);
       }
     };
+  }
+
+  /**
+   * Why a sync ending now without success was cut off rather than failed: the agent cancels it
+   * ({@link #cancelling}), or the placement says this agent no longer holds the target ({@link
+   * #lostWhen}: its writes were fenced); null when neither.
+   */
+  private String cutOff() {
+    String why = cancelledBecause;
+    return why != null ? why : lost.get();
+  }
+
+  /**
+   * Asks {@code why} ({@link dev.gitops.agent.spi.Placement#lost}) when a sync ends without success:
+   * when it names a reason, the sync is cut off, as by {@link #cancelling}, for the listeners
+   * {@link #cancelledAs} wraps.
+   */
+  void lostWhen(Supplier<String> why) {
+    lost = java.util.Objects.requireNonNull(why, "why");
   }
 
   /** The objects the last sync skipped as orphans: they carry the target's mark but no inventory records them. */

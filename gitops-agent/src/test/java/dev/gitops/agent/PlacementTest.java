@@ -36,6 +36,15 @@ class PlacementTest {
     final List<String> events = new CopyOnWriteArrayList<>();
     volatile String notReady;
     volatile Set<String> failedStops = Set.of();
+    /** What {@link #lost} says of every target; null: held. */
+    volatile String lost;
+    /** Whether the wrapped providers refuse every change, as a fenced provider does. */
+    volatile boolean fenced;
+
+    @Override
+    public java.util.Optional<String> lost(String target) {
+      return java.util.Optional.ofNullable(lost);
+    }
 
     @Override
     public java.util.Optional<String> notReady() {
@@ -61,7 +70,24 @@ class PlacementTest {
     @Override
     public Provider wrapProvider(TargetConfig target, Provider provider) {
       wrapped.add(target.name());
-      return new ForwardingProvider(provider) {};
+      return new ForwardingProvider(provider) {
+        @Override
+        public dev.gitops.api.Outcome apply(dev.gitops.api.Change change, dev.gitops.api.spi.CallContext ctx) {
+          return fenced ? dev.gitops.api.Outcome.permanentFailure("fenced: stale token", null)
+              : super.apply(change, ctx);
+        }
+
+        @Override
+        public Map<dev.gitops.api.ResourceKey, dev.gitops.api.Outcome> applyAll(List<dev.gitops.api.Change> changes,
+            dev.gitops.api.spi.CallContext ctx) {
+          if (!fenced) {
+            return super.applyAll(changes, ctx);
+          }
+          Map<dev.gitops.api.ResourceKey, dev.gitops.api.Outcome> out = new java.util.LinkedHashMap<>();
+          changes.forEach(c -> out.put(c.key(), dev.gitops.api.Outcome.permanentFailure("fenced: stale token", null)));
+          return out;
+        }
+      };
     }
 
     @Override
@@ -219,5 +245,50 @@ class PlacementTest {
       agent.shutdown();
       assertThat(agent.awaitTermination(Duration.ofSeconds(60))).isTrue();
     }
+  }
+
+  /**
+   * A member paused past its lease wakes and its sync fails, fenced, before its round stops the
+   * target: that failure was counted as failed and announced (a webhook's sync-failed, a
+   * commit status 'failure' posted over what the target's new owner reported). A sync ending so
+   * while the placement says the agent lost the target is cancelled; a failure while it holds the
+   * target is still one.
+   */
+  @Test
+  void aSyncThatFailsAfterThePlacementLostTheTargetIsCancelledNotAFailure() throws Exception {
+    Recording placement = new Recording();
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    Agent agent = Agent.builder(config("a")).providerFactory(memory).environment(Map.of()).placement(placement)
+        .meterRegistry(registry).build();
+    try {
+      agent.start();
+      assertThat(placement.control.startTarget("a")).isTrue();
+      AgentTest.await("a synced", () -> count(registry, "succeeded") == 1);
+
+      placement.fenced = true;
+      placement.lost = "member m1 no longer holds target a: its lease is not live by its own clock";
+      repos.get(0).write("things/a.yaml", "type: thing\nname: a\nspec: {v: 2}\n");
+      repos.get(0).commit("v2");
+      agent.trigger("a");
+      AgentTest.await("the fenced sync ended", () -> count(registry, "cancelled") == 1);
+      assertThat(count(registry, "failed")).as("not a failure of this member's").isZero();
+
+      placement.lost = null;  // held, and yet refused: a failure
+      repos.get(0).write("things/a.yaml", "type: thing\nname: a\nspec: {v: 3}\n");
+      repos.get(0).commit("v3");
+      agent.trigger("a");
+      AgentTest.await("the failed sync ended", () -> count(registry, "failed") == 1);
+      assertThat(count(registry, "cancelled")).isEqualTo(1);
+    } finally {
+      agent.shutdown();
+      assertThat(agent.awaitTermination(Duration.ofSeconds(60))).isTrue();
+    }
+  }
+
+  private static double count(io.micrometer.core.instrument.MeterRegistry registry, String result) {
+    io.micrometer.core.instrument.Counter c = registry.find("gitops.syncs").tags("target", "a", "result", result)
+        .counter();
+    return c == null ? 0 : c.count();
   }
 }

@@ -77,6 +77,23 @@ public interface Placement {
     return Set.of();
   }
 
+  /**
+   * Why this agent no longer holds {@code target} although the target still runs here (the
+   * placement has not stopped it yet), or empty: for a cluster, that the member's lease is over by
+   * its own clock, or that it no longer owns the target. A sync of the target that ends without
+   * success meanwhile was cut off by fencing, not failed: the agent records it as cancelled in the
+   * metrics and sends no notification of it, so that a member that lost a target (paused past its
+   * lease, say) posts no failure, to a webhook or as a commit status, over what the target's new
+   * owner reports. Asked when such a sync ends; it must answer without a round trip.
+   *
+   * <pre>{@code
+   * Optional<String> why = placement.lost("web");   // e.g. "member m1's lease is no longer live by its own clock"
+   * }</pre>
+   */
+  default Optional<String> lost(String target) {
+    return Optional.empty();
+  }
+
   /** Called once when the agent has stopped every target: leave (and let the others take over). */
   void close();
 }

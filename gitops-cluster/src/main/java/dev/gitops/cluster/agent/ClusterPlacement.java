@@ -392,6 +392,26 @@ public final class ClusterPlacement implements Placement {
     return new FencedProvider(provider, coordinator, ownershipOf(target));
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Told locally, as {@link FencedProvider} tells it: the member's lease is not live by its own
+   * clock ({@link Coordinator#isMember()}), or the member holds no ownership of the target.
+   */
+  @Override
+  public Optional<String> lost(String target) {
+    ClusterMember m = member;
+    if (m == null) {
+      return Optional.empty();
+    }
+    if (!coordinator.isMember()) {
+      return Optional.of("member " + coordinator.memberId() + " no longer holds target " + target + ": its lease is"
+          + " not live by its own clock");
+    }
+    return m.ownership(target).isPresent() ? Optional.empty() : Optional.of("member " + coordinator.memberId()
+        + " no longer owns target " + target);
+  }
+
   @Override
   public Optional<String> notReady() {
     ClusterMember m = member;

@@ -73,6 +73,11 @@ final class RecordingPlacement implements Placement {
   }
 
   @Override
+  public Optional<String> lost(String target) {
+    return delegate.lost(target);
+  }
+
+  @Override
   public void close() {
     delegate.close();
   }
