@@ -2,6 +2,7 @@ package dev.gitops.k8s;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.api.DecodeException;
 import dev.gitops.api.Documents;
@@ -617,7 +618,7 @@ public final class KubernetesDecoder implements Decoder {
         // a CRD's schema and a ControllerRevision's data hold raw JSON, whatever its fields are named
         typedValues(m, doc, doc.path("kind").textValue() + " " + name + ": ");
         nestedStringMaps(m, doc, doc.path("kind").textValue() + " " + name + ": ", "");
-        selectorMatchesTemplate(m, doc.path("spec"), what);  // its labels' types and rules checked first
+        selectorMatchesTemplate(m, doc, doc.path("spec"), what);  // its labels' types and rules checked first
       }
     }
     ObjectNode d = (ObjectNode) Documents.mutableCopy(doc);
@@ -1252,31 +1253,93 @@ public final class KubernetesDecoder implements Decoder {
       "apps/DaemonSet", "apps/StatefulSet", "/ReplicationController");
 
   /**
-   * Refuses a workload ({@link #SELECTING_WORKLOADS}) whose selector's {@code matchLabels} (a
-   * ReplicationController's {@code selector} map) asks a label its pod template's labels do not
-   * carry with that value, both written, as the API server refuses it ("selector does not match
-   * template labels"); {@code matchExpressions} are left to the server.
+   * Refuses a workload ({@link #SELECTING_WORKLOADS}) whose selector does not select its own pod
+   * template, as the API server refuses it ("selector does not match template labels"): a
+   * {@code matchLabels} entry (a ReplicationController's {@code selector} map) its template's labels
+   * do not carry with that value, or a {@code matchExpressions} requirement they do not meet; a
+   * requirement the server refuses in itself (an operator other than {@code In}, {@code NotIn},
+   * {@code Exists} and {@code DoesNotExist}, {@code values} missing for the first two or given for
+   * the last two, a key or value no label's); and, at {@code apps/v1}, a selector missing or
+   * selecting nothing ({@code selector: {}}), which apps/v1 requires and, unlike the beta versions
+   * and a ReplicationController's, does not take from the template's labels.
    */
-  private static void selectorMatchesTemplate(Manifest m, JsonNode spec, String what) {
+  private static void selectorMatchesTemplate(Manifest m, ObjectNode doc, JsonNode spec, String what) {
     if (!SELECTING_WORKLOADS.contains(m.type())) {
       return;
     }
     boolean rc = m.type().equals("/ReplicationController");
-    JsonNode wanted = rc ? spec.path("selector") : spec.path("selector").path("matchLabels");
+    JsonNode selector = spec.path("selector");
     JsonNode labels = spec.path("template").path("metadata").path("labels");
-    if (!wanted.isObject() || !spec.path("template").isObject()) {
-      return;
+    JsonNode wanted = rc ? selector : selector.path("matchLabels");
+    JsonNode expressions = rc ? MissingNode.getInstance() : selector.path("matchExpressions");
+    if (!rc && "apps/v1".equals(doc.path("apiVersion").textValue()) && wanted.size() + expressions.size() == 0) {
+      throw m.place().error(what + "spec.selector " + (selector.isObject() ? "selects nothing (no matchLabels, no"
+          + " matchExpressions)" : "is missing") + ": apps/v1 requires a selector that selects the pod template"
+          + " and does not take it from the template's labels, as the API server requires (write spec.selector"
+          + ".matchLabels with labels of spec.template.metadata.labels)");
     }
-    for (Map.Entry<String, JsonNode> e : wanted.properties()) {
+    if (rc && !spec.path("template").isObject()) {
+      return;  // a ReplicationController without a template is left to the server
+    }
+    for (Map.Entry<String, JsonNode> e : wanted.isObject() ? wanted.properties() : Set.<Map.Entry<String, JsonNode>>of()) {
       String value = e.getValue().isNull() ? "" : e.getValue().asText();
       JsonNode has = labels.path(e.getKey());
       if (has.isMissingNode() || !(has.isNull() ? "" : has.asText()).equals(value)) {
         throw m.place().error(what + "spec.selector" + (rc ? "" : ".matchLabels") + " asks " + e.getKey() + "=" + shown(value)
-            + ", but spec.template.metadata.labels " + (has.isMissingNode() ? "has no " + e.getKey() : "has "
-            + e.getKey() + "=" + shown(has.isNull() ? "" : has.asText())) + ": the selector must select the pod template,"
-            + " as the API server requires");
+            + ", but spec.template.metadata.labels " + templateHas(labels, e.getKey()) + ": the selector must select the"
+            + " pod template, as the API server requires");
       }
     }
+    for (int i = 0; expressions.isArray() && i < expressions.size(); i++) {
+      String at = what + "spec.selector.matchExpressions[" + i + "]";
+      JsonNode e = expressions.get(i);
+      String key = e.path("key").isTextual() ? e.path("key").textValue() : "";
+      String problem = Names.labelKeyProblem(key);
+      if (problem != null) {
+        throw m.place().error(at + ".key " + (e.path("key").isTextual() ? "'" + shown(key) + "' " + problem
+            : "must be a label key, got " + (e.has("key") ? e.get("key") : "none")));
+      }
+      String op = e.path("operator").isTextual() ? e.path("operator").textValue() : "";
+      JsonNode values = e.path("values");
+      boolean listed = op.equals("In") || op.equals("NotIn");
+      if (!listed && !op.equals("Exists") && !op.equals("DoesNotExist")) {
+        throw m.place().error(at + ".operator " + (e.path("operator").isTextual() ? "'" + shown(op) + "'"
+            : e.hasNonNull("operator") ? e.get("operator").toString() : "missing: it") + " is not one of In, NotIn, Exists"
+            + " and DoesNotExist, as the API server requires (written so: the case matters)");
+      }
+      if (listed == values.isEmpty()) {
+        throw m.place().error(at + ".values " + (listed ? "are required when the operator is " + op
+            : "must be empty when the operator is " + op) + ", as the API server requires");
+      }
+      Set<String> allowed = new java.util.HashSet<>();
+      for (JsonNode v : values) {
+        String text = v.isNull() ? "" : v.asText();
+        problem = Names.labelValueProblem(text);
+        if (problem != null) {
+          throw m.place().error(at + ".values: '" + shown(text) + "' " + problem);
+        }
+        allowed.add(text);
+      }
+      JsonNode has = labels.path(key);
+      boolean present = !has.isMissingNode();
+      boolean selects = switch (op) {
+        case "In" -> present && allowed.contains(has.isNull() ? "" : has.asText());
+        case "NotIn" -> !present || !allowed.contains(has.isNull() ? "" : has.asText());
+        case "Exists" -> present;
+        default -> !present;
+      };
+      if (!selects) {
+        throw m.place().error(at + " (" + shown(key) + " " + op + (listed ? " " + shown(values.toString()) : "")
+            + ") does not select spec.template.metadata.labels, which " + templateHas(labels, key) + ": the selector must"
+            + " select the pod template, as the API server requires");
+      }
+    }
+  }
+
+  /** What the template's labels {@code labels} say of {@code key}: {@code has app=web} or {@code has no app}. */
+  private static String templateHas(JsonNode labels, String key) {
+    JsonNode has = labels.path(key);
+    return has.isMissingNode() ? "has no " + shown(key) : "has " + shown(key) + "=" + shown(has.isNull() ? "" : has.asText());
   }
 
   /** Refuses {@code name} at {@code where} when the API server would refuse it as a port's name. */

@@ -131,7 +131,8 @@ class DecodeErrorPlacesTest {
 
   @Test
   void anElementOfAKeyedListWithoutItsKeyOrWithAnothersIsNamedAtItsDocumentAndLine() {
-    String deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n"
+    String deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+        + "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n"
         + "      containers: %s\n";
     // the planner's merge refused these for the whole plan, naming no file
     assertThat(error(BEFORE + String.format(deployment, "[{image: web:1}]"))).startsWith("m.yaml:7@" + REV + ": document 3: ")

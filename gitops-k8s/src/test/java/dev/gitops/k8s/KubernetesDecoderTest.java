@@ -48,6 +48,7 @@ class KubernetesDecoderTest {
         apiVersion: apps/v1
         kind: Deployment
         metadata: {name: web, namespace: shop}
+        spec: {selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: web}}}}
         ---
         apiVersion: v1
         kind: ConfigMap
@@ -244,8 +245,10 @@ class KubernetesDecoderTest {
           labels:
           annotations:
         spec:
+          selector: {matchLabels: {app: web}}
           strategy:
           template:
+            metadata: {labels: {app: web}}
             spec:
               containers:
                 - name: app
@@ -311,7 +314,8 @@ class KubernetesDecoderTest {
     assertThat(error("bd.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nbinaryData: {blob: \"not base64!\"}\n")
         .getMessage()).contains("binaryData.blob").contains("base64");
     // values other kinds hold are the server's (and their schema's) to judge
-    assertThat(decode("w.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\nspec: {replicas: 2}\n"))
+    assertThat(decode("w.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\nspec: {replicas: 2, selector:"
+        + " {matchLabels: {app: w}}, template: {metadata: {labels: {app: w}}}}\n"))
         .hasSize(1);
   }
 
@@ -1250,7 +1254,63 @@ class KubernetesDecoderTest {
     // the template may carry more labels; a null value is the empty one on both sides
     assertThat(decode("ok.yaml", deployment.formatted("Deployment", "{app: web, tier: null}", "{app: web, tier: '',"
         + " v: '2'}"))).hasSize(1);
-    assertThat(decode("ok.yaml", deployment.formatted("ReplicaSet", "{}", "{app: web}"))).hasSize(1);
+  }
+
+  @Test
+  void anAppsV1WorkloadWithoutASelectorOrWhoseMatchExpressionsDoNotSelectItsTemplateIsAnError() {
+    String workload = "apiVersion: apps/v1\nkind: %s\nmetadata: {name: w}\nspec:\n%s  template:\n"
+        + "    metadata: {labels: {app: web, tier: db}}\n    spec: {containers: [{name: a, image: x}]}\n";
+    String expressions = "  selector:\n    matchLabels: {app: web}\n    matchExpressions:\n    - %s\n";
+    String[][] refused = {
+        // apps/v1 requires the selector and does not default it from the template's labels (the beta versions did)
+        {workload.formatted("Deployment", ""), "Deployment w: spec.selector is missing: apps/v1 requires a selector"},
+        {workload.formatted("StatefulSet", "  selector: null\n"), "StatefulSet w: spec.selector is missing"},
+        {workload.formatted("DaemonSet", "  selector: {}\n"), "DaemonSet w: spec.selector selects nothing (no"
+            + " matchLabels, no matchExpressions)"},
+        {workload.formatted("ReplicaSet", "  selector: {matchLabels: {}, matchExpressions: []}\n"),
+            "ReplicaSet w: spec.selector selects nothing"},
+        {"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\n", "Deployment w: spec.selector is missing"},
+        // each requirement must hold for the template's labels
+        {workload.formatted("Deployment", expressions.formatted("{key: tier, operator: In, values: [web, api]}")),
+            "Deployment w: spec.selector.matchExpressions[0] (tier In [\"web\",\"api\"]) does not select"
+            + " spec.template.metadata.labels, which has tier=db: the selector must select the pod template"},
+        {workload.formatted("Deployment", expressions.formatted("{key: tier, operator: NotIn, values: [db]}")),
+            "spec.selector.matchExpressions[0] (tier NotIn [\"db\"]) does not select"},
+        {workload.formatted("Deployment", expressions.formatted("{key: zone, operator: Exists}")),
+            "spec.selector.matchExpressions[0] (zone Exists) does not select spec.template.metadata.labels, which has"
+            + " no zone"},
+        {workload.formatted("Deployment", expressions.formatted("{key: tier, operator: DoesNotExist}")),
+            "(tier DoesNotExist) does not select"},
+        // what the server refuses in a requirement itself
+        {workload.formatted("Deployment", expressions.formatted("{key: tier, operator: in, values: [db]}")),
+            "spec.selector.matchExpressions[0].operator 'in' is not one of In, NotIn, Exists and DoesNotExist"},
+        {workload.formatted("Deployment", expressions.formatted("{key: tier, values: [db]}")),
+            "spec.selector.matchExpressions[0].operator missing: it is not one of In, NotIn"},
+        {workload.formatted("Deployment", expressions.formatted("{key: tier, operator: In}")),
+            "spec.selector.matchExpressions[0].values are required when the operator is In"},
+        {workload.formatted("Deployment", expressions.formatted("{key: tier, operator: Exists, values: [db]}")),
+            "spec.selector.matchExpressions[0].values must be empty when the operator is Exists"},
+        {workload.formatted("Deployment", expressions.formatted("{operator: Exists}")),
+            "spec.selector.matchExpressions[0].key must be a label key, got none"},
+        {workload.formatted("Deployment", expressions.formatted("{key: 'a b', operator: Exists}")),
+            "spec.selector.matchExpressions[0].key 'a b' "},
+        {workload.formatted("Deployment", expressions.formatted("{key: tier, operator: In, values: ['d b']}")),
+            "spec.selector.matchExpressions[0].values: 'd b' "},
+    };
+    for (String[] e : refused) {
+      assertThat(error("m.yaml", e[0]).getMessage()).as(e[0]).startsWith("m.yaml:1@").contains(e[1]);
+    }
+    // requirements the template's labels meet; only matchExpressions; a beta version and a ReplicationController,
+    // whose selector the server takes from the template's labels
+    for (String ok : List.of("{key: tier, operator: In, values: [db, cache]}", "{key: tier, operator: NotIn, values: [web]}",
+        "{key: zone, operator: NotIn, values: [a]}", "{key: app, operator: Exists}", "{key: zone, operator: DoesNotExist}")) {
+      assertThat(decode("ok.yaml", workload.formatted("Deployment", expressions.formatted(ok)))).as(ok).hasSize(1);
+    }
+    assertThat(decode("ok.yaml", workload.formatted("StatefulSet", "  selector:\n    matchExpressions: [{key: app,"
+        + " operator: In, values: [web]}]\n"))).hasSize(1);
+    assertThat(decode("ok.yaml", workload.formatted("Deployment", "").replace("apps/v1", "apps/v1beta1"))).hasSize(1);
+    assertThat(decode("ok.yaml", "apiVersion: v1\nkind: ReplicationController\nmetadata: {name: r}\nspec: {template:"
+        + " {metadata: {labels: {app: web}}, spec: {containers: [{name: a, image: x}]}}}\n")).hasSize(1);
   }
 
   @Test
@@ -1262,7 +1322,9 @@ class KubernetesDecoderTest {
         kind: Deployment
         metadata: {name: d}
         spec:
+          selector: {matchLabels: {app: d}}
           template:
+            metadata: {labels: {app: d}}
             spec:
               containers:
               - name: app
@@ -1516,6 +1578,7 @@ class KubernetesDecoderTest {
             gitops.dev/depends-on: "/Secret::creds, apps/Deployment:db:postgres  files:file::app.conf"
             gitops.dev/wave: "2"
             gitops.dev/management: no-prune
+        spec: {selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: web}}}}
         """).get(0);
     assertThat(r.dependsOn()).containsExactlyInAnyOrder(ResourceKey.of("k8s", "/Secret", "shop", "creds"),
         ResourceKey.of("k8s", "apps/Deployment", "db", "postgres"), ResourceKey.of("files", "file", "", "app.conf"));
@@ -1552,7 +1615,9 @@ class KubernetesDecoderTest {
         kind: Deployment
         metadata: {name: d}
         spec:
+          selector: {matchLabels: {app: d}}
           template:
+            metadata: {labels: {app: d}}
             spec:
               containers:
               - name: app
