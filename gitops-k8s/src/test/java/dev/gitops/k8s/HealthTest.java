@@ -60,8 +60,31 @@ class HealthTest {
         + "\"availableReplicas\":2"))).as("old pods terminating").isEqualTo(Health.Status.PROGRESSING);
     assertThat(health("apps/Deployment", d.formatted("\"observedGeneration\":2,\"updatedReplicas\":2,\"replicas\":2,"
         + "\"availableReplicas\":2"))).isEqualTo(Health.Status.HEALTHY);
-    assertThat(health("apps/Deployment", d.formatted("\"conditions\":[{\"type\":\"Progressing\",\"status\":\"False\","
-        + "\"reason\":\"ProgressDeadlineExceeded\"}]"))).isEqualTo(Health.Status.DEGRADED);
+    assertThat(health("apps/Deployment", d.formatted("\"observedGeneration\":2,\"conditions\":[{\"type\":\"Progressing\","
+        + "\"status\":\"False\",\"reason\":\"ProgressDeadlineExceeded\"}]"))).isEqualTo(Health.Status.DEGRADED);
+  }
+
+  @Test
+  void aFailureOfAnEarlierGenerationIsNoVerdictOnTheChangeThatFixesIt() {
+    // the rollout of generation 1 exceeded its deadline; Git's fix made generation 2, not observed yet
+    String d = "{\"metadata\":{\"generation\":2},\"spec\":{\"replicas\":1},\"status\":{\"observedGeneration\":%d,"
+        + "\"replicas\":1,\"updatedReplicas\":%d,\"availableReplicas\":0,\"conditions\":[{\"type\":\"Progressing\","
+        + "\"status\":\"False\",\"reason\":\"ProgressDeadlineExceeded\",\"message\":\"ReplicaSet web-1 has timed out\"}]}}";
+    assertThat(health("apps/Deployment", d.formatted(1, 0))).isEqualTo(Health.Status.PROGRESSING);
+    assertThat(health("apps/Deployment", d.formatted(2, 1))).as("observed: the deadline is this generation's")
+        .isEqualTo(Health.Status.DEGRADED);
+    String rs = "{\"metadata\":{\"generation\":2},\"spec\":{\"replicas\":1},\"status\":{\"observedGeneration\":%d,"
+        + "\"conditions\":[{\"type\":\"ReplicaFailure\",\"status\":\"True\",\"message\":\"quota\"}]}}";
+    assertThat(health("apps/ReplicaSet", rs.formatted(1))).isEqualTo(Health.Status.PROGRESSING);
+    assertThat(health("apps/ReplicaSet", rs.formatted(2))).isEqualTo(Health.Status.DEGRADED);
+    String cr = "{\"metadata\":{\"generation\":3},\"status\":{%s\"conditions\":[{\"type\":\"Stalled\","
+        + "\"status\":\"True\",\"reason\":\"BadSpec\"%s}]}}";
+    assertThat(health("example.com/Gadget", cr.formatted("", ",\"observedGeneration\":2"))).as("its own generation")
+        .isEqualTo(Health.Status.PROGRESSING);
+    assertThat(health("example.com/Gadget", cr.formatted("\"observedGeneration\":2,", ""))).as("the status's")
+        .isEqualTo(Health.Status.PROGRESSING);
+    assertThat(health("example.com/Gadget", cr.formatted("", ",\"observedGeneration\":3"))).isEqualTo(Health.Status.DEGRADED);
+    assertThat(health("example.com/Gadget", cr.formatted("", ""))).as("no generation said").isEqualTo(Health.Status.DEGRADED);
   }
 
   @Test
@@ -76,7 +99,7 @@ class HealthTest {
         + "\"desiredNumberScheduled\":3,\"updatedNumberScheduled\":3,\"numberAvailable\":2}}"))
         .isEqualTo(Health.Status.PROGRESSING);
     assertThat(health("apps/ReplicaSet", "{\"metadata\":{\"generation\":1},\"spec\":{\"replicas\":1},\"status\":{"
-        + "\"conditions\":[{\"type\":\"ReplicaFailure\",\"status\":\"True\",\"message\":\"quota\"}]}}"))
+        + "\"observedGeneration\":1,\"conditions\":[{\"type\":\"ReplicaFailure\",\"status\":\"True\",\"message\":\"quota\"}]}}"))
         .isEqualTo(Health.Status.DEGRADED);
     assertThat(health("batch/Job", "{\"status\":{\"conditions\":[{\"type\":\"Complete\",\"status\":\"True\"}]}}"))
         .isEqualTo(Health.Status.HEALTHY);

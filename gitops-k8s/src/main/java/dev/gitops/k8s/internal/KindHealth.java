@@ -64,13 +64,15 @@ public final class KindHealth {
   }
 
   private static Health deployment(JsonNode live) {
-    JsonNode progressing = condition(live, "Progressing");
-    if (progressing != null && "ProgressDeadlineExceeded".equals(progressing.path("reason").asText())) {
-      return Health.degraded("progress deadline exceeded: " + progressing.path("message").asText());
-    }
+    // the generation first, as kubectl rollout status and Argo CD: the deadline a rollout before this change exceeded
+    // is in the status until the controller observes the change, and would fail the change that fixes it
     Health h = notObserved(live);
     if (h != null) {
       return h;
+    }
+    JsonNode progressing = condition(live, "Progressing");
+    if (progressing != null && "ProgressDeadlineExceeded".equals(progressing.path("reason").asText())) {
+      return Health.degraded("progress deadline exceeded: " + progressing.path("message").asText());
     }
     JsonNode s = live.path("status");
     long want = replicas(live);
@@ -130,13 +132,13 @@ public final class KindHealth {
   }
 
   private static Health replicaSet(JsonNode live) {
+    Health h = notObserved(live);  // first: a failure of an earlier generation is no verdict on this one
+    if (h != null) {
+      return h;
+    }
     JsonNode failure = condition(live, "ReplicaFailure");
     if (failure != null && "True".equals(failure.path("status").asText())) {
       return Health.degraded(failure.path("message").asText("replica failure"));
-    }
-    Health h = notObserved(live);
-    if (h != null) {
-      return h;
     }
     long want = replicas(live);
     long available = live.path("status").path("availableReplicas").asLong(0);
@@ -213,9 +215,15 @@ public final class KindHealth {
 
   /** Custom resources: the Ready (or Available) condition, once it speaks of the latest generation. */
   private static Health conditions(JsonNode live) {
+    long generation = live.path("metadata").path("generation").asLong(0);
     JsonNode stalled = condition(live, "Stalled");
     if (stalled != null && "True".equals(stalled.path("status").asText())) {
-      return Health.degraded("stalled: " + stalled.path("message").asText(stalled.path("reason").asText()));
+      long observed = observed(live, stalled, generation);
+      // a Stalled of an earlier generation (kstatus reads the generation first) would fail the change that fixes it
+      return observed >= generation
+          ? Health.degraded("stalled: " + stalled.path("message").asText(stalled.path("reason").asText()))
+          : Health.progressing("waiting for the controller to observe generation " + generation + " (observed "
+              + observed + ", stalled then)");
     }
     JsonNode c = condition(live, "Ready");
     if (c == null) {
@@ -224,9 +232,7 @@ public final class KindHealth {
     if (c == null) {
       return live.path("status").has("observedGeneration") ? orHealthy(notObserved(live)) : Health.healthy();
     }
-    long generation = live.path("metadata").path("generation").asLong(0);
-    long observed = c.has("observedGeneration") ? c.path("observedGeneration").asLong(0)
-        : live.path("status").path("observedGeneration").asLong(generation);
+    long observed = observed(live, c, generation);
     if (generation > observed) {
       return Health.progressing("waiting for the controller to observe generation " + generation + " (observed " + observed + ")");
     }
@@ -241,6 +247,15 @@ public final class KindHealth {
       }
       default -> Health.progressing(type + " unknown: " + message);
     };
+  }
+
+  /**
+   * The generation condition {@code c} speaks of: its own {@code observedGeneration}, else the
+   * status's, else {@code generation} (a controller that records neither).
+   */
+  private static long observed(JsonNode live, JsonNode c, long generation) {
+    return c.has("observedGeneration") ? c.path("observedGeneration").asLong(0)
+        : live.path("status").path("observedGeneration").asLong(generation);
   }
 
   private static Health orHealthy(Health h) {
