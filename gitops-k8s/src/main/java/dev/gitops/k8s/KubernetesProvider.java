@@ -207,6 +207,8 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   /** Kinds outside those in play where the one-time scan found objects with our label. */
   private final Map<String, Labelled> labelledKinds = new ConcurrentHashMap<>();
   private volatile boolean scanned;
+  /** Set by {@link #close}: the calls that reach the cluster throw ({@link #requireOpen}). */
+  private volatile boolean closed;
 
   private KubernetesProvider(Builder b) {
     this.client = b.client;
@@ -408,6 +410,17 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     return true;
   }
 
+  /**
+   * Throws when the provider is closed: its informers are stopped (and its client too, when it made
+   * it), and starting them again would leave them running, watching, with nobody to stop them.
+   */
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException(this + " is closed: its informers are stopped; build a new provider to reach"
+          + " the cluster again");
+    }
+  }
+
   // ------------------------------------------------------------------ kinds
 
   /** What the cluster says about a kind: its CRD, or discovery at {@code apiVersion}. */
@@ -462,6 +475,9 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * manifest that names its namespace still decodes and one that does not gets an error naming it.
    */
   private Optional<KindInfo> liveKindForDecoder(String type, String apiVersion) {
+    if (closed) {
+      return Optional.empty();  // decoded as without a cluster
+    }
     try {
       return liveKind(type, apiVersion);
     } catch (KindInformers.Unavailable e) {
@@ -476,6 +492,9 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * decoder leaves the name to the server rather than refuse one it may accept.
    */
   private boolean servedWithoutCrd(String type, String apiVersion) {
+    if (closed) {
+      return false;  // decoded as without a cluster, where a kind that is not built in is taken for a custom one
+    }
     try {
       return liveCrd(type).isEmpty() && liveKind(type, apiVersion).isPresent();
     } catch (KindInformers.Unavailable e) {
@@ -681,6 +700,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
 
   @Override
   public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
+    requireOpen();
     Map<ResourceKey, Observation> out = new LinkedHashMap<>();
     Map<String, List<ResourceKey>> byType = new TreeMap<>();
     for (ResourceKey k : keys) {
@@ -1300,6 +1320,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    */
   @Override
   public Collection<ResourceKey> listMarked(String owner, CallContext ctx) {
+    requireOpen();
     scanLabelledKinds(ctx);
     Set<String> types = new TreeSet<>(informers.types());
     types.addAll(kinds.typesSeen());
@@ -1425,6 +1446,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    */
   @Override
   public void unmark(ResourceKey key, String owner, CallContext ctx) {
+    requireOpen();
     Optional<KindInfo> kind;
     boolean definedByCrd;
     try {
@@ -1930,6 +1952,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    */
   @Override
   public Outcome apply(Change change, CallContext ctx) {
+    requireOpen();
     Outcome o;
     try {
       o = applyOne(change, ctx);
@@ -2558,9 +2581,16 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     return Serialization.jsonMapper().valueToTree(r);
   }
 
-  /** Stops the informers, and closes the client when the provider made it. */
+  /**
+   * Stops the informers, and closes the client when the provider made it. A closed provider reaches
+   * the cluster no more: {@link #observe}, {@link #apply}, {@link #listMarked} and {@link #unmark}
+   * throw {@link IllegalStateException} without a request (a call under way when it closes ends with
+   * its kinds' keys UNKNOWN, saying so), and its decoder decodes as one without a cluster. Closing
+   * again does nothing.
+   */
   @Override
   public void close() {
+    closed = true;
     informers.close();
     if (ownsClient) {
       client.close();

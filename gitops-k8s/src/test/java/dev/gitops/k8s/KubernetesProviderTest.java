@@ -127,6 +127,47 @@ class KubernetesProviderTest {
     provider.unmark(CM, "agent", ctx());  // again: nothing left to remove, no failure
   }
 
+  @Test
+  void aClosedProviderFailsSayingSoWithoutARequestAndStartsNoInformerAgain() {
+    assertThat(provider.apply(ProviderConformanceSuite.createOf(configMap("{\"a\":\"1\"}")), ctx()).isOk()).isTrue();
+    assertThat(observe(CM).status()).isEqualTo(Observation.Status.PRESENT);
+    provider.close();
+    cluster.takeSent();
+    ResourceKey secret = ResourceKey.of("k8s", "/Secret", "default", "s");
+
+    // a kind already watched and one never watched: neither is listed nor watched again
+    for (var call : List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(
+        () -> provider.observe(List.of(CM, secret), ctx()),
+        () -> provider.apply(ProviderConformanceSuite.updateOf(configMap("{\"a\":\"2\"}"), configMap("{\"a\":\"1\"}")
+            .document()), ctx()),
+        () -> provider.listMarked("agent", ctx()),
+        () -> provider.unmark(CM, "agent", ctx()))) {
+      assertThatThrownBy(call).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("KubernetesProvider[k8s, CLIENT_SIDE] is closed");
+    }
+    // its decoder decodes as one without a cluster
+    assertThat(provider.decoder().orElseThrow().decode(new dev.gitops.api.spi.SourceFile("cm.yaml", "b1",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        "main@sha1:" + "2".repeat(40)))).hasSize(1);
+    assertThat(cluster.takeSent()).as("no request after close").isEmpty();
+    provider.close();  // again: nothing
+  }
+
+  @Test
+  void informersClosedWhileACallStartsOneStopItAndSaySo() {
+    KindInformers informers = new KindInformers(cluster.client);
+    KindInfo configMaps = KindTable.builtIn("/ConfigMap").orElseThrow();
+    informers.synced(configMaps, Duration.ofSeconds(10));
+    informers.close();
+    cluster.takeSent();
+    assertThatThrownBy(() -> informers.synced(configMaps, Duration.ofSeconds(10)))
+        .isInstanceOf(KindInformers.Unavailable.class).hasMessageContaining("the provider is closed: /ConfigMap is not listed");
+    assertThat(informers.syncedIn(configMaps, List.of("a"), Duration.ofSeconds(10))).hasEntrySatisfying("a",
+        u -> assertThat(u).hasMessageContaining("the provider is closed"));
+    assertThat(informers.types()).isEmpty();
+    assertThat(cluster.takeSent()).as("no list, no watch").isEmpty();
+  }
+
   private static final String CONFLICT = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
       + "\"reason\":\"Conflict\",\"code\":409,\"message\":\"Operation cannot be fulfilled on configmaps \\\"cfg\\\": "
       + "the object has been modified\"}";

@@ -60,6 +60,8 @@ public final class KindInformers implements AutoCloseable {
    * the server now, so no success clears it earlier.
    */
   private volatile Unreachable unreachable;
+  /** Set by {@link #close}: no informer is started after it, so none outlives its owner, still watching. */
+  private volatile boolean closed;
 
   /**
    * How long a first list the API server did not answer answers for the informers started after
@@ -133,6 +135,7 @@ public final class KindInformers implements AutoCloseable {
       failFastWhileUnreachable(kind);
     }
     Running r = byType.compute(kind.type(), (t, old) -> reusable(old, kind) ? old : start(kind, null, old));
+    stopIfClosed(r, () -> byType.remove(kind.type(), r));
     SharedIndexInformer<GenericKubernetesResource> informer = await(r, wait, () -> byType.remove(kind.type(), r));
     // the whole kind is watched now: informers of single namespaces (its list was forbidden before) are not needed
     Map<String, Running> namespaced = byNamespace.remove(kind.type());
@@ -166,7 +169,13 @@ public final class KindInformers implements AutoCloseable {
           continue;
         }
       }
-      started.put(ns, mine.compute(ns, (n, old) -> reusable(old, kind) ? old : start(kind, n, old)));
+      try {
+        Running r = mine.compute(ns, (n, old) -> reusable(old, kind) ? old : start(kind, n, old));
+        stopIfClosed(r, () -> mine.remove(ns, r));
+        started.put(ns, r);
+      } catch (Unavailable u) {
+        out.put(ns, u);  // closed
+      }
     }
     long deadline = System.nanoTime() + wait.toNanos();
     for (Map.Entry<String, Running> e : started.entrySet()) {
@@ -244,10 +253,17 @@ public final class KindInformers implements AutoCloseable {
         + ": the API server did not answer in time (a refused or reset connection is retried until then)";
   }
 
-  /** Starts the informer of {@code kind} across all namespaces, or in {@code namespace} only when not null. */
+  /**
+   * Starts the informer of {@code kind} across all namespaces, or in {@code namespace} only when not null.
+   *
+   * @throws Unavailable once these informers are closed
+   */
   private Running start(KindInfo kind, String namespace, Running old) {
     if (old != null) {
       old.informer().stop();
+    }
+    if (closed) {
+      throw closed(kind);
     }
     var all = client.genericKubernetesResources(context(kind));
     SharedIndexInformer<GenericKubernetesResource> informer =
@@ -514,9 +530,29 @@ public final class KindInformers implements AutoCloseable {
     return null;
   }
 
-  /** Stops every informer. */
+  /**
+   * Stops {@code r} and throws when these informers were closed while it was started ({@link
+   * #close} may have stopped the others before {@code forget} could have it found).
+   */
+  private void stopIfClosed(Running r, Runnable forget) {
+    if (closed) {
+      forget.run();
+      r.informer().stop();
+      throw closed(r.kind());
+    }
+  }
+
+  private static Unavailable closed(KindInfo kind) {
+    return new Unavailable("the provider is closed: " + kind.type() + " is not listed, nor watched, any more", null);
+  }
+
+  /**
+   * Stops every informer; none is started after it: {@link #synced} throws {@link Unavailable}, and
+   * {@link #syncedIn} answers it for each namespace.
+   */
   @Override
   public void close() {
+    closed = true;
     byType.values().forEach(r -> r.informer().stop());
     byType.clear();
     byNamespace.values().forEach(m -> m.values().forEach(r -> r.informer().stop()));
