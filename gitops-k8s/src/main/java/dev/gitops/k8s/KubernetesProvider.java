@@ -2602,6 +2602,25 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     return "KubernetesProvider[" + id + ", " + applyMode + "]";
   }
 
+  /**
+   * Whether the API server takes {@code c} as printable in a field manager (Go's {@code
+   * unicode.IsPrint}: letters, marks, numbers, punctuation, symbols and the ASCII space).
+   */
+  private static boolean printable(int c) {
+    if (c == ' ') {
+      return true;
+    }
+    return switch (Character.getType(c)) {
+      case Character.UPPERCASE_LETTER, Character.LOWERCASE_LETTER, Character.TITLECASE_LETTER, Character.MODIFIER_LETTER,
+          Character.OTHER_LETTER, Character.NON_SPACING_MARK, Character.ENCLOSING_MARK, Character.COMBINING_SPACING_MARK,
+          Character.DECIMAL_DIGIT_NUMBER, Character.LETTER_NUMBER, Character.OTHER_NUMBER, Character.CONNECTOR_PUNCTUATION,
+          Character.DASH_PUNCTUATION, Character.START_PUNCTUATION, Character.END_PUNCTUATION,
+          Character.INITIAL_QUOTE_PUNCTUATION, Character.FINAL_QUOTE_PUNCTUATION, Character.OTHER_PUNCTUATION,
+          Character.MATH_SYMBOL, Character.CURRENCY_SYMBOL, Character.MODIFIER_SYMBOL, Character.OTHER_SYMBOL -> true;
+      default -> false;
+    };
+  }
+
   /** Builds a {@link KubernetesProvider}. */
   public static final class Builder {
     private final KubernetesClient client;
@@ -2649,9 +2668,33 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       return this;
     }
 
-    /** The field manager of server-side apply (default {@code gitops}). */
+    /**
+     * The field manager of server-side apply (default {@code gitops}), as the API server accepts
+     * one: not empty, at most 128 characters, all printable.
+     *
+     * <pre>{@code
+     * KubernetesProvider k8s = KubernetesProvider.builder(client).applyMode(ApplyMode.SERVER_SIDE)
+     *     .fieldManager("gitops-shop").build();
+     * }</pre>
+     *
+     * @throws IllegalArgumentException naming the value, when the API server would refuse every apply made with it
+     */
     public Builder fieldManager(String manager) {
-      this.fieldManager = Objects.requireNonNull(manager, "manager");
+      Objects.requireNonNull(manager, "manager");
+      String problem = manager.isEmpty() ? "is empty: server-side apply requires one"
+          : manager.codePointCount(0, manager.length()) > 128 ? "is " + manager.codePointCount(0, manager.length())
+              + " characters long: at most 128"
+          : manager.codePoints().allMatch(KubernetesProvider::printable) ? null
+          : "has a character that is not printable (a control character, a line break)";
+      if (problem != null) {
+        // shown cut, and with what does not print escaped: the message goes to a log or a terminal
+        String shown = manager.codePoints().limit(80).mapToObj(c -> printable(c) ? Character.toString(c)
+            : String.format(java.util.Locale.ROOT, "\\u%04x", c)).collect(java.util.stream.Collectors.joining())
+            + (manager.codePointCount(0, manager.length()) > 80 ? "..." : "");
+        throw new IllegalArgumentException("fieldManager '" + shown + "' " + problem
+            + ", as the API server requires of a field manager (it would refuse every apply made with it)");
+      }
+      this.fieldManager = manager;
       return this;
     }
 

@@ -264,6 +264,24 @@ class KubernetesProviderTest {
   }
 
   @Test
+  void aFieldManagerTheServerWouldRefuseForEveryApplyIsRefusedByTheBuilderNamingIt() {
+    var b = KubernetesProvider.builder(cluster.client).applyMode(ApplyMode.SERVER_SIDE);
+    assertThatThrownBy(() -> b.fieldManager("")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("fieldManager '' is empty: server-side apply requires one, as the API server requires of a field"
+            + " manager (it would refuse every apply made with it)");
+    assertThatThrownBy(() -> b.fieldManager("m".repeat(129))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("is 129 characters long: at most 128").hasMessageContaining("m".repeat(80) + "...'");
+    assertThatThrownBy(() -> b.fieldManager("gitops\nshop")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("fieldManager 'gitops\\u000ashop' has a character that is not printable");
+    assertThatThrownBy(() -> b.fieldManager("gitops\u00a0shop")).as("a no-break space: Go's IsPrint takes ASCII's only")
+        .isInstanceOf(IllegalArgumentException.class);
+    // what the server takes: 128 characters, a space, letters of any script
+    for (String ok : List.of("m".repeat(128), "gitops shop", "gitöps-ß/2")) {
+      b.fieldManager(ok);
+    }
+  }
+
+  @Test
   void serverSideApplySendsOnlyWhatGitDeclaresSoOtherManagersFieldsAreNeverTakenOver() throws Exception {
     provider.close();
     provider = KubernetesProvider.builder(cluster.client).applyMode(ApplyMode.SERVER_SIDE).build();
