@@ -207,6 +207,13 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   /** Kinds outside those in play where the one-time scan found objects with our label. */
   private final Map<String, Labelled> labelledKinds = new ConcurrentHashMap<>();
   private volatile boolean scanned;
+  /**
+   * What the scan could not read because the server answered 429 or 5xx (an aggregated API whose
+   * server is down): kinds to list again, and group versions to ask discovery about again, on the
+   * next call (guarded by the scan's lock).
+   */
+  private final Map<String, Labelled> rescan = new TreeMap<>();
+  private final Set<String> rediscover = new TreeSet<>();
   /** Set by {@link #close}: the calls that reach the cluster throw ({@link #requireOpen}). */
   private volatile boolean closed;
 
@@ -1602,16 +1609,38 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * listed cluster-wide (403), in each namespace the desired state or the store names (where its
    * informers would list it). A kind we may not list there either (403) or that is not served (404,
    * 405) is skipped: nothing of it can be ours, since managing a kind takes an informer, which
-   * lists. Other failures propagate (the engine then holds back every delete) and the scan runs
-   * again on the next call.
+   * lists. A kind whose list the server answers 429 or 5xx (an aggregated API whose server is down,
+   * such as an unavailable metrics-server's), and a group version discovery cannot tell for that
+   * answer, is logged at WARN and read again on the next call, the rest of the scan standing:
+   * failing the listing would hold back every delete for as long as that API is down. Other
+   * failures propagate (the engine then holds back every delete) and the scan runs again on the
+   * next call. Its requests go out once, without the client's retries (~20 s each for a 5xx).
    */
   private synchronized void scanLabelledKinds(CallContext ctx) {
-    if (scanned) {
+    if (scanned && rescan.isEmpty() && rediscover.isEmpty()) {
       return;
     }
     Set<String> inPlay = new HashSet<>(informers.types());
     inPlay.addAll(kinds.typesSeen());
     inPlay.addAll(scanTypes);
+    if (scanned) {
+      // what the server could not answer before: those kinds and group versions only
+      Map<String, Labelled> again = new TreeMap<>(rescan);
+      List<String> versions = List.copyOf(rediscover);
+      rescan.clear();
+      rediscover.clear();
+      try {
+        discovered(versions).forEach(k -> again.putIfAbsent(k.type(), new Labelled(k, false)));
+        scanLabelled(again, inPlay, ctx);
+      } catch (RuntimeException e) {
+        again.forEach(rescan::putIfAbsent);  // cut short (out of time, no answer): all of it again next time
+        rediscover.addAll(versions);
+        throw e;
+      }
+      return;
+    }
+    rescan.clear();  // what a first scan cut short had found unanswered: it is all listed now
+    rediscover.clear();
     Map<String, Labelled> candidates = new TreeMap<>();
     for (KindInfo k : KindTable.all()) {
       candidates.put(k.type(), new Labelled(k, false));
@@ -1628,7 +1657,16 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       // without read access to CRDs no custom kind can be in play (resolving one reads them), so none is ours
       LOG.debug("orphan scan: cannot read CustomResourceDefinitions ({}); custom kinds are not scanned", e.getMessage());
     }
-    discovered().forEach(k -> candidates.putIfAbsent(k.type(), new Labelled(k, false)));
+    discovered(null).forEach(k -> candidates.putIfAbsent(k.type(), new Labelled(k, false)));
+    scanLabelled(candidates, inPlay, ctx);
+    scanned = true;
+  }
+
+  /**
+   * Lists each of {@code candidates} not in play by our label, keeping those that hold labelled
+   * objects in {@link #labelledKinds} and those the server answered 429 or 5xx in {@link #rescan}.
+   */
+  private void scanLabelled(Map<String, Labelled> candidates, Set<String> inPlay, CallContext ctx) {
     int lists = 0;
     for (Labelled l : candidates.values()) {
       if (inPlay.contains(l.info().type())) {
@@ -1659,6 +1697,12 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         }
       } catch (KubernetesClientException e) {
         int code = KindInformers.code(e);
+        if (code == 429 || code >= 500) {
+          rescan.put(l.info().type(), l);
+          LOG.warn("orphan scan: cannot list {} ({}) at {} to find objects marked by gitops: {}; it is listed again on"
+              + " the next sync", l.info().type(), l.info().apiVersion(), client.getMasterUrl(), KindInformers.message(e));
+          continue;
+        }
         if (code != 403 && code != 404 && code != 405) {
           throw e;
         }
@@ -1667,12 +1711,11 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     }
     LOG.debug("orphan scan at {}: {} kinds listed by label, labelled objects in {}", client.getMasterUrl(), lists,
         labelledKinds.keySet());
-    scanned = true;
   }
 
   /** Whether {@code kind} has objects with our label in {@code namespace} (null: in any namespace). */
   private boolean labelled(KindInfo kind, String namespace) {
-    var resources = client.genericKubernetesResources(KindInformers.context(kind));
+    var resources = once.genericKubernetesResources(KindInformers.context(kind));
     var items = (namespace == null ? resources.inAnyNamespace() : resources.inNamespace(namespace))
         .withLabel(Annotations.MANAGED_BY, Annotations.MANAGED_BY_VALUE).list().getItems();
     return items != null && !items.isEmpty();
@@ -1698,22 +1741,34 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     return false;
   }
 
-  /** The listable kinds discovery reports at each group's preferred version; what it cannot tell is left out. */
-  private List<KindInfo> discovered() {
-    List<String> versions = new ArrayList<>();
-    versions.add("v1");
+  /**
+   * The listable kinds discovery reports at {@code versions}, or at each group's preferred version
+   * when null; what it cannot tell is left out. A group version answered 429 or 5xx (an aggregated
+   * API whose server is down) is logged at WARN and kept in {@link #rediscover}; the others are
+   * asked all the same (one such group stopped discovery, leaving the groups after it unscanned).
+   */
+  private List<KindInfo> discovered(List<String> versions) {
     List<KindInfo> out = new ArrayList<>();
-    try {
-      var groups = client.getApiGroups();
-      if (groups != null && groups.getGroups() != null) {
-        for (var g : groups.getGroups()) {
-          if (g.getPreferredVersion() != null && g.getPreferredVersion().getGroupVersion() != null) {
-            versions.add(g.getPreferredVersion().getGroupVersion());
+    if (versions == null) {
+      versions = new ArrayList<>();
+      versions.add("v1");
+      try {
+        var groups = once.getApiGroups();
+        if (groups != null && groups.getGroups() != null) {
+          for (var g : groups.getGroups()) {
+            if (g.getPreferredVersion() != null && g.getPreferredVersion().getGroupVersion() != null) {
+              versions.add(g.getPreferredVersion().getGroupVersion());
+            }
           }
         }
+      } catch (KubernetesClientException e) {
+        // discovery widens the scan beyond the built-in table and the CRDs; a server without it leaves those two
+        LOG.debug("orphan scan: discovery failed at {}: {}", client.getMasterUrl(), KindInformers.message(e));
       }
-      for (String v : versions) {
-        APIResourceList list = client.getApiResources(v);
+    }
+    for (String v : versions) {
+      try {
+        APIResourceList list = once.getApiResources(v);
         if (list == null || list.getResources() == null) {
           continue;
         }
@@ -1724,10 +1779,16 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
                 Boolean.TRUE.equals(r.getNamespaced())));
           }
         }
+      } catch (KubernetesClientException e) {
+        int code = KindInformers.code(e);
+        if (code == 429 || code >= 500) {
+          rediscover.add(v);
+          LOG.warn("orphan scan: discovery cannot tell the kinds of {} at {}: {}; they are searched for objects marked"
+              + " by gitops on the next sync", v, client.getMasterUrl(), KindInformers.message(e));
+        } else {
+          LOG.debug("orphan scan: discovery of {} failed at {}: {}", v, client.getMasterUrl(), KindInformers.message(e));
+        }
       }
-    } catch (KubernetesClientException e) {
-      // discovery widens the scan beyond the built-in table and the CRDs; a server without it leaves those two
-      LOG.debug("orphan scan: discovery failed at {}: {}", client.getMasterUrl(), KindInformers.message(e));
     }
     return out;
   }

@@ -1088,6 +1088,31 @@ class KubernetesProviderTest {
   }
 
   @Test
+  void aKindTheServerCannotListForNowIsSearchedAgainOnTheNextCallNotHeldAgainstTheWholeListing() {
+    ResourceKey job = ResourceKey.of("k8s", "batch/Job", "default", "old");
+    cluster.client.batch().v1().jobs().inNamespace("default").resource(new io.fabric8.kubernetes.api.model.batch.v1
+        .JobBuilder().withNewMetadata().withName("old").addToLabels(Annotations.MANAGED_BY, "gitops")
+        .addToAnnotations(Annotations.OWNER, "agent").addToAnnotations(Annotations.KEY, job.toString()).endMetadata()
+        .build()).create();
+    // as an aggregated API whose server is down answers (a metrics-server that is not running)
+    cluster.refuseReads("/apis/batch/v1", "jobs", true, 503, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":"
+        + "\"Failure\",\"code\":503,\"reason\":\"ServiceUnavailable\",\"message\":\"the server is currently unable to"
+        + " handle the request\"}");
+    cluster.takeSent();
+    String selector = "labelSelector=app.kubernetes.io%2Fmanaged-by%3Dgitops";
+    assertThat(provider.listMarked("agent", ctx())).as("the listing stands without that kind").isEmpty();
+    assertThat(cluster.takeSent()).filteredOn(r -> r.path().startsWith("/apis/batch/v1/jobs?")).extracting(MockCluster.Sent::path)
+        .as("sent once, not retried by the client").containsExactly("/apis/batch/v1/jobs?" + selector);
+
+    cluster.serveReadsAgain();
+    assertThat(provider.listMarked("agent", ctx())).as("listed again, found").containsExactly(job);
+    assertThat(cluster.takeSent()).filteredOn(r -> r.path().contains(selector)).extracting(MockCluster.Sent::path)
+        .as("only that kind listed again").containsExactly("/apis/batch/v1/jobs?" + selector);
+    assertThat(provider.listMarked("agent", ctx())).containsExactly(job);
+    assertThat(cluster.takeSent()).filteredOn(r -> r.path().contains(selector)).as("and then no more").isEmpty();
+  }
+
+  @Test
   void anOrphanScanCutShortProvesNothingAndRunsAgain() {
     cluster.client.apiextensions().v1().customResourceDefinitions().resource(io.fabric8.kubernetes.client.utils
         .Serialization.unmarshal(Manifests.CRD,
