@@ -1,5 +1,6 @@
 package dev.gitops.git.ssh;
 
+import dev.gitops.core.internal.net.Ipv6Text;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -288,37 +289,9 @@ final class KnownHostsDatabase implements ServerKeyDatabase {
     if (bytes.length != 16) {
       return connectAddress;
     }
-    int[] groups = new int[8];
-    for (int i = 0; i < 8; i++) {
-      groups[i] = ((bytes[2 * i] & 0xff) << 8) | (bytes[2 * i + 1] & 0xff);
-    }
-    int bestStart = -1;
-    int bestLength = 1;  // a single zero group is written as 0, not ::
-    for (int i = 0; i < 8; ) {
-      int j = i;
-      while (j < 8 && groups[j] == 0) {
-        j++;
-      }
-      if (j - i > bestLength) {
-        bestStart = i;
-        bestLength = j - i;
-      }
-      i = j == i ? i + 1 : j;
-    }
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < 8; i++) {
-      if (i == bestStart) {
-        sb.append("::");
-        i += bestLength - 1;
-        continue;
-      }
-      if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':') {
-        sb.append(':');
-      }
-      sb.append(Integer.toHexString(groups[i]));
-    }
+    String text = Ipv6Text.canonical(Ipv6Text.groups(bytes));
     int port = portOf(connectAddress);
-    return port == 22 ? sb.toString() : "[" + sb + "]:" + port;
+    return port == 22 ? text : "[" + text + "]:" + port;
   }
 
   /** The IPv6 address {@code host} in full ({@code 0:0:0:0:0:0:0:1}), or null when it is none. */
