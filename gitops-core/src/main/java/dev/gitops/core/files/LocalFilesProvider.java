@@ -121,8 +121,10 @@ import org.slf4j.LoggerFactory;
  * not create (see {@link TempFiles}). No symlink inside the target is ever followed: a path with a
  * symlink component is refused (PERMANENT for apply, UNKNOWN for observe). Names that escape the
  * target ({@code ..}, absolute, empty segments) and paths under an excluded directory (the state
- * store's, {@code <target>/.gitops} always) are refused with the path named, and so are paths
- * through a {@code .gitops} directory deeper down ({@code app/.gitops/...}): that is the store and
+ * store's, {@code <target>/.gitops} always) are refused with the path named, also when spelt as a
+ * case-insensitive file system (macOS, Windows) reads it as that directory ({@code .GITOPS/meta.json},
+ * {@code .gitops./x}), and so are paths
+ * through a {@code .gitops} directory (in any such spelling) deeper down ({@code app/.gitops/...}): that is the store and
  * ownership record of a target nested in this one, which Git content must not rewrite; so are
  * paths through a segment named like a Git directory ({@code .git} in any case, {@code git~1},
  * {@code .git.}), which in a target that is a Git work tree would be its repository. Nor is a
@@ -191,8 +193,6 @@ public final class LocalFilesProvider implements Provider {
   /** Threads that write one batch: enough to keep a disk's queue busy with fsyncs. */
   private static final int WRITERS = 8;
   private static final int STABLE_READ_ATTEMPTS = 3;
-  /** A {@link #DEFAULT_STORE_DIR} below the target's top, as it appears inside a key's path. */
-  private static final String NESTED_STORE = "/" + DEFAULT_STORE_DIR + "/";
 
   private final String id;
   private final Path root;
@@ -1231,20 +1231,41 @@ public final class LocalFilesProvider implements Provider {
     if (!file.startsWith(base) || file.equals(base)) {
       throw new Refusal("path '" + key.name() + "' escapes the target " + root);
     }
+    String[] segments = key.name().split("/", -1);
     for (Path ex : layout.excluded()) {
-      if (file.startsWith(ex)) {
-        throw new Refusal("path '" + key.name() + "' is inside the excluded directory " + ex);
+      if (file.startsWith(ex) || (ex.startsWith(base) && namesOnSomeFileSystem(segments, base.relativize(ex)))) {
+        throw new Refusal("path '" + key.name() + "' is inside the excluded directory " + ex
+            + (file.startsWith(ex) ? "" : " (the same directory on a case-insensitive file system such as macOS's"
+            + " or Windows')"));
       }
     }
     // the target's own .gitops/ was refused above as excluded; one further down is the store and
     // ownership record of a target nested in this one, which Git content must not rewrite
-    int at = key.name().indexOf(NESTED_STORE);
-    if (at >= 0) {
-      throw new Refusal("path '" + key.name() + "' is inside '" + key.name().substring(0, at + NESTED_STORE.length())
-          + "', a directory named like a target's state store and ownership record (that of a target nested in this"
-          + " one): never written from Git");
+    for (int i = 1; i < segments.length - 1; i++) {
+      if (GitDirNames.sameOnSomeFileSystem(segments[i], DEFAULT_STORE_DIR)) {
+        throw new Refusal("path '" + key.name() + "' is inside '" + String.join("/", Arrays.copyOf(segments, i + 1))
+            + "/', a directory named like a target's state store and ownership record (that of a target nested in"
+            + " this one): never written from Git");
+      }
     }
     return file;
+  }
+
+  /**
+   * Whether the first segments of a key name the directory {@code excluded} (relative to the target)
+   * on some file system: {@code .GITOPS/meta.json} is inside {@code .gitops} on macOS and Windows.
+   */
+  private static boolean namesOnSomeFileSystem(String[] segments, Path excluded) {
+    int n = excluded.getNameCount();
+    if (excluded.toString().isEmpty() || segments.length < n) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      if (!GitDirNames.sameOnSomeFileSystem(segments[i], excluded.getName(i).toString())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void checkName(String name) {

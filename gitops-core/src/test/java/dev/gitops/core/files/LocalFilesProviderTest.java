@@ -537,6 +537,31 @@ class LocalFilesProviderTest {
   }
 
   @Test
+  void refusesStoreDirectoriesSpeltAsACaseInsensitiveFileSystemReadsThem() throws IOException {
+    // on macOS or Windows .GITOPS/meta.json is the store's meta.json: Git content would rewrite the
+    // record of what gitops owns; refused on every file system, as .git is in any case
+    Files.createDirectories(target());
+    LocalFilesProvider p = LocalFilesProvider.builder(target()).exclude(Path.of("state/db")).build();
+    Decoder decoder = p.decoder().orElseThrow();
+    for (String name : List.of(".GITOPS/meta.json", ".GitOps", ".gitops./journal", ".gitops:x/y",
+        ".git\u200cops/secret.key", "State/DB/x", "app/.GITOPS/owner", "a/b/.Gitops /files/owners/x")) {
+      ResourceKey key = p.keyOf(name);
+      Outcome o = p.apply(change(key, Action.CREATE, text("x", "0644")), ctx());
+      assertThat(o.kind()).as(name).isEqualTo(Outcome.Kind.PERMANENT);
+      assertThat(o.message()).as(name).contains(name).containsAnyOf("excluded", "state store");
+      assertThat(observe(p, key).isUnknown()).as(name).isTrue();
+      assertThatThrownBy(() -> decoder.decode(new SourceFile(name, "b", new byte[0], "rev1"))).as(name)
+          .isInstanceOf(DecodeException.class).hasMessageContaining(name);
+    }
+    try (Stream<Path> made = Files.list(target())) {
+      assertThat(made).isEmpty();
+    }
+    for (String name : List.of(".gitopsx/a", "x.gitops/a", "app/.gitops", "statefile", "state/dbx")) {
+      assertThat(p.apply(change(p.keyOf(name), Action.CREATE, text("x", "0644")), ctx()).isOk()).as(name).isTrue();
+    }
+  }
+
+  @Test
   void aNameTooLongForTheFileSystemIsAPermanentFailureNamingTheFileNotRetried() {
     LocalFilesProvider p = provider();
     // a path component over 255 bytes: ENAMETOOLONG, which no retry mends

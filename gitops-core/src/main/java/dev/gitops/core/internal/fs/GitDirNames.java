@@ -8,6 +8,8 @@ import java.util.Locale;
  * would be its repository (hooks, config) and run code. Covered: {@code .git} in any case; NTFS
  * spellings of it (trailing dots and spaces, an alternate data stream after {@code :}, the 8.3
  * short name {@code git~1}); HFS+ spellings (Unicode characters HFS+ ignores inside the name).
+ * {@link #sameOnSomeFileSystem} compares any two names the same way (the files provider's
+ * {@code .gitops} and excluded directories).
  */
 public final class GitDirNames {
 
@@ -15,6 +17,28 @@ public final class GitDirNames {
 
   /** Whether {@code segment} (one path component) names a Git directory on some file system. */
   public static boolean isGitDir(String segment) {
+    String n = fold(segment);
+    return n.equals(".git") || n.equals("git~1");
+  }
+
+  /**
+   * Whether the path components {@code a} and {@code b} name the same entry on some file system
+   * (case-insensitive, NTFS or HFS+, as {@link #fold} reads them): {@code .GITOPS}, {@code .gitops.}
+   * and {@code .git‌ops} are {@code .gitops} on macOS or Windows.
+   *
+   * <pre>{@code
+   * GitDirNames.sameOnSomeFileSystem(".GitOps", ".gitops");   // true
+   * }</pre>
+   */
+  public static boolean sameOnSomeFileSystem(String a, String b) {
+    return a.equals(b) || fold(a).equals(fold(b));
+  }
+
+  /**
+   * {@code segment} as a file system that ignores case, the characters HFS+ ignores, an NTFS
+   * alternate data stream after {@code :} and NTFS's trailing dots and spaces compares it.
+   */
+  private static String fold(String segment) {
     StringBuilder sb = new StringBuilder(segment.length());
     for (int i = 0; i < segment.length(); i++) {
       char c = segment.charAt(i);
@@ -31,8 +55,7 @@ public final class GitDirNames {
     while (end > 0 && (n.charAt(end - 1) == '.' || n.charAt(end - 1) == ' ')) {
       end--;  // NTFS drops trailing dots and spaces
     }
-    n = n.substring(0, end);
-    return n.equals(".git") || n.equals("git~1");
+    return n.substring(0, end);
   }
 
   /** The first segment of the {@code /}-separated {@code path} that names a Git directory, or null. */
