@@ -145,7 +145,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every owner writing into one target shares its ownership record ({@link Ownership}, in
  * {@code <target>/.gitops/files/owners/}): a file is claimed for the call's owner before it is
- * first written and released after it is deleted. Observations carry the claim as the file's
+ * first written and released after it is deleted, or when that first write fails before the file
+ * exists (a full disk, an I/O error). Observations carry the claim as the file's
  * {@linkplain OwnerMark mark}, so the engine never updates or deletes a file another owner claimed
  * (it is skipped as a conflict, naming that owner), even when the two owners keep separate state
  * stores; a write or delete that races such a claim fails naming the owner. A file nobody has
@@ -930,7 +931,8 @@ public final class LocalFilesProvider implements Provider {
       } else {
         createOwnDirectory(layout);
       }
-      ownership(layout).claim(key.name(), owner, claimSync, existing == null);
+      Ownership ownership = ownership(layout);
+      boolean claimed = ownership.claim(key.name(), owner, claimSync, existing == null);
       int bits;
       if (existing != null) {
         // never a setuid, setgid or sticky bit: Java cannot set them, and a write clears them
@@ -944,7 +946,14 @@ public final class LocalFilesProvider implements Provider {
         bits = mode != null ? mode : Modes.parse(defaultMode);
       }
       written.remove(key);
-      (batch != null ? batch.temps : temps(layout)).write(file, bytes, DurableFiles.posix(file) ? Modes.toPermissions(bits) : null, directorySync);
+      try {
+        (batch != null ? batch.temps : temps(layout)).write(file, bytes, DurableFiles.posix(file) ? Modes.toPermissions(bits) : null, directorySync);
+      } catch (IOException | RuntimeException e) {
+        if (claimed) {
+          releaseUnwritten(ownership, key, file, owner, e);
+        }
+        throw e;
+      }
       LOG.debug("{}: wrote {} ({} bytes, mode {})", key, file, bytes.length, Modes.format(bits));
       remember(key, file, bytes);
       return outcomeFor(change.action());
@@ -956,6 +965,25 @@ public final class LocalFilesProvider implements Provider {
       return fail(key, "cannot write " + file + ": " + describe(e), false, e);
     } catch (IOException e) {
       return fail(key, "cannot write " + file + ": " + describe(e), retryable(e), e);
+    }
+  }
+
+  /**
+   * Drops the claim a write made for a file that did not exist, when the write failed before the
+   * file came to be (a full disk, an I/O error): the claim would otherwise outlive the failure,
+   * and once Git no longer declares the file (the engine then forgets it without calling this
+   * provider) it would be listed as a live object of the owner and refuse every other owner the
+   * path for good. A file that is there (renamed, but its directory not forced) keeps it.
+   */
+  private static void releaseUnwritten(Ownership ownership, ResourceKey key, Path file, String owner, Exception failure) {
+    try {
+      if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+        ownership.release(key.name(), owner);
+      }
+    } catch (IOException | RuntimeException e) {
+      failure.addSuppressed(e);
+      LOG.warn("{}: cannot drop the claim on {} after its write failed ({}); it stays in {}", key, file, e.toString(),
+          ownership.directory());
     }
   }
 

@@ -254,9 +254,10 @@ final class Ownership {
    * is taken, rather than read first: one system call for a new file instead of a failed read, and
    * the same result either way (making a claim fails when the name is taken).
    *
+   * @return true when this call made the claim, false when the owner held it already
    * @throws ClaimedException when another owner holds it
    */
-  void claim(String path, String owner, DurableFiles.DirectorySync directorySync, boolean likelyFree)
+  boolean claim(String path, String owner, DurableFiles.DirectorySync directorySync, boolean likelyFree)
       throws IOException {
     String holder = likelyFree ? null : ownerOf(path);
     if (holder == null) {
@@ -264,7 +265,7 @@ final class Ownership {
       Path f = dir.resolve(KeyFileNames.of(path));
       if (create(f, compactText(owner, path, f.getFileName().toString()), JSON.writeValueAsBytes(n), directorySync)) {
         LOG.debug("owner {} claimed {}", owner, path);
-        return;
+        return true;
       }
       // The name is taken (by another owner between the read and the link, or by a claim made earlier)
       holder = ownerOf(path);
@@ -272,6 +273,7 @@ final class Ownership {
     if (!owner.equals(holder)) {
       throw new ClaimedException(path, holder, dir.resolve(KeyFileNames.of(path)));
     }
+    return false;
   }
 
   /**

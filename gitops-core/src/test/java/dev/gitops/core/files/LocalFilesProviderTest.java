@@ -185,6 +185,38 @@ class LocalFilesProviderTest {
   }
 
   @Test
+  void aWriteThatFailsBeforeItsNewFileExistsDropsTheClaimItMadeAndKeepsOneHeldBefore() throws IOException {
+    LocalFilesProvider p = provider();
+    ResourceKey kept = p.keyOf("conf/kept.conf");
+    assertThat(p.apply(change(kept, Action.CREATE, text("a=1\n", "0644")), ctx()).isOk()).isTrue();
+    // every write's temp file now fails to be made, as on a full disk: its directory is a file
+    Path temps = target().resolve(".gitops/files/tmp");
+    Files.delete(temps);
+    Files.writeString(temps, "");
+    ResourceKey created = p.keyOf("conf/new.conf");
+    ResourceKey batched = p.keyOf("conf/batched.conf");
+
+    Outcome o = p.apply(change(created, Action.CREATE, text("b=1\n", "0644")), ctx());
+    Map<ResourceKey, Outcome> batch = p.applyAll(List.of(change(batched, Action.CREATE, text("c=1\n", "0644")),
+        change(kept, Action.UPDATE, text("a=2\n", "0644"))), ctx());
+
+    assertThat(o.isOk()).isFalse();
+    assertThat(o.message()).contains(target().resolve("conf/new.conf").toString());
+    assertThat(batch.values()).noneMatch(Outcome::isOk);
+    assertThat(target().resolve("conf/new.conf")).doesNotExist();
+    assertThat(target().resolve("conf/batched.conf")).doesNotExist();
+    // no claim for a file that is not there (once Git drops it, nothing would ever release it) ...
+    assertThat(p.listMarked("test-owner", ctx())).containsExactly(kept);
+    // ... so another owner may have the path; the file the update left as it was stays claimed
+    Files.delete(temps);
+    CallContext other = CallContext.of("other-owner", "main@sha1:0", Duration.ofSeconds(30));
+    assertThat(p.apply(change(created, Action.CREATE, text("b=1\n", "0644")), other).isOk()).isTrue();
+    assertThat(p.apply(change(kept, Action.UPDATE, text("a=3\n", "0644")), other).message())
+        .contains("belongs to owner 'test-owner'");
+    assertThat(target().resolve("conf/kept.conf")).hasContent("a=1\n");
+  }
+
+  @Test
   void theClaimsListMarkedReadAreNotReadAgainByTheSameCallsVersionsAndObserve() throws IOException {
     LocalFilesProvider p = provider();
     ResourceKey mine = p.keyOf("conf/mine.conf");
