@@ -139,7 +139,13 @@ import org.slf4j.LoggerFactory;
  * naming it. The write itself is a rename, which replaces a link at the file's name rather than
  * writing through it. Checks and writes are not atomic with respect to a concurrent attacker
  * rewriting the target tree (a parent swapped for a link after it was looked at is followed by the
- * batch's later writes); the target is assumed to be writable only by trusted users.
+ * batch's later writes); the target is assumed to be writable only by trusted users. The target
+ * itself (or a parent of it) may be a symbolic link, on purpose: it is resolved on every call, so
+ * a link re-pointed after the provider was built ({@code current -> releases/2}) moves the next
+ * sync to the directory it now names, with that directory's ownership record. There, files Git
+ * declares that no owner claimed are skipped unless adoption is allowed, nothing unclaimed is
+ * deleted, and the directory the link named before is left as it is. Whoever can re-point it
+ * chooses where the files go, like whoever configures the target.
  *
  * <h2>Ownership</h2>
  *
