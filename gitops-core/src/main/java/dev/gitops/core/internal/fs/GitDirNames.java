@@ -22,9 +22,11 @@ public final class GitDirNames {
   }
 
   /**
-   * Whether the path components {@code a} and {@code b} name the same entry on some file system
-   * (case-insensitive, NTFS or HFS+, as {@link #fold} reads them): {@code .GITOPS}, {@code .gitops.}
-   * and {@code .git‌ops} are {@code .gitops} on macOS or Windows.
+   * Whether the path components {@code a} and {@code b} name the same entry on some file system:
+   * compared ignoring case, the characters HFS+ ignores, an NTFS alternate data stream after
+   * {@code :} and NTFS's trailing dots and spaces, as {@link #isGitDir} compares with {@code .git}.
+   * So {@code .GITOPS}, {@code .gitops.} and {@code .gitops} with a U+200C inside are {@code .gitops}
+   * on macOS or Windows.
    *
    * <pre>{@code
    * GitDirNames.sameOnSomeFileSystem(".GitOps", ".gitops");   // true
