@@ -56,7 +56,10 @@ final class SensitiveFiles {
 
   /**
    * Parses {@code <glob>[:<pointer>]}. The pointer starts at the first {@code ":/"}; a rule ending
-   * in {@code ":"} or without {@code ":/"} covers the whole file.
+   * in {@code ":"} or without {@code ":"} covers the whole file. A rule with a {@code ":"} that
+   * starts no pointer ({@code db.yaml:password}) is refused: read as a glob it would match no file
+   * and hide nothing, where {@link #rule} refuses the pointer {@code password} (a whole file whose
+   * name holds {@code ":"} is {@code a:b.yaml:}).
    *
    * @throws IllegalArgumentException naming the rule when the glob or pointer is malformed
    */
@@ -70,6 +73,11 @@ final class SensitiveFiles {
       pointer = rule.substring(at + 1);
     } else if (rule.endsWith(":")) {
       glob = rule.substring(0, rule.length() - 1);
+    } else if (rule.indexOf(':') >= 0) {
+      int colon = rule.lastIndexOf(':');
+      throw new IllegalArgumentException("sensitive rule '" + rule + "': the JSON pointer after ':' must start with"
+          + " '/' (write '" + rule.substring(0, colon) + ":/" + rule.substring(colon + 1) + "'); for a whole file"
+          + " whose name holds ':', end the rule with ':' ('" + rule + ":')");
     }
     return rule(glob, pointer, rule);
   }

@@ -51,6 +51,23 @@ class SensitiveFilesTest {
   }
 
   @Test
+  void aRuleWhosePointerLacksItsSlashIsRefusedAsTheTwoPartFormRefusesItNotReadAsAGlobThatHidesNothing() {
+    // read as the glob 'db.yaml:password', the rule matched no file and the password was shown in every plan
+    assertThatThrownBy(() -> SensitiveFiles.parse("db.yaml:password")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'db.yaml:password'").hasMessageContaining("'db.yaml:/password'");
+    assertThatThrownBy(() -> LocalFilesProvider.builder(tmp.resolve("t")).sensitive("k8s/*.yaml:data/*"))
+        .hasMessageContaining("'k8s/*.yaml:/data/*'");
+    assertThatThrownBy(() -> LocalFilesProvider.builder(tmp.resolve("t")).sensitive("db.yaml", "password"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'db.yaml:password'");
+    Decoder d = LocalFilesProvider.builder(tmp.resolve("t")).structured("*.yaml").build().decoder().orElseThrow();
+    assertConfigErrorAt(d, "files:\n  sensitive:\n    - \"db.yaml:password\"\n", 3, "'db.yaml:/password'");
+    // a whole file whose name holds ':' is still possible, and so is its pointer
+    assertThat(SensitiveFiles.parse("a:b.yaml:").glob().matches("a:b.yaml")).isTrue();
+    assertThat(SensitiveFiles.parse("a:b.yaml:").pointer()).isNull();
+    assertThat(SensitiveFiles.parse("a:b.yaml:/pw").pointer()).isEqualTo(PathPattern.of("/pw"));
+  }
+
+  @Test
   void decoderMarksThePointerInStructuredFilesAndTheWholeOfOthers() {
     LocalFilesProvider p = LocalFilesProvider.builder(tmp.resolve("t")).structured("k8s/*.yaml")
         .sensitive("k8s/*.yaml", "/data/password").sensitive("**/*.key").sensitive("notes.txt:/password").build();
