@@ -285,7 +285,11 @@ public final class LocalFilesProvider implements Provider {
     }
   }
 
-  /** A builder for a provider whose live system is the directory {@code target}. */
+  /**
+   * A builder for a provider whose live system is the directory {@code target}.
+   *
+   * @throws IllegalArgumentException when {@code target} is an empty path (the working directory)
+   */
   public static Builder builder(Path target) {
     return new Builder(target);
   }
@@ -1658,7 +1662,12 @@ public final class LocalFilesProvider implements Provider {
     private boolean preview;
 
     private Builder(Path target) {
-      this.target = Objects.requireNonNull(target, "target").toAbsolutePath().normalize();
+      if (Objects.requireNonNull(target, "target").toString().isEmpty()) {
+        // Path.of("") is the working directory (an unset setting, say): Git's files would land among whatever is there
+        throw new IllegalArgumentException("the target directory is an empty path; give the directory to keep in"
+            + " line with Git, Path.of(\"/etc/myapp\") for example");
+      }
+      this.target = target.toAbsolutePath().normalize();
     }
 
     /** The provider id keys name (default {@code files}). */

@@ -569,6 +569,13 @@ class LocalFilesProviderTest {
   }
 
   @Test
+  void anEmptyTargetPathIsRefusedNotTakenAsTheWorkingDirectory() {
+    // as FileStateStore.open(Path.of("")) is: an unset setting would sync Git's files into wherever the process runs
+    assertThatThrownBy(() -> LocalFilesProvider.builder(Path.of(""))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("target directory is an empty path");
+  }
+
+  @Test
   void refusesStoreDirectoriesSpeltAsACaseInsensitiveFileSystemReadsThem() throws IOException {
     // on macOS or Windows .GITOPS/meta.json is the store's meta.json: Git content would rewrite the
     // record of what gitops owns; refused on every file system, as .git is in any case
