@@ -33,7 +33,13 @@ public final class GitDirNames {
    * }</pre>
    */
   public static boolean sameOnSomeFileSystem(String a, String b) {
-    return a.equals(b) || fold(a).equals(fold(b));
+    if (a.equals(b)) {
+      return true;
+    }
+    // folding only drops characters: a name shorter than the other's folded form is another name,
+    // told without folding it (the files provider asks this of every key's segments at each sync)
+    String folded = fold(b);
+    return a.length() >= folded.length() && fold(a).equals(folded);
   }
 
   /**
