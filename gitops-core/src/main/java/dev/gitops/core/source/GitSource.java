@@ -840,15 +840,21 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
 
   /**
    * Whether {@code t} is a truncated or garbled object file met by JGit's file storage (a loose
-   * object ending early reads as an {@link java.io.EOFException} with no file named): the cache's,
-   * since the remote's objects reach us through the transport.
+   * object ending early reads as an {@link java.io.EOFException} with no file named): the cache's.
+   * One met by the transport first is the remote's: a pack a server that died, or a network that
+   * dropped, cut short ("Packfile is truncated" in the transport's pack parser, called by the file
+   * storage that writes the pack into the cache), which fetching again may mend and rebuilding the
+   * cache never does.
    */
   private static boolean truncatedObject(Throwable t) {
     if (!(t instanceof java.io.EOFException || t instanceof java.util.zip.ZipException
         || t instanceof java.util.zip.DataFormatException)) {
       return false;
     }
-    for (StackTraceElement frame : t.getStackTrace()) {
+    for (StackTraceElement frame : t.getStackTrace()) {  // innermost first
+      if (frame.getClassName().startsWith("org.eclipse.jgit.transport.")) {
+        return false;
+      }
       if (frame.getClassName().startsWith("org.eclipse.jgit.internal.storage.file.")) {
         return true;
       }
@@ -1705,7 +1711,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       }
       if (timedOut(e)) {
         // the server stalled: another attempt would only wait as long again
-        throw new TimedOut(failure("cannot fetch", e));
+        throw new TimedOut(failure("cannot fetch the commits", e));
       }
       if (depth > 0) {
         // dumb HTTP, bundles and some servers refuse shallow fetches: fall back to a full one
@@ -1717,10 +1723,10 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
           if (isCacheFault(e2)) {
             throw new CacheFault(repo.getDirectory().toPath(), e2);
           }
-          throw failure("cannot fetch", e2);
+          throw failure("cannot fetch the commits", e2);
         }
       }
-      throw failure("cannot fetch", e);
+      throw failure("cannot fetch the commits", e);
     }
   }
 

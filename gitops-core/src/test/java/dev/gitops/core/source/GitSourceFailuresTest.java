@@ -254,6 +254,41 @@ class GitSourceFailuresTest {
         "uses the sha256 object format, which is not supported");
   }
 
+  /**
+   * A server that dies in the middle of sending a pack (the connection cut after 8 KiB of a ~270 KiB
+   * pack) leaves a fetch error naming the URL and what JGit saw; the cache, which holds the commit
+   * read before, is not taken for damaged: it was read as "the Git cache ... is damaged" and deleted,
+   * then fetched again in full, and the error blamed the cache.
+   */
+  @Test
+  void aConnectionCutInThePackIsAFetchErrorAndTheCacheIsKept() throws Exception {
+    try (CuttingProxy proxy = CuttingProxy.start(daemon.port())) {
+      String url = "git://127.0.0.1:" + proxy.port() + "/repo";
+      GitSource s = source(url, "main", "cache-cut");
+      read(s, null);
+      Path cache = s.repositoryDirectory();
+      java.util.Random random = new java.util.Random(7);
+      for (int i = 0; i < 60; i++) {
+        byte[] noise = new byte[3000];
+        random.nextBytes(noise);
+        repo.write("big/f" + i + ".txt", java.util.Base64.getMimeEncoder().encodeToString(noise));
+      }
+      String head = repo.commit("big");
+      proxy.cutAfter(8192);
+      SourceException e;
+      String warned;
+      try (LogCapture logs = LogCapture.of(GitSource.class, "WARN")) {
+        e = failsInOneLine(s, null, url, "cannot fetch the commits of " + url, "Packfile is truncated");
+        warned = String.join("\n", logs.lines());
+      }
+      assertThat(e.getMessage()).doesNotContain("Git cache").doesNotContain(cache.toString());
+      assertThat(warned).doesNotContain("is damaged");
+      assertThat(cache.resolve("objects")).isDirectory();
+      proxy.forwardWhole();
+      assertThat(read(s, null).revision()).isEqualTo("main@sha1:" + head);
+    }
+  }
+
   /** Damages the cache of a source that read once, commits, and reads with a new source on the same cache. */
   private void cacheDamageIsRepairedOnTheNextRead(String name, Damage damage) throws Exception {
     String url = repo.dir().toString();
