@@ -804,12 +804,24 @@ public final class TargetOptions {
    * at its first vault value, in Ansible's or the parser's words rather than the flag's.
    */
   private void requireReadableVaultPasswordFile() {
-    Path f = vaultPasswordFile.toAbsolutePath().normalize();
+    requireReadableFile("--vault-password-file", vaultPasswordFile, "the file holding the Ansible vault password");
+  }
+
+  /**
+   * {@code file}, given as {@code flag}, is a file this process can read; else one line naming the
+   * flag, the file and what is wrong, asking for {@code what}: the library would say it later, in
+   * its words (an SSH key "does not exist or is not a file", a known_hosts file only once the server
+   * answered), naming no flag.
+   */
+  private static void requireReadableFile(String flag, Path file, String what) {
+    if (file.toString().isBlank()) {
+      throw new IllegalArgumentException(flag + " is empty: give " + what);
+    }
+    Path f = file.toAbsolutePath().normalize();
     String problem = !Files.exists(f) ? "no such file" : Files.isDirectory(f) ? "is a directory, not a file"
         : !Files.isReadable(f) ? "cannot be read by this process (check its permissions)" : null;
     if (problem != null) {
-      throw new IllegalArgumentException("--vault-password-file " + f + ": " + problem
-          + "; give the file holding the Ansible vault password");
+      throw new IllegalArgumentException(flag + " " + f + ": " + problem + "; give " + what);
     }
   }
 
@@ -836,16 +848,9 @@ public final class TargetOptions {
     if (storeOnly) {
       return;
     }
-    if (verifyKeyRing.toString().isBlank()) {
-      throw new IllegalArgumentException("--verify-key-ring is empty: give the file of trusted OpenPGP public keys");
-    }
+    requireReadableFile("--verify-key-ring", verifyKeyRing, "the file of trusted OpenPGP public keys"
+        + " (gpg --export --armor KEYID... > keys.asc)");
     Path f = verifyKeyRing.toAbsolutePath().normalize();
-    String problem = !Files.exists(f) ? "no such file" : Files.isDirectory(f) ? "is a directory, not a file"
-        : !Files.isReadable(f) ? "cannot be read by this process (check its permissions)" : null;
-    if (problem != null) {
-      throw new IllegalArgumentException("--verify-key-ring " + f + ": " + problem + "; give the file of trusted"
-          + " OpenPGP public keys (gpg --export --armor KEYID... > keys.asc)");
-    }
     // read as the source will read it (a few milliseconds): a file that holds no key ring (a GnuPG
     // keybox, a private key, text) is refused here too, before a state directory is made
     java.util.ServiceLoader.load(CommitSignatures.class, CommitSignatures.class.getClassLoader()).findFirst()
@@ -895,6 +900,13 @@ public final class TargetOptions {
         throw new IllegalArgumentException("--repo " + shown + " is an SSH remote: give --known-hosts FILE, listing the"
             + " server's host key (or --accept-unknown-hosts to accept a host not listed; a changed key is always"
             + " refused)");
+      }
+      requireReadableFile("--ssh-key", sshKey, "the SSH private key file (its passphrase, if any, in"
+          + " GITOPS_SSH_PASSPHRASE)");
+      if (knownHosts != null) {
+        // also with --accept-unknown-hosts: a file given that is not there is a mistake, never "no host is known"
+        requireReadableFile("--known-hosts", knownHosts, "the known_hosts file listing the server's host key (as"
+            + " ssh-keyscan prints it), or leave the flag out with --accept-unknown-hosts");
       }
     } else if (sshKey != null) {
       throw new IllegalArgumentException("--ssh-key is for SSH remotes (ssh://... or user@host:path), not --repo " + shown

@@ -54,6 +54,44 @@ class SshFlagsTest {
         .doesNotContain("Credentials.sshKey"));
   }
 
+  /**
+   * An --ssh-key or --known-hosts that is empty, missing, a directory or unreadable is one line naming
+   * the flag and the file, before anything is created or connected to: an empty --ssh-key read
+   * "SSH private key file  does not exist or is not a file" (no flag, no file), and a --known-hosts
+   * that is missing or a directory was met only once the server answered, or never with
+   * --accept-unknown-hosts.
+   */
+  @Test
+  void anSshKeyOrKnownHostsFileThatCannotBeReadIsNamedWithItsFlagBeforeAnythingRuns() throws Exception {
+    Path key = Files.writeString(tmp.resolve("id_ed25519"), "not a key\n");
+    Path hosts = Files.writeString(tmp.resolve("known_hosts"), "");
+    Path dir = Files.createDirectories(tmp.resolve("a dir"));
+    Path missing = tmp.resolve("missing");
+    String[][] cases = {
+        {"", hosts.toString(), "--ssh-key is empty"},
+        {missing.toString(), hosts.toString(), "--ssh-key " + missing + ": no such file"},
+        {dir.toString(), hosts.toString(), "--ssh-key " + dir + ": is a directory"},
+        {key.toString(), "", "--known-hosts is empty"},
+        {key.toString(), missing.toString(), "--known-hosts " + missing + ": no such file"},
+        {key.toString(), dir.toString(), "--known-hosts " + dir + ": is a directory"},
+    };
+    for (String[] c : cases) {
+      for (boolean accept : new boolean[] {false, true}) {
+        Path target = tmp.resolve("target");
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("sync", "--repo",
+            "ssh://git@127.0.0.1:1/ops.git", "--ssh-key", c[0], "--known-hosts", c[1], "--target", target.toString()));
+        if (accept) {
+          args.add("--accept-unknown-hosts");
+        }
+        CliRun r = gitops(args.toArray(String[]::new));
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err().strip().lines()).as(r.toString()).singleElement().satisfies(line -> assertThat(line)
+            .startsWith("gitops: " + c[2]));
+        assertThat(target).doesNotExist();
+      }
+    }
+  }
+
   @Test
   void historyReadsTheStoreWithoutTheSshFlags() {
     CliRun r = gitops("history", "--repo", "git@127.0.0.1:ops.git", "--target", tmp.resolve("target").toString());
