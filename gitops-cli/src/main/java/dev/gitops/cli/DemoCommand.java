@@ -117,8 +117,8 @@ final class DemoCommand implements Callable<Integer> {
     }
     out.println();
     out.println("Demo finished. The repository and the target are in " + base + "; try for example:");
-    out.println("  gitops status --repo " + repo + " --ref main --target " + target);
-    out.println("  gitops plan --repo " + repo + " --ref main --target " + target + " --out plan.json");
+    out.println("  " + typed(List.of("gitops", "status"), where));
+    out.println("  " + typed(List.of("gitops", "plan"), where, "--out", "plan.json"));
     out.flush();
     return ExitCodes.OK;
   }
@@ -140,7 +140,7 @@ final class DemoCommand implements Callable<Integer> {
     args.add(command);
     args.addAll(where);
     args.addAll(List.of(more));
-    out.println("$ gitops " + String.join(" ", args));
+    out.println("$ " + typed(List.of("gitops", command), where, more));
     out.flush();
     CommandLine cl = Main.commandLine(new GitopsCommand(), out, err);
     int code = cl.execute(args.toArray(String[]::new));
@@ -150,6 +150,44 @@ final class DemoCommand implements Callable<Integer> {
       throw new IllegalStateException("demo step " + step + " ('gitops " + command + "') exited with " + code
           + ", expected " + expected);
     }
+  }
+
+  /**
+   * {@code words}, then {@code where} and {@code more}, as typed in a shell (bash, zsh): each word
+   * quoted when it needs it.
+   */
+  private static String typed(List<String> words, List<String> where, String... more) {
+    List<String> all = new ArrayList<>(words);
+    all.addAll(where);
+    all.addAll(List.of(more));
+    return String.join(" ", all.stream().map(DemoCommand::shellWord).toList());
+  }
+
+  /**
+   * {@code word} as a shell reads it back as one word: as it is when it holds only characters no
+   * shell treats specially, else in single quotes ({@code 'it'\''s'}), or as {@code $'...'} with
+   * escapes when it holds a control character (a line break in {@code --dir}), which single quotes
+   * would print as a broken line.
+   */
+  private static String shellWord(String word) {
+    if (!word.isEmpty() && word.matches("[A-Za-z0-9_@%+=:,./-]+")) {
+      return word;
+    }
+    if (word.chars().noneMatch(c -> c < 0x20 || c == 0x7f)) {
+      return "'" + word.replace("'", "'\\''") + "'";
+    }
+    StringBuilder sb = new StringBuilder("$'");
+    for (char c : word.toCharArray()) {
+      switch (c) {
+        case '\\' -> sb.append("\\\\");
+        case '\'' -> sb.append("\\'");
+        case '\n' -> sb.append("\\n");
+        case '\t' -> sb.append("\\t");
+        case '\r' -> sb.append("\\r");
+        default -> sb.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
+      }
+    }
+    return sb.append('\'').toString();
   }
 
   private static RevCommit commit(Git git, String message) throws GitAPIException {
