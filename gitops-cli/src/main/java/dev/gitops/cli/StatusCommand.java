@@ -157,7 +157,15 @@ final class StatusCommand implements Callable<Integer> {
           + " can be observed.");
       return;
     }
-    out.println("Run 'gitops diff' for details, 'gitops sync' to correct it.");
+    if (unapplied.isEmpty()) {
+      out.println("Run 'gitops diff' for details, 'gitops sync' to correct it.");
+      return;
+    }
+    // a sync skips what is not applied again, for the reason listed: it corrects only the rest
+    out.println("Run 'gitops diff' for details" + (drifted.isEmpty() && other.isEmpty() ? ""
+        : ", 'gitops sync' to correct the rest") + ". A sync skips what is not applied, for the reason listed with"
+        + " it: an object gitops did not create is taken over only with --adopt (never one another owner marked),"
+        + " a replace blocked by --no-prune or the resource's policy only once they allow it.");
   }
 
   /** "Not applied": the rule the agent's status and metrics use too ({@link SyncMetrics#notApplied}). */

@@ -66,6 +66,29 @@ class SyncOutcomesTest {
     Files.createSymbolicLink(file, tmp.resolve("elsewhere.txt"));
   }
 
+  /**
+   * What status lists as not applied, a sync skips again: status does not send the user to a plain
+   * 'gitops sync' for it (it said "'gitops sync' to correct it", and the sync skipped the file with
+   * exit 0), but names --adopt, the flag the skip's reason ("allow adoption") stands for.
+   */
+  @Test
+  void statusDoesNotPromiseThatASyncCorrectsWhatASyncSkips() throws Exception {
+    Files.createDirectories(target);
+    Files.writeString(target.resolve("a.txt"), "made by hand\n");
+    assertThat(gitops("sync").code()).isZero();
+    assertThat(Files.readString(target.resolve("a.txt"))).isEqualTo("made by hand\n");
+
+    Run status = gitops("status");
+    assertThat(status.code()).as(status.toString()).isEqualTo(2);
+    assertThat(status.out()).as(status.toString()).contains("Not applied: 1 resource")
+        .doesNotContain("'gitops sync' to correct it").contains("--adopt");
+
+    repo.write("b.txt", "b2\n").commit("change b");
+    Run both = gitops("status");
+    assertThat(both.out()).as(both.toString()).contains("Not applied: 1 resource")
+        .contains("'gitops sync' to correct the rest").contains("--adopt");
+  }
+
   @Test
   void anIncompleteSyncExitsOneNamingTheUnobservableKeysAndTheDeletionsHeldBack() throws Exception {
     assertThat(gitops("sync").code()).isZero();
