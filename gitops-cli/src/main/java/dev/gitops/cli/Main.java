@@ -153,6 +153,9 @@ public final class Main {
       // an unreachable coordinator is its log: warnings and errors by default, each line with its
       // time and the thread (a target's loop runs on "target <name>"). Set before any logger exists.
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "info" : "warn");
+      // JGit's warnings carry stack traces for what the engine rebuilds and logs itself (a corrupt pack
+      // in the Git cache): its errors only, unless verbose (set below)
+      System.setProperty("org.slf4j.simpleLogger.log.org.eclipse.jgit", "error");
       System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
       System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
       System.setProperty("org.slf4j.simpleLogger.showThreadName", "true");
