@@ -164,6 +164,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   private static final Pattern HEX40 = Pattern.compile("[0-9a-fA-F]{40}");
   private static final Pattern REVISION = Pattern.compile("(.+)@sha1:([0-9a-fA-F]{40})");
   private static final String LOCAL_PREFIX = "refs/gitops/";
+  /** The reasons (strerror texts) of a write the file system refused, as NIO gives them. */
+  private static final Pattern WRITE_REFUSED = Pattern.compile(
+      "Permission denied|Operation not permitted|Read-only file system|No space left on device|Disk quota exceeded");
 
   private final String url;
   private final URIish uri;
@@ -826,12 +829,32 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
    * cache. Network errors (an EOF, a 404) are not: rebuilding would not help them.
    */
   private boolean isCacheFault(Throwable e) {
+    if (writeRefused(e)) {
+      return false;  // nothing is damaged: a rebuilt cache could not be written either
+    }
     String dir = repository == null ? null : repository.getDirectory().getPath();
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof org.eclipse.jgit.errors.MissingObjectException || t instanceof org.eclipse.jgit.errors.CorruptObjectException
           || t instanceof org.eclipse.jgit.errors.PackInvalidException || t instanceof org.eclipse.jgit.errors.PackMismatchException
           || t instanceof org.eclipse.jgit.errors.CorruptPackIndexException || truncatedObject(t)
           || (dir != null && t.getMessage() != null && t.getMessage().contains(dir))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether {@code e}'s cause chain holds a write the file system refused: permission denied, an
+   * operation not permitted (an immutable file), a read-only file system, a full disk or quota. A
+   * cache that cannot be written is not damaged (it named a file of the cache, so it was taken for
+   * damage: deleted where it could be, fetched again and "still unusable after rebuilding it"); the
+   * fetch's error names the file and the reason.
+   */
+  private static boolean writeRefused(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof java.nio.file.AccessDeniedException || t instanceof java.nio.file.FileSystemException f
+          && f.getReason() != null && WRITE_REFUSED.matcher(f.getReason()).find()) {
         return true;
       }
     }
