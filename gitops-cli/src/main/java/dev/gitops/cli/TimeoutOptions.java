@@ -1,5 +1,6 @@
 package dev.gitops.cli;
 
+import dev.gitops.agent.config.AgentConfig;
 import dev.gitops.agent.config.ConfigNode;
 import dev.gitops.core.SyncOptions;
 import dev.gitops.core.apply.ExecutionOptions;
@@ -17,7 +18,7 @@ final class TimeoutOptions {
   /** How long one provider call may take, or null for the engine's default. */
   @Option(names = "--call-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
       description = "How long one provider call may take (an Ansible run, a Kubernetes request, a Terraform plan "
-          + "or apply): 500ms, 30s, 5m, 1h or PT30S (default: 2m). A call still running then is cancelled and its "
+          + "or apply), at least 1s: 30s, 5m, 1h or PT30S (default: 2m). A call still running then is cancelled and its "
           + "resources are UNKNOWN.")
   Duration callTimeout;
 
@@ -39,12 +40,22 @@ final class TimeoutOptions {
     return e == base.execution() ? base : base.toBuilder().execution(e).build();
   }
 
-  /** picocli's hook: its message is printed as the one-line usage error, after the flag's name. */
+  /**
+   * picocli's hook for the timeout flags: its message is printed as the one-line usage error, after
+   * the flag's name. A timeout is at least {@link AgentConfig#MIN_TIMEOUT}, as the agent's are: one
+   * of {@code 1ms} (a slip for {@code 1m}) would fail every call or read it bounds.
+   */
   static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
     @Override
     public Duration convert(String value) {
-      return ConfigNode.parseDuration(value).orElseThrow(() -> new CommandLine.TypeConversionException(
-          "'" + value + "' is not a positive duration such as 500ms, 30s, 5m, 1h or PT30S (at most 36500d)"));
+      Duration d = ConfigNode.parseDuration(value).orElseThrow(() -> new CommandLine.TypeConversionException(
+          "'" + value + "' is not a positive duration such as 30s, 5m, 1h or PT30S (at most 36500d)"));
+      if (d.compareTo(AgentConfig.MIN_TIMEOUT) < 0) {
+        throw new CommandLine.TypeConversionException("'" + value + "' is shorter than "
+            + AgentConfig.MIN_TIMEOUT.toSeconds() + "s, the shortest timeout taken: it would fail every call or read"
+            + " it bounds (1ms for 1m?)");
+      }
+      return d;
     }
   }
 }

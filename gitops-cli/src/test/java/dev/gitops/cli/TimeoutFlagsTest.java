@@ -77,7 +77,7 @@ class TimeoutFlagsTest {
       assertThat(o.execution().syncTimeout()).isEqualTo(Duration.ofMinutes(45));
     }
     assertThat(sync("--repo", "r", "--call-timeout", "30s", "--dry-run").dryRun()).as("other flags kept").isTrue();
-    assertThat(sync("--repo", "r", "--call-timeout", "500ms").execution().callTimeout()).isEqualTo(Duration.ofMillis(500));
+    assertThat(sync("--repo", "r", "--call-timeout", "1500ms").execution().callTimeout()).isEqualTo(Duration.ofMillis(1500));
     assertThat(sync("--repo", "r", "--sync-timeout", "1h").execution())
         .isEqualTo(ExecutionOptions.defaults().withSyncTimeout(Duration.ofHours(1)));
     assertThat(sync("--repo", "r").execution()).as("without the flags, the engine's defaults")
@@ -108,6 +108,13 @@ class TimeoutFlagsTest {
           assertThat(r.code()).as("%s %s '%s': %s", command, flag, bad, r).isEqualTo(ExitCodes.ERROR);
           assertThat(r.err().lines().toList()).as("%s %s '%s'", command, flag, bad).singleElement().asString()
               .startsWith("gitops: ").contains(flag).contains("positive duration");
+        }
+        for (String tooShort : List.of("1ms", "999ms", "PT0.5S")) {
+          // as the agent's timeouts: 1ms (a slip for 1m) would fail every call or read it bounds
+          CliRun r = gitops(args(command, "--repo", "unused", "--target", "unused", flag, tooShort));
+          assertThat(r.code()).as("%s %s '%s': %s", command, flag, tooShort, r).isEqualTo(ExitCodes.ERROR);
+          assertThat(r.err().lines().toList()).as("%s %s '%s'", command, flag, tooShort).singleElement().asString()
+              .startsWith("gitops: ").contains(flag).contains("'" + tooShort + "' is shorter than 1s");
         }
         CliRun missing = gitops(args(command, "--repo", "unused", "--target", "unused", flag));
         assertThat(missing.code()).isEqualTo(ExitCodes.ERROR);
