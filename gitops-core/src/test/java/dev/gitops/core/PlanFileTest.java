@@ -356,6 +356,26 @@ class PlanFileTest {
   }
 
   @Test
+  void jsonThatIsNoPlanIsSaidToBeNoPlanFileNotAFormatOfOne() {
+    for (String text : List.of("{}", "{\"a\":1}", "{\"changes\":[]}")) {
+      assertThatThrownBy(() -> PlanCodec.fromJson(text)).as(text).isInstanceOf(GitOpsException.class)
+          .hasMessage("not a plan file: it has no \"format\" field (a plan file written by PlanCodec.toJson or"
+              + " 'gitops plan --out' states its format, " + PlanCodec.FORMAT + " for this build)");
+    }
+    for (String format : List.of("\"x\"", "null", "[3]", "3.5")) {
+      assertThatThrownBy(() -> PlanCodec.fromJson("{\"format\":" + format + "}")).as(format)
+          .isInstanceOf(GitOpsException.class)
+          .hasMessageStartingWith("not a plan file: its \"format\" is " + format + ", not a format number");
+    }
+    assertThatThrownBy(() -> PlanCodec.fromJson("[]")).isInstanceOf(GitOpsException.class)
+        .hasMessage("not a plan file: expected a JSON object");
+    assertThatThrownBy(() -> PlanCodec.fromJson("{\"format\":4294967299}")).isInstanceOf(GitOpsException.class)
+        .hasMessageStartingWith("plan file format 4294967299 is not supported");
+    assertThatThrownBy(() -> PlanCodec.fromJson("{\"format\":1}")).isInstanceOf(GitOpsException.class)
+        .hasMessageStartingWith("plan file format 1 is not supported");
+  }
+
+  @Test
   void theSamePlanIsTheSameBytesInThisJvmAndInTwoOthers() throws Exception {
     Path template = tmp.resolve("template");
     try (FileStateStore s = FileStateStore.open(template)) {

@@ -843,10 +843,18 @@ public final class PlanFiles {
     if (root == null || !root.isObject()) {
       throw new GitOpsException("not a plan file: expected a JSON object");
     }
-    int format = root.path("format").asInt(-1);
-    if (format != FORMAT) {
-      throw new GitOpsException("plan file format " + format + " is not supported (this build reads format " + FORMAT
-          + "); compute the plan again with this version");
+    JsonNode format = root.get("format");
+    if (format == null) {
+      throw new GitOpsException("not a plan file: it has no \"format\" field (a plan file written by PlanCodec.toJson"
+          + " or 'gitops plan --out' states its format, " + FORMAT + " for this build)");
+    }
+    if (!format.isIntegralNumber()) {
+      throw new GitOpsException("not a plan file: its \"format\" is " + format + ", not a format number (this build"
+          + " reads format " + FORMAT + ")");
+    }
+    if (!format.canConvertToInt() || format.intValue() != FORMAT) {
+      throw new GitOpsException("plan file format " + format.asText() + " is not supported (this build reads format "
+          + FORMAT + "); compute the plan again with this version");
     }
     List<Change> changes = new ArrayList<>();
     TreeMap<ResourceKey, SortedSet<ResourceKey>> deps = new TreeMap<>();
