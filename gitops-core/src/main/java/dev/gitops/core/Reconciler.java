@@ -1009,7 +1009,7 @@ public final class Reconciler implements AutoCloseable {
         continue;
       }
       if (stored.fresh() && !mine.isEmpty() && !options.rebuildStore()) {
-        throw new StoreException("the state store is missing or empty, but " + mine.size() + (mine.size() == 1 ? " live object" : " live objects") + " of provider '"
+        throw new StoreException("the state store is missing or empty (" + storeName() + "), but " + mine.size() + (mine.size() == 1 ? " live object" : " live objects") + " of provider '"
             + p.id() + (mine.size() == 1 ? "' carries" : "' carry") + " the mark of owner '" + owner + "' (for example " + mine.iterator().next()
             + "); refusing to act without the inventory. Restore the store, or rebuild it explicitly"
             + " (SyncOptions.rebuildStore; the CLI's --rebuild-store).");

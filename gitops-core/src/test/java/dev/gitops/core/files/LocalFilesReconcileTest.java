@@ -170,6 +170,32 @@ class LocalFilesReconcileTest {
   }
 
   @Test
+  void anEmptyDirectoryLeftWhereAManagedFileWasIsSaidSoInThePlanAndReplacedByTheFile() throws IOException {
+    Path target = tmp.resolve("target");
+    assertThat(sync(target, files("x", "file\n", "full", "f\n"), "r1").isSuccessful()).isTrue();
+    Files.delete(target.resolve("x"));
+    Files.createDirectory(target.resolve("x"));
+    Files.delete(target.resolve("full"));
+    Files.createDirectory(target.resolve("full"));
+    Files.writeString(target.resolve("full/mine"), "not gitops'\n");
+
+    LocalFilesProvider files = LocalFilesProvider.builder(target).build();
+    Plan plan = reconciler(files, target.resolve(".gitops"), "gitops", desired(files, "r1", files("x", "file\n",
+        "full", "f\n")), options()).plan();
+    assertThat(plan.change(files.keyOf("x")).orElseThrow().reason()).isEqualTo("deleted out of band (an empty"
+        + " directory stands at its path; the write replaces it with the file); creating it again");
+    // a directory holding a file is not gitops' to remove: the write fails naming it, as before
+    assertThat(plan.change(files.keyOf("full")).orElseThrow().reason()).isEqualTo("deleted out of band; creating it"
+        + " again");
+
+    SyncResult r = sync(target, files("x", "file\n", "full", "f\n"), "r1");
+    assertThat(r.failures()).hasSize(1);
+    assertThat(r.failures().toString()).contains(target.resolve("full") + " is a directory (holding files gitops does"
+        + " not manage), cannot write a file there");
+    assertThat(tree(target)).containsEntry("x", "file\n").containsEntry("full/mine", "not gitops'\n");
+  }
+
+  @Test
   void aDeepFileBecomingADirectoryOfDirectoriesConverges() throws IOException {
     Path target = tmp.resolve("target");
     assertThat(sync(target, files("a/b", "leaf\n", "keep", "k\n"), "r1").isSuccessful()).isTrue();
@@ -254,14 +280,16 @@ class LocalFilesReconcileTest {
   }
 
   @Test
-  void aLostStoreIsNoticedFromTheOwnershipRecord() {
+  void aLostStoreIsNoticedFromTheOwnershipRecordNamingTheStoreItRead() {
     Path target = tmp.resolve("target");
     LocalFilesProvider files = LocalFilesProvider.builder(target).exclude(tmp.resolve("state")).build();
     assertThat(reconciler(files, tmp.resolve("state"), "me", desired(files, "r1", files("a", "1\n")), options())
         .sync().isSuccessful()).isTrue();
+    // a mistyped store directory: the message names it, so the user sees it is not the one the sync wrote
     assertThatThrownBy(() -> reconciler(files, tmp.resolve("other-state"), "me",
         desired(files, "r2", files()), options()).sync())
-        .hasMessageContaining("carries the mark of owner 'me'");
+        .hasMessageContaining("the state store is missing or empty (" + tmp.resolve("other-state") + "), but 1 live"
+            + " object of provider '" + files.id() + "' carries the mark of owner 'me'");
   }
 
   @Test
