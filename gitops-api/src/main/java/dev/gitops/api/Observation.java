@@ -30,7 +30,8 @@ import java.util.Objects;
  * @param version a token that changes whenever the live object changes (resourceVersion,
  *     mtime+size, state serial), or "" when the provider has none
  * @param mark the ownership mark read from the object, or null
- * @param reason why the status is UNKNOWN, or ""
+ * @param reason why the status is UNKNOWN; for ABSENT, optionally what stands in the object's place and what
+ *     a write does with it (the plan shows it), else ""
  * @param lastApplied the last-applied document as the live system records it on the object
  *     (frozen), or null when it records none; only a PRESENT observation has one
  */

@@ -31,6 +31,7 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.FileSystems;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -136,7 +137,9 @@ import org.slf4j.LoggerFactory;
  * afterwards (the owner is not copied). What a write looks at, without following links: each parent directory
  * once per batch (a batch that deletes anything: once per write), and the file itself unless the
  * batch made its directory (empty when made); a link or non-directory found there fails the write
- * naming it. The write itself is a rename, which replaces a link at the file's name rather than
+ * naming it. An empty directory at the file's own path (the file deleted and a directory made in its
+ * place) is removed and the file written there; a directory holding anything fails the write naming it.
+ * The write itself is a rename, which replaces a link at the file's name rather than
  * writing through it. Checks and writes are not atomic with respect to a concurrent attacker
  * rewriting the target tree (a parent swapped for a link after it was looked at is followed by the
  * batch's later writes); the target is assumed to be writable only by trusted users. The target
@@ -171,7 +174,8 @@ import org.slf4j.LoggerFactory;
  * write and no user can set, moves on an edit in place that keeps the size and puts the mtime back;
  * where the file system has no "unix" attribute view the ctime part is left out); ABSENT when no such file exists, also when the path
  * (or a parent) is a directory or a file that is not a directory (so a file becoming a directory in
- * Git, or the reverse, converges: see {@link #relations}); UNKNOWN, with the reason, when the path
+ * Git, or the reverse, converges: see {@link #relations}), an empty directory at the path with the
+ * {@linkplain Observation#reason() reason} that the write replaces it, which the plan shows; UNKNOWN, with the reason, when the path
  * or a parent is a symlink, the path is a special file (a fifo, socket or device), or it cannot be
  * read.
  *
@@ -582,8 +586,12 @@ public final class LocalFilesProvider implements Provider {
       for (int attempt = 0; attempt < STABLE_READ_ATTEMPTS; attempt++) {
         Stat before = Stat.of(file);
         if (before == null || before.directory) {
-          // A directory is not this file: the file is absent (a sync creating it fails naming the directory).
-          return Observation.absent(key);
+          // A directory is not this file: the file is absent. A write replaces an empty one and fails
+          // naming any other, so the plan says which it is where it is empty (a directory holding files
+          // may be one a reversed delete of Git's empties first: see relations).
+          return before != null && emptyDirectory(file)
+              ? new Observation(key, Observation.Status.ABSENT, null, "", null, EMPTY_DIRECTORY_NOTE)
+              : Observation.absent(key);
         }
         if (before.symlink) {
           return Observation.unknown(key, file + " is a symbolic link, not a regular file; refusing to follow it");
@@ -928,13 +936,19 @@ public final class LocalFilesProvider implements Provider {
         if (existing.symlink) {
           return fail(key, "refusing to write through symlink " + file, false, null);
         }
-        if (existing.directory) {
+        if (existing.directory && !emptyDirectory(file)) {
           return fail(key, file + " is a directory (holding files gitops does not manage), cannot write a file there",
               false, null);
         }
-        if (!existing.regular) {
+        if (!existing.regular && !existing.directory) {
           return fail(key, file + " is not a regular file", false, null);
         }
+      }
+      // an empty directory where the file goes (the file deleted and a directory made in its place): removed
+      // below, once claimed, as the plan said (observeOne); the file is written as a new one
+      boolean emptyDirectory = existing != null && existing.directory;
+      if (emptyDirectory) {
+        existing = null;
       }
       if (batch != null) {
         batch.ownDirectories();
@@ -957,6 +971,9 @@ public final class LocalFilesProvider implements Provider {
       }
       written.remove(key);
       try {
+        if (emptyDirectory) {
+          removeEmptyDirectory(key, file);
+        }
         (batch != null ? batch.temps : temps(layout)).write(file, bytes, DurableFiles.posix(file) ? Modes.toPermissions(bits) : null, directorySync);
       } catch (IOException | RuntimeException e) {
         if (claimed) {
@@ -1229,6 +1246,30 @@ public final class LocalFilesProvider implements Provider {
       return fail(key, "cannot delete " + file + ": " + describe(e), false, e);
     } catch (IOException e) {
       return fail(key, "cannot delete " + file + ": " + describe(e), retryable(e), e);
+    }
+  }
+
+  /** What {@link #observeOne} says of an empty directory at a file's path (ABSENT, with this reason). */
+  static final String EMPTY_DIRECTORY_NOTE = "an empty directory stands at its path; the write replaces it with the file";
+
+  /** Removes the empty directory {@code dir} where {@code key}'s file goes; a Refusal when it is not empty now. */
+  private static void removeEmptyDirectory(ResourceKey key, Path dir) {
+    try {
+      Files.delete(dir);
+      LOG.info("{}: removed the empty directory {} to write the file there", key, dir);
+    } catch (DirectoryNotEmptyException e) {
+      throw new Refusal(dir + " is a directory (holding files gitops does not manage), cannot write a file there");
+    } catch (NoSuchFileException e) {
+      LOG.debug("{}: the empty directory {} was removed by another process", key, dir);
+    } catch (IOException e) {
+      throw new Refusal(dir + " is an empty directory where the file goes, and it cannot be removed: " + describe(e));
+    }
+  }
+
+  /** Whether the directory {@code dir} holds nothing (false once anything is in it). */
+  private static boolean emptyDirectory(Path dir) throws IOException {
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      return !entries.iterator().hasNext();
     }
   }
 

@@ -1015,12 +1015,16 @@ public final class Planner {
         flags.add(Flag.DRIFT);
         flags.add(Flag.DELETED_OUT_OF_BAND);
       }
+      // what the provider says stands in the object's place (the files provider: an empty directory)
+      String there = v.reason().isEmpty() ? "" : " (" + v.reason() + ")";
       if (!d.policy().allows(Permission.CREATE)) {
-        return change(key, Action.SKIP, d, null, r, flags, "absent, and its policy (" + d.policy() + ") forbids create", sensitive);
+        return change(key, Action.SKIP, d, null, r, flags, "absent" + there + ", and its policy (" + d.policy()
+            + ") forbids create", sensitive);
       }
       return change(key, Action.CREATE, d, null, r, flags,
-          l != null ? "deleted out of band; creating it again"
-              : pending != null ? "not present (an earlier create did not complete)" : "not present", sensitive);
+          l != null ? "deleted out of band" + there + "; creating it again"
+              : pending != null ? "not present" + there + " (an earlier create did not complete)"
+              : "not present" + there, sensitive);
     }
 
     OwnerMark mark = v.mark();
