@@ -112,9 +112,10 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
    * so that neither a device ({@code /dev/zero}) nor a FIFO is read without end or waited on.
    *
    * @throws ConfigException naming the file when it is missing, cannot be read, is not a regular
-   *     file, or is larger than 1 MiB
+   *     file, or is larger than 1 MiB; saying so when the path is empty
    */
   public static byte[] read(Path file) {
+    requireNamed(file);
     try {
       BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
       if (!a.isRegularFile()) {
@@ -135,9 +136,25 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     }
   }
 
-  /** Reads and checks {@code yaml} as if it were the content of {@code file}. */
+  /**
+   * Refuses an empty path: it names the working directory, which {@link #read} would call a
+   * directory and {@link #parse} would take the parent of for the default state directory.
+   */
+  private static void requireNamed(Path file) {
+    if (Objects.requireNonNull(file, "file").toString().isEmpty()) {
+      throw new ConfigException(file, 0, "the path is empty; give the path of the configuration file");
+    }
+  }
+
+  /**
+   * Reads and checks {@code yaml} as if it were the content of {@code file}.
+   *
+   * @throws ConfigException naming the file, line and field of the first problem; saying so when
+   *     the path is empty
+   */
   public static AgentConfig parse(Path file, byte[] yaml, Map<String, ProviderFactory> factories,
       Map<String, String> environment, boolean strict) {
+    requireNamed(file);
     ConfigNode root = ConfigNode.parse(file, yaml);
     root.allowOnly("agent", "targets", "notifications");
     ConfigNode agent = root.get("agent");

@@ -22,16 +22,22 @@ public class ConfigException extends GitOpsException {
 
   /** {@code problem} at {@code line} (0: the file as a whole) of {@code file}. */
   public ConfigException(Path file, int line, String problem) {
-    super(file + (line > 0 ? ":" + line : "") + ": " + problem);
+    super(where(file, line) + problem);
     this.file = file;
     this.line = line;
   }
 
   /** Same, with the exception that revealed it. */
   public ConfigException(Path file, int line, String problem, Throwable cause) {
-    super(file + (line > 0 ? ":" + line : "") + ": " + problem, cause);
+    super(where(file, line) + problem, cause);
     this.file = file;
     this.line = line;
+  }
+
+  /** {@code <file>:<line>: }, an empty path shown as {@code agent configuration ""} (it would read as nothing). */
+  private static String where(Path file, int line) {
+    String name = file != null && file.toString().isEmpty() ? "agent configuration \"\"" : String.valueOf(file);
+    return name + (line > 0 ? ":" + line : "") + ": ";
   }
 
   /** The configuration file. */

@@ -91,6 +91,21 @@ class AgentConfigTest {
       """;
 
   @Test
+  void anEmptyConfigurationPathIsSaidToBeEmptyNotADirectory() {
+    String said = "agent configuration \"\": the path is empty; give the path of the configuration file";
+    Path empty = Path.of("");
+    assertThat(catchThrowableOfType(ConfigException.class, () -> AgentConfig.read(empty))).hasMessage(said)
+        .extracting(ConfigException::file).isEqualTo(empty);
+    assertThat(catchThrowableOfType(ConfigException.class, () -> AgentConfig.load(empty, factories, env, false)))
+        .hasMessage(said);
+    assertThat(catchThrowableOfType(ConfigException.class, () -> dev.gitops.agent.Agent.readConfig(empty)))
+        .hasMessage(said);
+    // parse took the working directory's parent for the default state directory
+    assertThat(catchThrowableOfType(ConfigException.class, () -> AgentConfig.parse(empty,
+        "targets: []\n".getBytes(StandardCharsets.UTF_8), factories, env, false))).hasMessage(said);
+  }
+
+  @Test
   void everyFieldIsRead() throws IOException {
     Files.writeString(dir.resolve("gitlab-token"), "glpat-xyz\n");
     AgentConfig c = load(FULL);
