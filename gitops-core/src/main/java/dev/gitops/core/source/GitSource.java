@@ -2115,6 +2115,12 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         return "host '" + PlanRenderer.printable(u.getHost()) + "' is not a host name or address (letters, digits,"
             + " '.', '-' and '_'; an internationalised name in its ASCII form, an IPv6 address in brackets)";
       }
+      if (scheme != null && scheme.toLowerCase(java.util.Locale.ROOT).startsWith("http") && u.getHost().indexOf('_') >= 0) {
+        // git:// and SSH reach such a name; the JDK's HTTP stack, which JGit fetches through, refuses
+        // it at every fetch ("Illegal character in hostname", under a proxy lookup's words)
+        return "host '" + PlanRenderer.printable(u.getHost()) + "' holds '_', which no HTTP(S) fetch takes in a host"
+            + " name (the JDK's URI rules); give the host's name without '_' or its address";
+      }
       String path = u.getRawPath() != null ? u.getRawPath() : u.getPath();
       if (path == null || path.isEmpty() || (!scpLike && path.equals("/"))) {
         return "names no repository path after the host (e.g. " + (scheme == null ? "host:ops/desired.git"

@@ -81,6 +81,15 @@ class GitSourceUrlTest {
     assertThat(refused("https://1%0a27.0.0.1/ops.git").getMessage()).contains("host '1\\n27.0.0.1'");
   }
 
+  /** An HTTP(S) host with '_' is refused when built: the JDK's HTTP stack refuses it at every fetch; git:// takes it. */
+  @Test
+  void anHttpHostWithAnUnderscoreIsRefusedWhenBuiltAndAGitDaemonHostIsNot() {
+    for (String url : new String[] {"https://h_x/x.git", "http://git_server.example.com:8080/ops.git"}) {
+      assertThat(refused(url).getMessage()).as(url).contains("holds '_', which no HTTP(S) fetch takes in a host name");
+    }
+    assertThat(GitSource.builder().url("git://git_server.example.com/ops.git")).isNotNull();
+  }
+
   @Test
   void aRemoteUrlWithoutARepositoryPathIsRefusedWhenBuilt() {
     for (String url : new String[] {"http://127.0.0.1:9", "https://git.example.com/", "git://127.0.0.1:9/"}) {
@@ -134,7 +143,7 @@ class GitSourceUrlTest {
   @Test
   void usableUrlsAreStillTaken() {
     for (String url : new String[] {"https://git.example.com/ops.git", "https://git.example.com:8443/ops/desired.git",
-        "git://[::1]:9418/repo", "http://my_host.internal/x.git", "git@git.example.com:ops.git", "ops/local-repo",
+        "git://[::1]:9418/repo", "git://my_host.internal/x.git", "git@git.example.com:ops.git", "ops/local-repo",
         "https://git.example.com/ops%20team/desired.git"}) {
       assertThat(GitSource.builder().url(url)).as(url).isNotNull();
     }
