@@ -137,8 +137,8 @@ import org.slf4j.LoggerFactory;
  * afterwards (the owner is not copied). What a write looks at, without following links: each parent directory
  * once per batch (a batch that deletes anything: once per write), and the file itself unless the
  * batch made its directory (empty when made); a link or non-directory found there fails the write
- * naming it. An empty directory at the file's own path (the file deleted and a directory made in its
- * place) is removed and the file written there; a directory holding anything fails the write naming it.
+ * naming it. A directory at the file's own path that gitops did not make (the file deleted and a
+ * directory made in its place), empty or not, fails the write naming it: gitops removes none.
  * The write itself is a rename, which replaces a link at the file's name rather than
  * writing through it. Checks and writes are not atomic with respect to a concurrent attacker
  * rewriting the target tree (a parent swapped for a link after it was looked at is followed by the
@@ -175,7 +175,7 @@ import org.slf4j.LoggerFactory;
  * where the file system has no "unix" attribute view the ctime part is left out); ABSENT when no such file exists, also when the path
  * (or a parent) is a directory or a file that is not a directory (so a file becoming a directory in
  * Git, or the reverse, converges: see {@link #relations}), an empty directory at the path with the
- * {@linkplain Observation#reason() reason} that the write replaces it, which the plan shows; UNKNOWN, with the reason, when the path
+ * {@linkplain Observation#reason() reason} that the write fails until it is removed, which the plan shows; UNKNOWN, with the reason, when the path
  * or a parent is a symlink, the path is a special file (a fifo, socket or device), or it cannot be
  * read.
  *
@@ -586,9 +586,9 @@ public final class LocalFilesProvider implements Provider {
       for (int attempt = 0; attempt < STABLE_READ_ATTEMPTS; attempt++) {
         Stat before = Stat.of(file);
         if (before == null || before.directory) {
-          // A directory is not this file: the file is absent. A write replaces an empty one and fails
-          // naming any other, so the plan says which it is where it is empty (a directory holding files
-          // may be one a reversed delete of Git's empties first: see relations).
+          // A directory is not this file: the file is absent. A write fails naming it; the plan says
+          // so where it is empty (a directory holding files may be one whose files Git dropped, which a
+          // reversed delete empties and removes first: see relations).
           return before != null && emptyDirectory(file)
               ? new Observation(key, Observation.Status.ABSENT, null, "", null, EMPTY_DIRECTORY_NOTE)
               : Observation.absent(key);
@@ -936,19 +936,16 @@ public final class LocalFilesProvider implements Provider {
         if (existing.symlink) {
           return fail(key, "refusing to write through symlink " + file, false, null);
         }
-        if (existing.directory && !emptyDirectory(file)) {
-          return fail(key, file + " is a directory (holding files gitops does not manage), cannot write a file there",
-              false, null);
+        if (existing.directory) {
+          // gitops removes no directory it did not make, even an empty one (a directory it made for
+          // files Git dropped is removed once they are: removeEmptyParents)
+          return fail(key, emptyDirectory(file) ? file + " is an empty directory where the file goes; gitops removes"
+              + " no directory it did not make: remove it and sync again"
+              : file + " is a directory (holding files gitops does not manage), cannot write a file there", false, null);
         }
-        if (!existing.regular && !existing.directory) {
+        if (!existing.regular) {
           return fail(key, file + " is not a regular file", false, null);
         }
-      }
-      // an empty directory where the file goes (the file deleted and a directory made in its place): removed
-      // below, once claimed, as the plan said (observeOne); the file is written as a new one
-      boolean emptyDirectory = existing != null && existing.directory;
-      if (emptyDirectory) {
-        existing = null;
       }
       if (batch != null) {
         batch.ownDirectories();
@@ -971,9 +968,6 @@ public final class LocalFilesProvider implements Provider {
       }
       written.remove(key);
       try {
-        if (emptyDirectory) {
-          removeEmptyDirectory(key, file);
-        }
         (batch != null ? batch.temps : temps(layout)).write(file, bytes, DurableFiles.posix(file) ? Modes.toPermissions(bits) : null, directorySync);
       } catch (IOException | RuntimeException e) {
         if (claimed) {
@@ -1250,21 +1244,8 @@ public final class LocalFilesProvider implements Provider {
   }
 
   /** What {@link #observeOne} says of an empty directory at a file's path (ABSENT, with this reason). */
-  static final String EMPTY_DIRECTORY_NOTE = "an empty directory stands at its path; the write replaces it with the file";
-
-  /** Removes the empty directory {@code dir} where {@code key}'s file goes; a Refusal when it is not empty now. */
-  private static void removeEmptyDirectory(ResourceKey key, Path dir) {
-    try {
-      Files.delete(dir);
-      LOG.info("{}: removed the empty directory {} to write the file there", key, dir);
-    } catch (DirectoryNotEmptyException e) {
-      throw new Refusal(dir + " is a directory (holding files gitops does not manage), cannot write a file there");
-    } catch (NoSuchFileException e) {
-      LOG.debug("{}: the empty directory {} was removed by another process", key, dir);
-    } catch (IOException e) {
-      throw new Refusal(dir + " is an empty directory where the file goes, and it cannot be removed: " + describe(e));
-    }
-  }
+  static final String EMPTY_DIRECTORY_NOTE = "an empty directory stands at its path, which gitops does not remove:"
+      + " the write fails until it is removed";
 
   /** Whether the directory {@code dir} holds nothing (false once anything is in it). */
   private static boolean emptyDirectory(Path dir) throws IOException {

@@ -170,7 +170,7 @@ class LocalFilesReconcileTest {
   }
 
   @Test
-  void anEmptyDirectoryLeftWhereAManagedFileWasIsSaidSoInThePlanAndReplacedByTheFile() throws IOException {
+  void anEmptyDirectoryLeftWhereAManagedFileWasIsSaidSoInThePlanAndLeftToTheUser() throws IOException {
     Path target = tmp.resolve("target");
     assertThat(sync(target, files("x", "file\n", "full", "f\n"), "r1").isSuccessful()).isTrue();
     Files.delete(target.resolve("x"));
@@ -183,16 +183,24 @@ class LocalFilesReconcileTest {
     Plan plan = reconciler(files, target.resolve(".gitops"), "gitops", desired(files, "r1", files("x", "file\n",
         "full", "f\n")), options()).plan();
     assertThat(plan.change(files.keyOf("x")).orElseThrow().reason()).isEqualTo("deleted out of band (an empty"
-        + " directory stands at its path; the write replaces it with the file); creating it again");
-    // a directory holding a file is not gitops' to remove: the write fails naming it, as before
+        + " directory stands at its path, which gitops does not remove: the write fails until it is removed);"
+        + " creating it again");
     assertThat(plan.change(files.keyOf("full")).orElseThrow().reason()).isEqualTo("deleted out of band; creating it"
         + " again");
 
+    // neither directory is gitops' to remove, the empty one included: each write fails naming it
     SyncResult r = sync(target, files("x", "file\n", "full", "f\n"), "r1");
-    assertThat(r.failures()).hasSize(1);
-    assertThat(r.failures().toString()).contains(target.resolve("full") + " is a directory (holding files gitops does"
-        + " not manage), cannot write a file there");
-    assertThat(tree(target)).containsEntry("x", "file\n").containsEntry("full/mine", "not gitops'\n");
+    assertThat(r.failures()).hasSize(2);
+    assertThat(r.failures().toString()).contains(target.resolve("x") + " is an empty directory where the file goes;"
+        + " gitops removes no directory it did not make: remove it and sync again")
+        .contains(target.resolve("full") + " is a directory (holding files gitops does not manage), cannot write a"
+            + " file there");
+    assertThat(Files.isDirectory(target.resolve("x"))).isTrue();
+    assertThat(tree(target)).containsEntry("full/mine", "not gitops'\n");
+
+    Files.delete(target.resolve("x"));  // as the message says
+    assertThat(sync(target, files("x", "file\n", "full", "f\n"), "r1").failures()).hasSize(1);
+    assertThat(tree(target)).containsEntry("x", "file\n");
   }
 
   @Test
