@@ -192,20 +192,6 @@ public final class Documents {
     return node.isContainerNode() ? -1 : 0;
   }
 
-  /**
-   * {@code node} (just frozen) or an equal shared one when it is small ({@link Interner#container}):
-   * for documents frozen from a mutable tree or built by a decoder, not for the merge's results.
-   */
-  private static JsonNode pooled(FrozenObject node) {
-    return node.size() <= Interner.MAX_CONTAINER_SIZE && node.depth <= Interner.MAX_CONTAINER_DEPTH
-        ? Interner.container(node, node.hashCode()) : node;
-  }
-
-  private static JsonNode pooled(FrozenArray node) {
-    return node.size() <= Interner.MAX_CONTAINER_SIZE && node.depth <= Interner.MAX_CONTAINER_DEPTH
-        ? Interner.container(node, node.hashCode()) : node;
-  }
-
   /** 1 + the deepest of {@code kids} (frozen or scalar). */
   private static int levelAbove(Iterable<JsonNode> kids) {
     int deepest = 0;
@@ -321,7 +307,7 @@ public final class Documents {
           values[i] = value;
           hash += key.hashCode() ^ value.hashCode();
         }
-        return pooled(new FrozenObject(FrozenMap.of(Interner.shape(keys), values), hash));
+        return new FrozenObject(FrozenMap.of(Interner.shape(keys), values), hash);
       }
       case ARRAY: {
         int n = node.size();
@@ -338,7 +324,7 @@ public final class Documents {
           kids[i] = kid;
           hash = 31 * hash + kid.hashCode();
         }
-        return pooled(new FrozenArray(List.of(kids), hash));
+        return new FrozenArray(List.of(kids), hash);
       }
       case NUMBER:
         return Interner.scalar(canonicalNumber(node));
@@ -373,7 +359,7 @@ public final class Documents {
     if (i != n) {
       throw new java.util.ConcurrentModificationException("the map shrank while it was frozen");
     }
-    return pooled(new FrozenObject(FrozenMap.of(Interner.shape(keys), values)));
+    return new FrozenObject(FrozenMap.of(Interner.shape(keys), values));
   }
 
   /** Builds a frozen array from already frozen (or freezable) values. */
@@ -386,7 +372,7 @@ public final class Documents {
     for (JsonNode e : elements) {
       kids[i++] = freeze(e);
     }
-    return pooled(new FrozenArray(List.of(kids)));
+    return new FrozenArray(List.of(kids));
   }
 
   /**

@@ -115,37 +115,6 @@ final class Interner {
     return s;
   }
 
-  /** Containers with more children than this, or nesting deeper than {@link #MAX_CONTAINER_DEPTH}, are not pooled. */
-  static final int MAX_CONTAINER_SIZE = 4;
-  /** The deepest container pooled: one of scalars (1), or of such containers (2). */
-  static final int MAX_CONTAINER_DEPTH = 2;
-  private static final int CONTAINERS = 2048;
-  private static final JsonNode[] CONTAINER_POOL = new JsonNode[CONTAINERS];
-  /** Doorkeeper of {@link #CONTAINER_POOL}, as {@link #SEEN} is of the texts. */
-  private static final int[] SEEN_CONTAINERS = new int[CONTAINERS];
-
-  /**
-   * {@code node}, a frozen object or array of at most {@link #MAX_CONTAINER_SIZE} children and
-   * {@link #MAX_CONTAINER_DEPTH} levels whose {@code hashCode()} is {@code hash}, or an equal
-   * shared one once such a container has been seen twice: resources repeat small values whole
-   * ({@code {cpu: 250m, memory: 256Mi}}, a port, a probe), and a frozen node is immutable, so one
-   * copy serves every document that holds it. Its children are compared by value (small, and
-   * themselves mostly shared).
-   */
-  static JsonNode container(JsonNode node, int hash) {
-    int i = (hash ^ (hash >>> 16)) & (CONTAINERS - 1);
-    JsonNode cached = CONTAINER_POOL[i];
-    if (cached != null && cached.hashCode() == hash && cached.getClass() == node.getClass() && cached.equals(node)) {
-      return cached;
-    }
-    if (SEEN_CONTAINERS[i] == hash) {
-      CONTAINER_POOL[i] = node;  // second sighting: worth sharing
-    } else {
-      SEEN_CONTAINERS[i] = hash;
-    }
-    return node;
-  }
-
   /** {@code node} or an equal shared one, for scalars that are already canonical and frozen. */
   static JsonNode scalar(JsonNode node) {
     Class<?> c = node.getClass();
