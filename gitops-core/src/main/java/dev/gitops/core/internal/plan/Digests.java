@@ -29,8 +29,11 @@ final class Digests {
 
   private static final int ROLES = Role.values().length;
 
-  /** {@code node} is the document as given; {@code viewed} the one digested (the same unless a view applies). */
-  private record Memo(JsonNode node, JsonNode viewed, String digest) {}
+  /**
+   * {@code node} is the document as given; {@code viewed} the one digested (the same unless a view
+   * applies), and {@code viewKey} what that view was made from (null: none).
+   */
+  private record Memo(JsonNode node, Object viewKey, JsonNode viewed, String digest) {}
 
   private final Map<ResourceKey, Memo[]> memos = new ConcurrentHashMap<>();
   /** Documents serialised and hashed (a memo hit, or a digest {@link #remember}ed, is not counted). */
@@ -54,23 +57,30 @@ final class Digests {
     Memo[] slots = memos.computeIfAbsent(key, k -> new Memo[ROLES]);
     Memo own = slots[role.ordinal()];
     if (own == null || own.node() != doc) {
-      slots[role.ordinal()] = new Memo(doc, doc, digest);
+      slots[role.ordinal()] = new Memo(doc, null, doc, digest);
     }
   }
 
   /** The digest of {@code doc}, the document of {@code key} in {@code role}. */
   String of(Role role, ResourceKey key, JsonNode doc) {
-    return of(role, key, doc, UnaryOperator.identity());
+    return of(role, key, doc, null, UnaryOperator.identity());
   }
 
-  /** The digest of {@code view.apply(doc)}, remembered by the identity of {@code doc}. */
-  String of(Role role, ResourceKey key, JsonNode doc, UnaryOperator<JsonNode> view) {
+  /**
+   * The digest of {@code view.apply(doc)}, remembered by the identity of {@code doc} and by {@code
+   * viewKey}, what the view is made from (the merge rules that strip a live document): one document
+   * instance seen again under other rules (a live object unchanged, in an informer's cache, at a
+   * commit whose .gitops.yaml ignores another field) is viewed and digested again, not given the
+   * digest of its old view.
+   */
+  String of(Role role, ResourceKey key, JsonNode doc, Object viewKey, UnaryOperator<JsonNode> view) {
     if (doc == null) {
       return "-";
     }
     Memo[] slots = memos.computeIfAbsent(key, k -> new Memo[ROLES]);
     Memo own = slots[role.ordinal()];
-    if (own != null && own.node() == doc) {
+    if (own != null && own.node() == doc && (own.viewKey() == viewKey || viewKey != null
+        && viewKey.equals(own.viewKey()))) {
       return own.digest();
     }
     JsonNode viewed = view.apply(doc);
@@ -97,7 +107,7 @@ final class Digests {
       hashed.increment();
     }
     if (Documents.isFrozen(doc) && Documents.isFrozen(viewed)) {
-      slots[role.ordinal()] = new Memo(doc, viewed, digest);
+      slots[role.ordinal()] = new Memo(doc, viewKey, viewed, digest);
     }
     return digest;
   }

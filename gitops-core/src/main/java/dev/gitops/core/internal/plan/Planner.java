@@ -1401,8 +1401,8 @@ public final class Planner {
     StringBuilder sb = new StringBuilder(200);
     part(sb, v.status().name());
     if (v.isPresent()) {
-      part(sb, digests.of(Digests.Role.LIVE, key, v.live(), live -> LastApplied.strip(key, live, rules)));
-      part(sb, v.lastApplied() == null ? "-" : digests.of(Digests.Role.LIVE_RECORD, key, v.lastApplied(),
+      part(sb, digests.of(Digests.Role.LIVE, key, v.live(), rules, live -> LastApplied.strip(key, live, rules)));
+      part(sb, v.lastApplied() == null ? "-" : digests.of(Digests.Role.LIVE_RECORD, key, v.lastApplied(), rules,
           rec -> LastApplied.strip(key, rec, rules)));
       part(sb, v.mark() == null ? "-" : "mark");
       if (v.mark() != null) {
