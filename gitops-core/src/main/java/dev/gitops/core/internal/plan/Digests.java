@@ -67,7 +67,7 @@ final class Digests {
   }
 
   /**
-   * The digest of {@code view.apply(doc)}, remembered by the identity of {@code doc} and by {@code
+   * The digest of {@code view.apply(doc)}, remembered by the identity of {@code doc} and of {@code
    * viewKey}, what the view is made from (the merge rules that strip a live document): one document
    * instance seen again under other rules (a live object unchanged, in an informer's cache, at a
    * commit whose .gitops.yaml ignores another field) is viewed and digested again, not given the
@@ -79,8 +79,9 @@ final class Digests {
     }
     Memo[] slots = memos.computeIfAbsent(key, k -> new Memo[ROLES]);
     Memo own = slots[role.ordinal()];
-    if (own != null && own.node() == doc && (own.viewKey() == viewKey || viewKey != null
-        && viewKey.equals(own.viewKey()))) {
+    // the view key by identity: the planner keeps one rules instance while its inputs are unchanged, and
+    // a miss costs a view, whose result the loop below still finds digested when the view changed nothing
+    if (own != null && own.node() == doc && own.viewKey() == viewKey) {
       return own.digest();
     }
     JsonNode viewed = view.apply(doc);
