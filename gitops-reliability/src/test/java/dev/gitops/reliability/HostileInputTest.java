@@ -377,7 +377,8 @@ class HostileInputTest {
     repo.write("apps/base.yaml", "type: widget\nname: base\nspec: {v: 2}\n").commit("change");
     var before = marking.snapshot();
     assertThatThrownBy(() -> reconciler(source(), marking).sync()).isInstanceOf(StoreException.class)
-        .hasMessageContaining("the state store is missing or empty, but 1 live object of provider 'memory' carries the mark")
+        .hasMessageContaining("the state store is missing or empty (" + state + "), but 1 live object of provider"
+            + " 'memory' carries the mark")
         .hasMessageContaining("memory:widget::base");
     assertThat(marking.snapshot()).isEqualTo(before);
     assertThat(storeBytes()).as("the refused sync creates no inventory").doesNotContainKey("meta.json");
