@@ -1,21 +1,16 @@
 package dev.gitops.cli;
 
+import dev.gitops.core.WriteLocks;
 import static dev.gitops.cli.CliRun.gitops;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,7 +31,7 @@ class UnwritableStoreTest {
   private FixtureRepo repo;
   private Path target;
   private Path state;
-  private final List<Path> locked = new ArrayList<>();
+  private final WriteLocks locks = new WriteLocks();
 
   @BeforeEach
   void firstSync() throws Exception {
@@ -51,14 +46,7 @@ class UnwritableStoreTest {
 
   @AfterEach
   void unlock() throws Exception {
-    for (Path p : locked) {
-      if (isRoot()) {
-        new ProcessBuilder("chattr", "-i", p.toString()).inheritIO().start().waitFor();
-      } else {
-        String mode = Files.isDirectory(p) ? "rwx------" : "rw-------";
-        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(mode));
-      }
-    }
+    locks.close();
   }
 
   private CliRun sync() {
@@ -67,7 +55,7 @@ class UnwritableStoreTest {
 
   @Test
   void aStoreDirectoryThatCannotBeWrittenIsRefusedNamingItBeforeTheTargetIsChanged() throws Exception {
-    lockAgainstWrites(state);
+    locks.lock(state);
     CliRun refused = sync();
     assertThat(refused.code()).as("%s", refused).isEqualTo(ExitCodes.ERROR);
     assertThat(refused.err()).as("%s", refused)
@@ -82,7 +70,7 @@ class UnwritableStoreTest {
   @Test
   void aJournalOrHistoryThatCannotBeWrittenIsRefusedNamingItAndNothingIsApplied() throws Exception {
     for (Path part : List.of(state.resolve("journal"), state.resolve("history"))) {
-      lockAgainstWrites(part);
+      locks.lock(part);
       CliRun refused = sync();
       assertThat(refused.code()).as("%s", refused).isEqualTo(ExitCodes.ERROR);
       assertThat(refused.err()).as("%s", refused)
@@ -91,8 +79,7 @@ class UnwritableStoreTest {
       assertThat(refused.out()).as("%s", refused).doesNotContain("FAILED");
       assertThat(target.resolve("a.txt")).hasContent("a");
       assertThat(target.resolve("c.txt")).doesNotExist();
-      unlock();
-      locked.clear();
+      locks.close();
     }
     CliRun writable = sync();
     assertThat(writable.code()).as("once writable again: %s", writable).isZero();
@@ -118,50 +105,12 @@ class UnwritableStoreTest {
     Path edited = Files.writeString(tmp.resolve("edited.json"), root.toPrettyString());
 
     // a store that cannot even be written: the edit is what is said, checked before the store is opened
-    lockAgainstWrites(state);
+    locks.lock(state);
     CliRun refused = gitops("sync", "--repo", repo.dir().toString(), "--target", target.toString(), "--state",
         state.toString(), "--plan", edited.toString());
     assertThat(refused.code()).as("%s", refused).isEqualTo(ExitCodes.ERROR);
     assertThat(refused.err()).as("%s", refused).startsWith("gitops: --plan " + edited + ": plan ")
         .contains("changed after it was computed").contains("files:file::c.txt").doesNotContain("cannot be written");
     assertThat(target.resolve("a.txt")).hasContent("a");
-  }
-
-  private static boolean isRoot() {
-    return "root".equals(System.getProperty("user.name"));
-  }
-
-  /** Makes {@code p} refuse writes, or skips the test where nothing available does. */
-  private void lockAgainstWrites(Path p) throws Exception {
-    assertThat(p).exists();
-    locked.add(p);
-    if (isRoot()) {
-      int code;
-      try {
-        code = new ProcessBuilder("chattr", "+i", p.toString()).redirectErrorStream(true).start().waitFor();
-      } catch (IOException e) {
-        code = -1;  // no chattr: checked below
-      }
-      if (code != 0) {
-        locked.remove(p);
-      }
-    } else {
-      String mode = Files.isDirectory(p) ? "r-x------" : "r--------";
-      Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(mode));
-    }
-    Assumptions.assumeFalse(writable(p), () -> "nothing here makes " + p + " refuse writes (root without chattr +i)");
-  }
-
-  private static boolean writable(Path p) {
-    try {
-      if (Files.isDirectory(p)) {
-        Files.delete(Files.createFile(p.resolve("probe")));
-      } else {
-        FileChannel.open(p, StandardOpenOption.WRITE).close();
-      }
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
   }
 }

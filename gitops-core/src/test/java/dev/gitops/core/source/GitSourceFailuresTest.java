@@ -1,5 +1,6 @@
 package dev.gitops.core.source;
 
+import dev.gitops.core.WriteLocks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -303,10 +304,9 @@ class GitSourceFailuresTest {
     read(s, null);
     Path cache = s.repositoryDirectory();
     String head = repo.write("a.yaml", "provider: m\ntype: t\nname: a\nspec: {x: 2}\n").commit("two");
-    List<Path> locked = new ArrayList<>();
-    try {
+    try (WriteLocks locks = new WriteLocks()) {
       for (Path dir : List.of(cache, cache.resolve("objects"), cache.resolve("objects/pack"))) {
-        lockAgainstWrites(dir, locked);
+        locks.lock(dir);
       }
       SourceException e;
       String warned;
@@ -316,51 +316,8 @@ class GitSourceFailuresTest {
       }
       assertThat(e.getMessage()).doesNotContain("rebuilding").doesNotContain("unusable");
       assertThat(warned).doesNotContain("is damaged");
-    } finally {
-      unlock(locked);
     }
     assertThat(read(s, null).revision()).isEqualTo("main@sha1:" + head);
-  }
-
-  private static boolean isRoot() {
-    return "root".equals(System.getProperty("user.name"));
-  }
-
-  /** Makes the directory {@code p} refuse new files (chattr +i as root, its mode otherwise), or skips the test. */
-  private static void lockAgainstWrites(Path p, List<Path> locked) throws Exception {
-    locked.add(p);
-    if (isRoot()) {
-      int code;
-      try {
-        code = new ProcessBuilder("chattr", "+i", p.toString()).redirectErrorStream(true).start().waitFor();
-      } catch (IOException e) {
-        code = -1;  // no chattr: checked below
-      }
-      if (code != 0) {
-        locked.remove(p);
-      }
-    } else {
-      Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("r-x------"));
-    }
-    boolean writable;
-    try {
-      Files.delete(Files.createFile(p.resolve("probe")));
-      writable = true;
-    } catch (IOException e) {
-      writable = false;
-    }
-    org.junit.jupiter.api.Assumptions.assumeFalse(writable, () -> "nothing here makes " + p
-        + " refuse writes (root without chattr +i)");
-  }
-
-  private static void unlock(List<Path> locked) throws Exception {
-    for (Path p : locked) {
-      if (isRoot()) {
-        new ProcessBuilder("chattr", "-i", p.toString()).inheritIO().start().waitFor();
-      } else {
-        Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-      }
-    }
   }
 
   /** Damages the cache of a source that read once, commits, and reads with a new source on the same cache. */
