@@ -430,7 +430,11 @@ public final class LocalFilesProvider implements Provider {
    * directory under the target counts twice: where it stands in the target and where its real
    * path leads (it may be a link to elsewhere).
    */
-  private record Layout(Path root, List<Path> excluded) {
+  /**
+   * The real target, its excluded directories (real paths), and each one's names below the target
+   * (null for one outside it), which every key's segments are checked against ({@link #resolve}).
+   */
+  private record Layout(Path root, List<Path> excluded, List<String[]> excludedNames) {
     Path own() {
       return root.resolve(DEFAULT_STORE_DIR).resolve(OWN_DIR);
     }
@@ -455,7 +459,19 @@ public final class LocalFilesProvider implements Provider {
             + " state store; choose a target outside it, or keep the store outside the target");
       }
     }
-    return new Layout(realRoot, List.copyOf(ex));
+    List<String[]> names = new ArrayList<>();
+    for (Path e : ex) {
+      Path below = e.startsWith(realRoot) ? realRoot.relativize(e) : null;
+      String[] parts = null;
+      if (below != null && !below.toString().isEmpty()) {
+        parts = new String[below.getNameCount()];
+        for (int i = 0; i < parts.length; i++) {
+          parts[i] = below.getName(i).toString();
+        }
+      }
+      names.add(parts);
+    }
+    return new Layout(realRoot, List.copyOf(ex), java.util.Collections.unmodifiableList(names));
   }
 
   private Ownership ownership(Layout l) {
@@ -1292,8 +1308,9 @@ public final class LocalFilesProvider implements Provider {
       throw new Refusal("path '" + key.name() + "' escapes the target " + root);
     }
     String[] segments = key.name().split("/", -1);
-    for (Path ex : layout.excluded()) {
-      if (file.startsWith(ex) || (ex.startsWith(base) && namesOnSomeFileSystem(segments, base.relativize(ex)))) {
+    for (int e = 0; e < layout.excluded().size(); e++) {
+      Path ex = layout.excluded().get(e);
+      if (file.startsWith(ex) || namesOnSomeFileSystem(segments, layout.excludedNames().get(e))) {
         throw new Refusal("path '" + key.name() + "' is inside the excluded directory " + ex
             + (file.startsWith(ex) ? "" : " (the same directory on a case-insensitive file system such as macOS's"
             + " or Windows')"));
@@ -1312,16 +1329,15 @@ public final class LocalFilesProvider implements Provider {
   }
 
   /**
-   * Whether the first segments of a key name the directory {@code excluded} (relative to the target)
-   * on some file system: {@code .GITOPS/meta.json} is inside {@code .gitops} on macOS and Windows.
+   * Whether the first segments of a key name the directory whose names below the target are {@code
+   * excluded} (null: one outside it) on some file system: {@code .GITOPS/meta.json} is inside {@code .gitops} on macOS and Windows.
    */
-  private static boolean namesOnSomeFileSystem(String[] segments, Path excluded) {
-    int n = excluded.getNameCount();
-    if (excluded.toString().isEmpty() || segments.length < n) {
+  private static boolean namesOnSomeFileSystem(String[] segments, String[] excluded) {
+    if (excluded == null || segments.length < excluded.length) {
       return false;
     }
-    for (int i = 0; i < n; i++) {
-      if (!GitDirNames.sameOnSomeFileSystem(segments[i], excluded.getName(i).toString())) {
+    for (int i = 0; i < excluded.length; i++) {
+      if (!GitDirNames.sameOnSomeFileSystem(segments[i], excluded[i])) {
         return false;
       }
     }
